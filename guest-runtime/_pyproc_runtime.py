@@ -1,0 +1,241 @@
+"""pyproc's dispatch loop inside the guest: it waits at the door for commands, calls the
+script's `PyProcessor`, and answers. The frame layouts are in guest-runtime/README.md and
+mirror host/src/frame.rs.
+
+The loop runs inside one long `turn`, so nothing here is compiled per block."""
+
+import linecache
+import struct
+import sys
+import traceback
+import types
+
+import _host
+import numpy as np
+
+import oe_pyprocessor
+
+# Opcodes: host -> guest.
+LOAD, SET_STREAM, RESERVE, PROCESS, TTL, SPIKE, CALL, START_RECORDING, QUIT = range(1, 10)
+# Opcodes: guest -> host.
+HELLO, DONE, BUFFER, FAILED, LOG = 0x81, 0x82, 0x83, 0x84, 0x85
+# Callback codes, as host/src/callback.rs.
+IMPORT, INIT, PROCESS_CB, HANDLE_TTL, HANDLE_SPIKE, START_ACQ, STOP_ACQ, START_REC, STOP_REC = range(1, 10)
+OPTIONAL = {
+    HANDLE_TTL: "handle_ttl_event", HANDLE_SPIKE: "handle_spike",
+    START_ACQ: "start_acquisition", STOP_ACQ: "stop_acquisition",
+    START_REC: "start_recording", STOP_REC: "stop_recording",
+}
+COMMAND_AREA_BYTES = 64 * 1024
+RUNTIME_PREFIX = "<pyproc>"
+DONE_NO_EVENTS = bytes([DONE, 0, 0, 0, 0])
+_event = struct.Struct("<qBB")
+_process_fields = struct.Struct("<qI")
+_call = _host.call
+
+
+class _DoorWriter:
+    """sys.stdout / sys.stderr: text goes to the host's log through the door."""
+
+    def __init__(self, stream):
+        self._prefix = bytes([LOG, stream])
+        self.encoding = "utf-8"
+        self.errors = "replace"
+
+    def write(self, text):
+        if text:
+            _call(self._prefix + str(text).encode("utf-8", "replace"))
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+
+class Failure(Exception):
+    """A script exception, formatted for the host."""
+
+    def __init__(self, callback, exc, script):
+        self.frame = _failed_frame(callback, exc, script)
+
+
+def _failed_frame(callback, exc, script):
+    tb = exc.__traceback__
+    # The dispatcher's own frames are ours, not the scientist's: leave them out.
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(RUNTIME_PREFIX):
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    line = 0
+    if isinstance(exc, SyntaxError) and exc.filename == script and exc.lineno:
+        line = exc.lineno
+    else:
+        for frame in traceback.extract_tb(tb):
+            if frame.filename == script:
+                line = frame.lineno or 0
+    message = str(exc)
+    summary = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    s, t = summary.encode("utf-8", "replace"), text.encode("utf-8", "replace")
+    return struct.pack(f"<BBII{len(s)}sI{len(t)}s", FAILED, callback, line, len(s), s, len(t), t)
+
+
+def _unpack_str(buf, at):
+    (n,) = struct.unpack_from("<I", buf, at)
+    return bytes(buf[at + 4:at + 4 + n]).decode("utf-8"), at + 4 + n
+
+
+class Dispatcher:
+    def __init__(self):
+        self.area = np.zeros(COMMAND_AREA_BYTES, np.uint8)
+        self.area_view = memoryview(self.area)
+        self.processor = oe_pyprocessor.PythonProcessor()
+        self.events = self.processor._events
+        self.script = None          # path of the loaded script
+        self.module = None
+        self.instance = None
+        self.process = None
+        self.optional = {}
+        self.num_channels = 0
+        self.buffer = None          # flat float32, C order
+        self.views = {}             # num_samples -> (num_channels, num_samples) view of buffer
+
+    def answer(self):
+        """DONE with the events emitted since the last answer."""
+        events = self.events
+        if not events:
+            return DONE_NO_EVENTS
+        parts = [struct.pack("<BI", DONE, len(events))]
+        parts.extend(_event.pack(*e) for e in events)
+        events.clear()
+        return b"".join(parts)
+
+    def serve(self):
+        addr = self.area.__array_interface__["data"][0]
+        request = struct.pack("<BII", HELLO, addr, COMMAND_AREA_BYTES)
+        while True:
+            reply = _call(request)
+            cmd = reply if reply else self.area_view
+            op = cmd[0]
+            try:
+                if op == PROCESS:
+                    first, n = _process_fields.unpack_from(cmd, 1)
+                    self.processor._block_start = first
+                    data = self.views.get(n)
+                    if data is None:
+                        data = self.view(n)
+                    try:
+                        self.process(data)
+                    except BaseException as exc:
+                        self.events.clear()
+                        raise Failure(PROCESS_CB, exc, self.script)
+                    request = self.answer()
+                elif op == TTL:
+                    request = self.ttl(cmd)
+                elif op == CALL:
+                    request = self.call(cmd[1])
+                elif op == SPIKE:
+                    request = self.spike(cmd)
+                elif op == START_RECORDING:
+                    directory, _ = _unpack_str(cmd, 1)
+                    request = self.call(START_REC, directory)
+                elif op == RESERVE:
+                    (floats,) = struct.unpack_from("<I", cmd, 1)
+                    request = self.reserve(floats)
+                elif op == LOAD:
+                    request = self.load(cmd)
+                elif op == SET_STREAM:
+                    num_channels, rate = struct.unpack_from("<Id", cmd, 1)
+                    request = self.construct(self.module, num_channels, rate)
+                elif op == QUIT:
+                    return
+                else:
+                    raise RuntimeError(f"pyproc runtime: unknown command {op}")
+            except Failure as failure:
+                request = failure.frame
+
+    def view(self, n):
+        if len(self.views) > 16:
+            self.views.clear()
+        data = self.buffer[: self.num_channels * n].reshape(self.num_channels, n)
+        self.views[n] = data
+        return data
+
+    def reserve(self, floats):
+        self.buffer = np.zeros(floats, np.float32)
+        self.views = {}
+        addr = self.buffer.__array_interface__["data"][0]
+        return struct.pack("<BII", BUFFER, addr, floats)
+
+    def call(self, callback, *args):
+        method = self.optional.get(callback)
+        if method is not None:
+            try:
+                method(*args)
+            except BaseException as exc:
+                raise Failure(callback, exc, self.script)
+        return self.answer()
+
+    def ttl(self, cmd):
+        source_node, sample_number, line, state = struct.unpack_from("<qqBB", cmd, 1)
+        channel, _ = _unpack_str(cmd, 19)
+        return self.call(HANDLE_TTL, source_node, channel, sample_number, line, bool(state))
+
+    def spike(self, cmd):
+        source_node, sample_number, sorted_id, nch, ns = struct.unpack_from("<qqqII", cmd, 1)
+        name, at = _unpack_str(cmd, 33)
+        waveform = np.frombuffer(cmd, np.float32, nch * ns, at).reshape(nch, ns).copy()
+        waveform.flags.writeable = False
+        return self.call(HANDLE_SPIKE, source_node, name, nch, ns, sample_number, sorted_id, waveform)
+
+    def load(self, cmd):
+        num_channels, rate = struct.unpack_from("<Id", cmd, 1)
+        path, at = _unpack_str(cmd, 13)
+        source, _ = _unpack_str(cmd, at)
+        name = path.rsplit("/", 1)[-1].removesuffix(".py") or "script"
+        module = types.ModuleType(name)
+        module.__file__ = path
+        # The script's file is not visible in the sandbox; tracebacks read its lines here.
+        linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+        try:
+            exec(compile(source, path, "exec"), module.__dict__)
+        except BaseException as exc:
+            raise Failure(IMPORT, exc, path)
+        if not isinstance(getattr(module, "PyProcessor", None), type):
+            exc = AttributeError(f"{path} defines no class PyProcessor; a processor script must define one")
+            raise Failure(IMPORT, exc, path)
+        previous = self.script
+        self.script = path
+        try:
+            answer = self.construct(module, num_channels, rate)
+        except Failure:
+            self.script = previous
+            raise
+        sys.modules[name] = module
+        return answer
+
+    def construct(self, module, num_channels, rate):
+        """A new PyProcessor; the running one is kept if this one fails."""
+        processor = oe_pyprocessor.PythonProcessor()
+        processor._block_start = self.processor._block_start
+        try:
+            instance = module.PyProcessor(processor, num_channels, rate)
+            process = instance.process
+        except BaseException as exc:
+            raise Failure(INIT, exc, self.script)
+        self.module, self.instance, self.process = module, instance, process
+        self.optional = {cb: getattr(instance, name, None) for cb, name in OPTIONAL.items()}
+        self.processor, self.events = processor, processor._events
+        if num_channels != self.num_channels:
+            self.num_channels = num_channels
+            self.views = {}
+        return self.answer()
+
+
+def serve():
+    sys.stdout = _DoorWriter(1)
+    sys.stderr = _DoorWriter(2)
+    Dispatcher().serve()

@@ -1,0 +1,224 @@
+//! The host side of `host::call`, the guest's only way out besides WASI.
+//!
+//! The guest's dispatch loop calls the door with the outcome of the last command and gets
+//! the next command back. Waiting for that next command is an async host function that
+//! stays `Pending` until [`GuestInstance::run`](crate::instance::GuestInstance::run) has put
+//! a command in the [`Mailbox`] and polled the store's future again. So each command is one
+//! door round trip on the caller's own thread: no Python source compiled per call, no
+//! thread hand-off.
+//!
+//! Small commands are written into the guest's own command area (answer `b''`, no
+//! allocation); larger ones into memory from the guest's `host_alloc`, which the guest frees.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use wasmtime::{Caller, Linker, Memory, TypedFunc};
+
+use crate::buffer::RawBlock;
+use crate::callback::Callback;
+use crate::events::TtlEvent;
+use crate::frame::{Command, Request};
+use crate::guest_output::LineSplitter;
+use crate::instance::HostState;
+
+/// What the guest made of a command.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Done,
+    Failed(PythonFailure),
+}
+
+/// A Python exception, as the guest runtime formatted it.
+#[derive(Debug, Clone)]
+pub(crate) struct PythonFailure {
+    pub callback: Callback,
+    pub line: Option<u32>,
+    pub summary: String,
+    pub traceback: String,
+}
+
+/// Shared between the processor (outside the store) and the door (inside it).
+#[derive(Default)]
+pub(crate) struct Mailbox(Mutex<MailboxSlot>);
+
+#[derive(Default)]
+pub(crate) struct MailboxSlot {
+    /// The next order, taken by the door.
+    pub command: Option<Command>,
+    /// The caller's block while a `Process` command is in flight.
+    pub block: Option<RawBlock>,
+    /// Set by the door when the guest finishes a command.
+    pub outcome: Option<Outcome>,
+    /// Events the script emitted, in order, until the processor drains them.
+    pub events: Vec<TtlEvent>,
+    /// The guest's float32 buffer, once it has reported one: (address, capacity in floats).
+    pub buffer: Option<(u32, u32)>,
+}
+
+impl Mailbox {
+    pub fn lock(&self) -> MutexGuard<'_, MailboxSlot> {
+        // A panic elsewhere cannot leave the slot half-updated in a way that matters here.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The door's state inside the store.
+pub(crate) struct DoorState {
+    pub mailbox: Arc<Mailbox>,
+    pub memory: Option<Memory>,
+    pub host_alloc: Option<TypedFunc<u32, u32>>,
+    /// The guest's command area: (address, length).
+    pub command_area: Option<(u32, u32)>,
+    pub output: LineSplitter,
+}
+
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap_async("host", "call", |caller: Caller<'_, HostState>, (ptr, len, out_ptr, out_len): (u32, u32, u32, u32)| {
+        Box::new(door_call(caller, ptr, len, out_ptr, out_len))
+    })?;
+    Ok(())
+}
+
+enum Next {
+    /// Answer `b''` at once (a log line).
+    Answer,
+    /// The command is finished: wait for the next one.
+    AwaitCommand,
+}
+
+async fn door_call(mut caller: Caller<'_, HostState>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<i32> {
+    if let Next::Answer = receive(&mut caller, ptr, len)? {
+        write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
+        return Ok(0);
+    }
+    let mailbox = caller.data().door.mailbox.clone();
+    let command = NextCommand(&mailbox).await;
+    deliver(&mut caller, command, out_ptr, out_len).await?;
+    Ok(0)
+}
+
+/// Acts on the guest's frame.
+fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::Result<Next> {
+    let memory = memory(caller)?;
+    let (mem, state) = memory.data_and_store_mut(caller);
+    let door = &mut state.door;
+    let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
+    let mut slot = door.mailbox.lock();
+    let next = match request {
+        Request::Log { stream, text } => {
+            door.output.write(stream, text);
+            return Ok(Next::Answer);
+        }
+        Request::Hello { mailbox_addr, mailbox_len } => {
+            guest_slice(mem, mailbox_addr, mailbox_len as usize)?;
+            door.command_area = Some((mailbox_addr, mailbox_len));
+            slot.outcome = Some(Outcome::Done);
+            Next::AwaitCommand
+        }
+        Request::Done { events } => {
+            if let Some(block) = slot.block.take() {
+                let (addr, _) = slot.buffer.ok_or_else(|| wasmtime::format_err!("the guest processed a block without a buffer"))?;
+                let src = guest_slice(mem, addr, block.guest_bytes())?;
+                // SAFETY: the block is in the slot only while `process` holds its borrow.
+                unsafe { block.copy_from_guest(src) };
+            }
+            slot.events.extend(events.iter());
+            slot.outcome = Some(Outcome::Done);
+            Next::AwaitCommand
+        }
+        Request::Buffer { addr, capacity } => {
+            guest_slice(mem, addr, capacity as usize * 4)?;
+            slot.buffer = Some((addr, capacity));
+            slot.outcome = Some(Outcome::Done);
+            Next::AwaitCommand
+        }
+        Request::Failed { callback, line, summary, traceback } => {
+            // The block is left exactly as it came in: nothing is copied back.
+            slot.block = None;
+            let failure = PythonFailure { callback, line, summary: summary.to_owned(), traceback: traceback.to_owned() };
+            slot.outcome = Some(Outcome::Failed(failure));
+            Next::AwaitCommand
+        }
+    };
+    drop(slot);
+    door.output.flush();
+    Ok(next)
+}
+
+/// Hands `command` to the guest: the block first for `Process`, then the frame.
+async fn deliver(caller: &mut Caller<'_, HostState>, command: Command, out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
+    let memory = memory(caller)?;
+    if let Command::Process { .. } = command {
+        let (mem, state) = memory.data_and_store_mut(&mut *caller);
+        let slot = state.door.mailbox.lock();
+        let block = slot.block.as_ref().ok_or_else(|| wasmtime::format_err!("process command without a block"))?;
+        let (addr, capacity) = slot.buffer.ok_or_else(|| wasmtime::format_err!("process command before a buffer"))?;
+        if block.channels() * block.samples() > capacity as usize {
+            wasmtime::bail!("block of {} floats exceeds the guest buffer of {capacity}", block.channels() * block.samples());
+        }
+        // SAFETY: as in `receive`.
+        unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
+    }
+    let len = command.encoded_len();
+    let (area, area_len) = caller.data().door.command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
+    if len <= area_len as usize {
+        command.encode(guest_slice_mut(memory.data_mut(&mut *caller), area, len)?);
+        return write_answer(caller, out_ptr, out_len, 0, 0);
+    }
+    let host_alloc = caller.data().door.host_alloc.clone().ok_or_else(|| wasmtime::format_err!("no host_alloc"))?;
+    let len32 = u32::try_from(len).map_err(|_| wasmtime::format_err!("command of {len} bytes is too large"))?;
+    let ptr = host_alloc.call_async(&mut *caller, len32).await?;
+    if ptr == 0 {
+        wasmtime::bail!("the guest could not allocate {len} bytes for a command");
+    }
+    command.encode(guest_slice_mut(memory.data_mut(&mut *caller), ptr, len)?);
+    write_answer(caller, out_ptr, out_len, ptr, len32)
+}
+
+/// Stores the answer's pointer and length at the guest's two out-pointers.
+fn write_answer(caller: &mut Caller<'_, HostState>, out_ptr: u32, out_len: u32, ptr: u32, len: u32) -> wasmtime::Result<()> {
+    let mem = memory(caller)?.data_mut(&mut *caller);
+    guest_slice_mut(mem, out_ptr, 4)?.copy_from_slice(&ptr.to_le_bytes());
+    guest_slice_mut(mem, out_len, 4)?.copy_from_slice(&len.to_le_bytes());
+    Ok(())
+}
+
+fn memory(caller: &Caller<'_, HostState>) -> wasmtime::Result<Memory> {
+    caller.data().door.memory.ok_or_else(|| wasmtime::format_err!("the door was called before the instance was ready"))
+}
+
+/// The guest's bytes at `[addr, addr + len)`, refusing ranges outside its memory.
+fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result<&[u8]> {
+    let start = addr as usize;
+    start
+        .checked_add(len)
+        .and_then(|end| mem.get(start..end))
+        .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({} bytes)", mem.len()))
+}
+
+fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&mut [u8]> {
+    let size = mem.len();
+    let start = addr as usize;
+    start
+        .checked_add(len)
+        .and_then(|end| mem.get_mut(start..end))
+        .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({size} bytes)"))
+}
+
+/// Ready when the processor has placed a command. Nothing wakes it: the processor polls
+/// the store's future itself right after placing one.
+struct NextCommand<'a>(&'a Mailbox);
+
+impl Future for NextCommand<'_> {
+    type Output = Command;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Command> {
+        match self.0.lock().command.take() {
+            Some(command) => Poll::Ready(command),
+            None => Poll::Pending,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The shared, read-only part: the wasmtime engine, the compiled interpreter and the
+//! linker. Cheap to clone; every [`Processor`](crate::Processor) made from it has its own
+//! store and shares nothing else.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use wasmtime::{Config, InstancePre, Linker, Module};
+
+use crate::door;
+use crate::error::Error;
+use crate::instance::HostState;
+use crate::interpreter::Interpreter;
+use crate::module_cache;
+use crate::progress::Progress;
+
+/// Native stack for the guest's wasm code. CPython recursion and scipy's imports go deep;
+/// the fiber that runs the guest gets this plus room for the host's own frames.
+const MAX_WASM_STACK: usize = 4 << 20;
+const FIBER_STACK: usize = MAX_WASM_STACK + (2 << 20);
+
+/// The interpreter, compiled and ready to instantiate.
+///
+/// ```no_run
+/// let engine = pyproc_host::Engine::new()?;            // installs/compiles once per user
+/// let mut p = pyproc_host::Processor::builder(&engine, "examples/bandpass_filter.py")
+///     .stream(64, 30_000.0)
+///     .build()?;
+/// # Ok::<(), pyproc_host::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Engine(Arc<Inner>);
+
+struct Inner {
+    wasmtime: wasmtime::Engine,
+    interpreter: Interpreter,
+    instance_pre: InstancePre<HostState>,
+}
+
+/// Settings for [`Engine`]; see [`Engine::builder`].
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    cache_root: Option<PathBuf>,
+    progress: Progress,
+}
+
+impl EngineBuilder {
+    /// Where the interpreter and compiled modules are cached (default:
+    /// [`Interpreter::default_cache_root`]).
+    pub fn cache_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_root = Some(dir.into());
+        self
+    }
+
+    /// Receives the one-time set-up steps (download, compile).
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Installs the interpreter if needed, then loads (or compiles) it.
+    pub fn build(self) -> Result<Engine, Error> {
+        let cache_root = match self.cache_root {
+            Some(dir) => dir,
+            None => Interpreter::default_cache_root()?,
+        };
+        let interpreter = Interpreter::ensure(&cache_root, &self.progress)?;
+        let wasmtime = wasmtime::Engine::new(&engine_config()).map_err(|e| Error::engine("configuring", e))?;
+        let snapshot = &interpreter.manifest().artifacts.snapshot;
+        let module: Module =
+            module_cache::load_or_compile(&wasmtime, &interpreter.snapshot_wasm(), &snapshot.sha256, &cache_root, &self.progress)?;
+        let mut linker = Linker::new(&wasmtime);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, HostState::wasi).map_err(|e| Error::engine("linking WASI", e))?;
+        door::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the door", e))?;
+        let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
+        Ok(Engine(Arc::new(Inner { wasmtime, interpreter, instance_pre })))
+    }
+}
+
+/// Every setting that shapes the compiled code lives here, so the module cache key (which
+/// hashes them) changes whenever this does.
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_exceptions(true); // the interpreter is built with wasm exception handling
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config.max_wasm_stack(MAX_WASM_STACK);
+    config.async_stack_size(FIBER_STACK);
+    config
+}
+
+impl Engine {
+    /// An engine with the default cache location and progress logged through `tracing`.
+    pub fn new() -> Result<Engine, Error> {
+        Engine::builder().build()
+    }
+
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    pub fn interpreter(&self) -> &Interpreter {
+        &self.0.interpreter
+    }
+
+    pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.0.wasmtime
+    }
+
+    pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
+        &self.0.instance_pre
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("interpreter", &self.0.interpreter.dir()).finish()
+    }
+}

@@ -1,0 +1,37 @@
+//! What flows besides the continuous data: TTL events in and out, spikes in.
+
+use ndarray::ArrayView2;
+
+/// A TTL event emitted by the script with `processor.add_python_event(line, state)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TtlEvent {
+    /// Where the event belongs: the block's first sample unless the script passed
+    /// `sample_number=`.
+    pub sample_number: i64,
+    /// TTL line, 0–255.
+    pub line: u8,
+    pub state: bool,
+}
+
+/// A TTL event delivered to the script's `handle_ttl_event`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TtlEventIn<'a> {
+    /// Id of the processor that generated the event.
+    pub source_node: i64,
+    /// Name of the event channel.
+    pub channel: &'a str,
+    pub sample_number: i64,
+    pub line: u8,
+    pub state: bool,
+}
+
+/// A spike delivered to the script's `handle_spike`.
+#[derive(Debug, Clone)]
+pub struct SpikeIn<'a> {
+    pub source_node: i64,
+    pub electrode_name: &'a str,
+    pub sample_number: i64,
+    pub sorted_id: i64,
+    /// Waveform, channels x samples, in the stream's units (µV). Read-only for the script.
+    pub waveform: ArrayView2<'a, f32>,
+}

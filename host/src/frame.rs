@@ -1,0 +1,330 @@
+//! The byte layout of everything that crosses the door (`host::call`). The guest side of
+//! the same layout is `guest-runtime/_pyproc_runtime.py`; `guest-runtime/README.md` is the
+//! reference for both. All integers are little-endian; a `str` is a u32 byte length then
+//! UTF-8.
+//!
+//! Frames from the guest are untrusted input (a script can call `_host.call` itself), so
+//! decoding checks every length and never allocates more than the frame holds.
+
+use crate::callback::Callback;
+use crate::events::TtlEvent;
+
+/// Host -> guest opcodes.
+pub(crate) mod op {
+    pub const LOAD: u8 = 1;
+    pub const SET_STREAM: u8 = 2;
+    pub const RESERVE: u8 = 3;
+    pub const PROCESS: u8 = 4;
+    pub const TTL: u8 = 5;
+    pub const SPIKE: u8 = 6;
+    pub const CALL: u8 = 7;
+    pub const START_RECORDING: u8 = 8;
+    pub const QUIT: u8 = 9;
+
+    pub const HELLO: u8 = 0x81;
+    pub const DONE: u8 = 0x82;
+    pub const BUFFER: u8 = 0x83;
+    pub const FAILED: u8 = 0x84;
+    pub const LOG: u8 = 0x85;
+}
+
+/// Bytes per event in a DONE frame: i64 sample number, u8 line, u8 state.
+pub(crate) const EVENT_BYTES: usize = 10;
+
+/// An order for the guest.
+#[derive(Debug, Clone)]
+pub(crate) enum Command {
+    Load { script_path: String, source: String, num_channels: u32, sample_rate: f64 },
+    SetStream { num_channels: u32, sample_rate: f64 },
+    /// Allocate a float32 buffer of at least this many values and report it.
+    Reserve { floats: u32 },
+    /// The block is already in the buffer.
+    Process { first_sample: i64, num_samples: u32 },
+    Ttl { source_node: i64, channel: String, sample_number: i64, line: u8, state: bool },
+    Spike {
+        source_node: i64,
+        electrode_name: String,
+        sample_number: i64,
+        sorted_id: i64,
+        num_channels: u32,
+        num_samples: u32,
+        waveform: Vec<f32>,
+    },
+    /// A callback without arguments (start/stop acquisition, stop recording).
+    Call(Callback),
+    StartRecording { dir: String },
+    Quit,
+}
+
+impl Command {
+    /// Exact encoded size in bytes.
+    pub fn encoded_len(&self) -> usize {
+        let s = |t: &str| 4 + t.len();
+        1 + match self {
+            Command::Load { script_path, source, .. } => 4 + 8 + s(script_path) + s(source),
+            Command::SetStream { .. } => 4 + 8,
+            Command::Reserve { .. } => 4,
+            Command::Process { .. } => 8 + 4,
+            Command::Ttl { channel, .. } => 8 + 8 + 1 + 1 + s(channel),
+            Command::Spike { electrode_name, waveform, .. } => {
+                8 + 8 + 8 + 4 + 4 + s(electrode_name) + 4 * waveform.len()
+            }
+            Command::Call(_) => 1,
+            Command::StartRecording { dir } => s(dir),
+            Command::Quit => 0,
+        }
+    }
+
+    /// Writes the frame at the start of `out`, which must hold `encoded_len()` bytes.
+    pub fn encode(&self, out: &mut [u8]) {
+        let mut w = Writer { out, at: 0 };
+        match self {
+            Command::Load { script_path, source, num_channels, sample_rate } => {
+                w.u8(op::LOAD).u32(*num_channels).f64(*sample_rate).str(script_path).str(source);
+            }
+            Command::SetStream { num_channels, sample_rate } => {
+                w.u8(op::SET_STREAM).u32(*num_channels).f64(*sample_rate);
+            }
+            Command::Reserve { floats } => {
+                w.u8(op::RESERVE).u32(*floats);
+            }
+            Command::Process { first_sample, num_samples } => {
+                w.u8(op::PROCESS).i64(*first_sample).u32(*num_samples);
+            }
+            Command::Ttl { source_node, channel, sample_number, line, state } => {
+                w.u8(op::TTL).i64(*source_node).i64(*sample_number).u8(*line).u8(*state as u8).str(channel);
+            }
+            Command::Spike { source_node, electrode_name, sample_number, sorted_id, num_channels, num_samples, waveform } => {
+                w.u8(op::SPIKE)
+                    .i64(*source_node)
+                    .i64(*sample_number)
+                    .i64(*sorted_id)
+                    .u32(*num_channels)
+                    .u32(*num_samples)
+                    .str(electrode_name)
+                    .bytes(bytemuck::cast_slice(waveform));
+            }
+            Command::Call(callback) => {
+                w.u8(op::CALL).u8(*callback as u8);
+            }
+            Command::StartRecording { dir } => {
+                w.u8(op::START_RECORDING).str(dir);
+            }
+            Command::Quit => {
+                w.u8(op::QUIT);
+            }
+        }
+        debug_assert_eq!(w.at, self.encoded_len());
+    }
+}
+
+struct Writer<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.out[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+        self
+    }
+    fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes(&[v])
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn i64(&mut self, v: i64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn f64(&mut self, v: f64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn str(&mut self, s: &str) -> &mut Self {
+        let len = u32::try_from(s.len()).expect("strings crossing the door are < 4 GiB");
+        self.u32(len).bytes(s.as_bytes())
+    }
+}
+
+/// A message from the guest, borrowing the frame's bytes.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Request<'a> {
+    /// The dispatch loop is up; its command area is `len` bytes at `addr`.
+    Hello { mailbox_addr: u32, mailbox_len: u32 },
+    /// The last command succeeded; `events` holds packed [`TtlEvent`]s.
+    Done { events: EventsFrame<'a> },
+    /// A `Reserve` succeeded: the float32 buffer is at `addr`.
+    Buffer { addr: u32, capacity: u32 },
+    /// The last command raised a Python exception.
+    Failed { callback: Callback, line: Option<u32>, summary: &'a str, traceback: &'a str },
+    /// A line (or partial line) the script printed; `stream` 1 = stdout, 2 = stderr.
+    Log { stream: u8, text: &'a [u8] },
+}
+
+/// Packed events inside a DONE frame; iterate to decode.
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub(crate) struct EventsFrame<'a>(&'a [u8]);
+
+impl<'a> EventsFrame<'a> {
+    pub fn iter(self) -> impl Iterator<Item = TtlEvent> + 'a {
+        self.0.chunks_exact(EVENT_BYTES).map(|e| TtlEvent {
+            sample_number: i64::from_le_bytes(e[0..8].try_into().unwrap()),
+            line: e[8],
+            state: e[9] != 0,
+        })
+    }
+}
+
+/// Why a frame from the guest was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("empty frame")]
+    Empty,
+    #[error("unknown opcode {0:#04x}")]
+    UnknownOp(u8),
+    #[error("frame ends early (opcode {op:#04x}, {len} bytes)")]
+    Truncated { op: u8, len: usize },
+    #[error("{0} extra bytes after the frame")]
+    Trailing(usize),
+    #[error("a text field is not UTF-8")]
+    NotUtf8,
+    #[error("unknown callback code {0}")]
+    UnknownCallback(u8),
+    #[error("an event has state {0}; states are 0 or 1")]
+    BadState(u8),
+}
+
+impl<'a> Request<'a> {
+    pub fn decode(frame: &'a [u8]) -> Result<Request<'a>, FrameError> {
+        let (&op, body) = frame.split_first().ok_or(FrameError::Empty)?;
+        let mut r = Reader { rest: body, op, len: frame.len() };
+        let request = match op {
+            op::HELLO => Request::Hello { mailbox_addr: r.u32()?, mailbox_len: r.u32()? },
+            op::DONE => {
+                let count = r.u32()? as usize;
+                let bytes = r.take(count.checked_mul(EVENT_BYTES).ok_or(r.truncated())?)?;
+                if let Some(bad) = bytes.chunks_exact(EVENT_BYTES).map(|e| e[9]).find(|s| *s > 1) {
+                    return Err(FrameError::BadState(bad));
+                }
+                Request::Done { events: EventsFrame(bytes) }
+            }
+            op::BUFFER => Request::Buffer { addr: r.u32()?, capacity: r.u32()? },
+            op::FAILED => {
+                let code = r.u8()?;
+                let callback = Callback::from_wire(code).ok_or(FrameError::UnknownCallback(code))?;
+                let line = r.u32()?;
+                Request::Failed { callback, line: (line != 0).then_some(line), summary: r.str()?, traceback: r.str()? }
+            }
+            op::LOG => Request::Log { stream: r.u8()?, text: r.take(r.rest.len())? },
+            other => return Err(FrameError::UnknownOp(other)),
+        };
+        match r.rest.len() {
+            0 => Ok(request),
+            n => Err(FrameError::Trailing(n)),
+        }
+    }
+}
+
+struct Reader<'a> {
+    rest: &'a [u8],
+    op: u8,
+    len: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn truncated(&self) -> FrameError {
+        FrameError::Truncated { op: self.op, len: self.len }
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], FrameError> {
+        if n > self.rest.len() {
+            return Err(self.truncated());
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+    fn u8(&mut self) -> Result<u8, FrameError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, FrameError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
+    }
+    fn str(&mut self) -> Result<&'a str, FrameError> {
+        let len = self.u32()? as usize;
+        std::str::from_utf8(self.take(len)?).map_err(|_| FrameError::NotUtf8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_encodes_to_exactly_its_stated_length() {
+        let commands = [
+            Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4 },
+            Command::SetStream { num_channels: 2, sample_rate: 1e3 },
+            Command::Reserve { floats: 10 },
+            Command::Process { first_sample: -5, num_samples: 1024 },
+            Command::Ttl { source_node: 100, channel: "TTL".into(), sample_number: 7, line: 3, state: true },
+            Command::Spike {
+                source_node: 1,
+                electrode_name: "Tetrode 1".into(),
+                sample_number: 9,
+                sorted_id: 2,
+                num_channels: 2,
+                num_samples: 3,
+                waveform: vec![1.0; 6],
+            },
+            Command::Call(Callback::StopRecording),
+            Command::StartRecording { dir: "/rec".into() },
+            Command::Quit,
+        ];
+        for c in commands {
+            let mut buf = vec![0u8; c.encoded_len()];
+            c.encode(&mut buf);
+        }
+    }
+
+    #[test]
+    fn a_process_command_has_the_layout_the_guest_unpacks() {
+        let mut buf = [0u8; 13];
+        Command::Process { first_sample: 0x0102, num_samples: 5 }.encode(&mut buf);
+        assert_eq!(buf, [4, 2, 1, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0]);
+    }
+
+    #[test]
+    fn done_frames_decode_their_events() {
+        let mut frame = vec![op::DONE, 2, 0, 0, 0];
+        for (s, line, state) in [(10i64, 1u8, 1u8), (-3, 255, 0)] {
+            frame.extend_from_slice(&s.to_le_bytes());
+            frame.extend_from_slice(&[line, state]);
+        }
+        let Request::Done { events } = Request::decode(&frame).unwrap() else { panic!() };
+        let got: Vec<_> = events.iter().collect();
+        assert_eq!(
+            got,
+            [
+                TtlEvent { sample_number: 10, line: 1, state: true },
+                TtlEvent { sample_number: -3, line: 255, state: false }
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_frames_are_refused_without_panicking() {
+        assert_eq!(Request::decode(&[]), Err(FrameError::Empty));
+        assert_eq!(Request::decode(&[0x7f]), Err(FrameError::UnknownOp(0x7f)));
+        // A count of 2^32-1 events with no bytes behind it.
+        assert!(matches!(Request::decode(&[op::DONE, 255, 255, 255, 255]), Err(FrameError::Truncated { .. })));
+        // A string length far past the end.
+        let failed = [op::FAILED, 3, 0, 0, 0, 0, 255, 255, 255, 127];
+        assert!(matches!(Request::decode(&failed), Err(FrameError::Truncated { .. })));
+        assert_eq!(Request::decode(&[op::HELLO, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Err(FrameError::Trailing(1)));
+        let mut bad_state = vec![op::DONE, 1, 0, 0, 0];
+        bad_state.extend_from_slice(&[0; 8]);
+        bad_state.extend_from_slice(&[1, 2]);
+        assert_eq!(Request::decode(&bad_state), Err(FrameError::BadState(2)));
+    }
+}

@@ -1,0 +1,144 @@
+//! What the script prints: gathered into lines, bounded, and handed to a sink (by default
+//! `tracing`, tagged with the instance).
+
+use std::sync::Arc;
+
+/// Longest line passed on; the rest of a longer line is cut and marked.
+pub const MAX_LINE_BYTES: usize = 8 * 1024;
+
+/// Which of the script's streams a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One complete line the script printed (without the newline).
+#[derive(Debug, Clone, Copy)]
+pub struct OutputLine<'a> {
+    /// The processor's label (the script's file name unless set).
+    pub instance: &'a str,
+    pub stream: Stream,
+    pub text: &'a str,
+}
+
+/// Where printed lines go.
+#[derive(Clone)]
+pub struct OutputSink(Arc<dyn Fn(OutputLine<'_>) + Send + Sync>);
+
+impl OutputSink {
+    pub fn new(sink: impl Fn(OutputLine<'_>) + Send + Sync + 'static) -> Self {
+        OutputSink(Arc::new(sink))
+    }
+
+    /// INFO events for stdout, WARN for stderr, on target `pyproc::script`.
+    pub fn tracing() -> Self {
+        OutputSink::new(|line| match line.stream {
+            Stream::Stdout => tracing::info!(target: "pyproc::script", instance = line.instance, "{}", line.text),
+            Stream::Stderr => tracing::warn!(target: "pyproc::script", instance = line.instance, "{}", line.text),
+        })
+    }
+}
+
+impl Default for OutputSink {
+    fn default() -> Self {
+        OutputSink::tracing()
+    }
+}
+
+impl std::fmt::Debug for OutputSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputSink")
+    }
+}
+
+/// Splits the guest's writes into lines for one instance.
+pub(crate) struct LineSplitter {
+    instance: String,
+    sink: OutputSink,
+    pending: [Vec<u8>; 2],
+}
+
+impl LineSplitter {
+    pub fn new(instance: String, sink: OutputSink) -> Self {
+        LineSplitter { instance, sink, pending: [Vec::new(), Vec::new()] }
+    }
+
+    /// Takes a chunk of `stream` (1 stdout, anything else stderr).
+    pub fn write(&mut self, stream: u8, mut text: &[u8]) {
+        let (stream, i) = if stream == 1 { (Stream::Stdout, 0) } else { (Stream::Stderr, 1) };
+        while let Some(nl) = text.iter().position(|b| *b == b'\n') {
+            self.push(i, &text[..nl]);
+            self.emit(stream, i);
+            text = &text[nl + 1..];
+        }
+        self.push(i, text);
+    }
+
+    /// Emits partial lines (the guest flushes at the end of every callback).
+    pub fn flush(&mut self) {
+        for (stream, i) in [(Stream::Stdout, 0), (Stream::Stderr, 1)] {
+            if !self.pending[i].is_empty() {
+                self.emit(stream, i);
+            }
+        }
+    }
+
+    fn push(&mut self, i: usize, bytes: &[u8]) {
+        let room = (MAX_LINE_BYTES + 1).saturating_sub(self.pending[i].len());
+        self.pending[i].extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn emit(&mut self, stream: Stream, i: usize) {
+        let mut text = String::from_utf8_lossy(&self.pending[i]).into_owned();
+        if self.pending[i].len() > MAX_LINE_BYTES {
+            let mut cut = MAX_LINE_BYTES.min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" …[line cut]");
+        }
+        self.pending[i].clear();
+        (self.sink.0)(OutputLine { instance: &self.instance, stream, text: &text });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn collect() -> (OutputSink, Arc<Mutex<Vec<(Stream, String)>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let l = lines.clone();
+        (OutputSink::new(move |line| l.lock().unwrap().push((line.stream, line.text.to_owned()))), lines)
+    }
+
+    #[test]
+    fn chunks_are_joined_into_lines_per_stream() {
+        let (sink, lines) = collect();
+        let mut s = LineSplitter::new("t".into(), sink);
+        s.write(1, b"Num Chan");
+        s.write(2, b"warn\n");
+        s.write(1, b"nels: 4\nnext");
+        s.flush();
+        assert_eq!(
+            *lines.lock().unwrap(),
+            [(Stream::Stderr, "warn".into()), (Stream::Stdout, "Num Channels: 4".into()), (Stream::Stdout, "next".into())]
+        );
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_not_buffered_without_bound() {
+        let (sink, lines) = collect();
+        let mut s = LineSplitter::new("t".into(), sink);
+        for _ in 0..100 {
+            s.write(1, &[b'x'; 4096]);
+        }
+        assert!(s.pending[0].len() <= MAX_LINE_BYTES + 1);
+        s.write(1, b"\n");
+        let got = lines.lock().unwrap();
+        assert!(got[0].1.ends_with("[line cut]") && got[0].1.len() < MAX_LINE_BYTES + 20);
+    }
+}

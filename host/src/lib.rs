@@ -1,0 +1,48 @@
+//! pyproc-host: runs Open Ephys `PyProcessor` scripts, each in its own WebAssembly sandbox.
+//!
+//! The interpreter is the pinned WASI build of CPython 3.15 with numpy and scipy
+//! (`python-wasi/manifest.toml`), run by wasmtime 48 through `wasmtime-wasi`'s preview 1
+//! (`wasi-common`, the older WASI crate, has no release for wasmtime 48). Every
+//! [`Processor`] has its own `Store`: two processors share no Python state and can run on
+//! two threads at once.
+//!
+//! What this crate is not: it does not read recordings or draw progress bars (that is the
+//! `pyproc` CLI), and it holds no C++ (that is `shim-cpp`).
+//!
+//! ```no_run
+//! use ndarray::Array2;
+//! use pyproc_host::{Engine, Processor};
+//!
+//! let engine = Engine::new()?; // first use: fetches and compiles the interpreter
+//! let mut bandpass = Processor::builder(&engine, "examples/bandpass_filter.py").stream(64, 30_000.0).build()?;
+//! let mut block = Array2::<f32>::zeros((64, 1024));
+//! let events = bandpass.process(block.view_mut(), 0)?;
+//! assert!(events.is_empty());
+//! # Ok::<(), pyproc_host::Error>(())
+//! ```
+//!
+//! How data crosses into the guest is written down in `guest-runtime/README.md`.
+
+mod buffer;
+mod callback;
+mod door;
+mod engine;
+mod error;
+mod events;
+mod frame;
+mod guest;
+mod guest_output;
+mod instance;
+pub mod interpreter;
+mod module_cache;
+mod processor;
+mod progress;
+
+pub use callback::Callback;
+pub use engine::{Engine, EngineBuilder};
+pub use error::{Error, Result, SetupError};
+pub use events::{SpikeIn, TtlEvent, TtlEventIn};
+pub use frame::FrameError;
+pub use guest_output::{OutputLine, OutputSink, Stream};
+pub use processor::{Processor, ProcessorBuilder, StreamInfo, DEFAULT_MEMORY_LIMIT};
+pub use progress::{Progress, SetupEvent};

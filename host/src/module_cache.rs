@@ -1,0 +1,71 @@
+//! Compiled interpreter modules on disk.
+//!
+//! Compiling the 100 MB interpreter takes about a minute on 2 cores and ~2 GB of memory, so
+//! it is done once per user: serialized into `<cache>/compiled/`, under a name keyed by the
+//! artifact's sha256 and wasmtime's own compatibility hash (its version and every engine
+//! setting that changes the machine code), and mapped back with `deserialize_file`.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use wasmtime::{Engine, Module};
+
+use crate::error::Error;
+use crate::progress::{Progress, SetupEvent};
+
+/// Where the compiled form of `wasm_sha256` for `engine` lives under `cache_root`.
+pub fn compiled_path(engine: &Engine, cache_root: &Path, stem: &str, wasm_sha256: &str) -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let short = &wasm_sha256[..16.min(wasm_sha256.len())];
+    cache_root.join("compiled").join(format!("{stem}-{short}-{:016x}.cwasm", hasher.finish()))
+}
+
+/// Loads the compiled module, compiling and caching it first if needed.
+pub fn load_or_compile(
+    engine: &Engine,
+    wasm: &Path,
+    wasm_sha256: &str,
+    cache_root: &Path,
+    progress: &Progress,
+) -> Result<Module, Error> {
+    let stem = wasm.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
+    let path = compiled_path(engine, cache_root, stem, wasm_sha256);
+    if path.is_file() {
+        // SAFETY: only this module writes into the cache, atomically (temp file + rename),
+        // from `Engine::precompile_module` with an engine of the same compatibility hash.
+        match unsafe { Module::deserialize_file(engine, &path) } {
+            Ok(module) => return Ok(module),
+            Err(e) => tracing::warn!(path = %path.display(), "recompiling: the cached module is unusable: {e:#}"),
+        }
+    }
+    compile_into(engine, wasm, &path, progress)?;
+    // SAFETY: as above; it was just written by us.
+    unsafe { Module::deserialize_file(engine, &path) }
+        .map_err(|e| Error::ModuleCache { action: "load", path: path.clone(), message: format!("{e:#}") })
+}
+
+fn compile_into(engine: &Engine, wasm: &Path, path: &Path, progress: &Progress) -> Result<(), Error> {
+    let err = |action: &'static str, path: &Path, e: &dyn std::fmt::Display| Error::ModuleCache {
+        action,
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    progress.emit(SetupEvent::CompilingStarted { module: wasm.to_path_buf() });
+    let started = Instant::now();
+    let bytes = std::fs::read(wasm).map_err(|e| err("read", wasm, &e))?;
+    let compiled = engine.precompile_module(&bytes).map_err(|e| err("compile", wasm, &format!("{e:#}")))?;
+    drop(bytes);
+    let dir = path.parent().expect("compiled path has a parent");
+    std::fs::create_dir_all(dir).map_err(|e| err("create", dir, &e))?;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, &compiled).map_err(|e| err("write", &tmp, &e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err("store", path, &e)
+    })?;
+    progress.emit(SetupEvent::CompilingFinished { cached_at: path.to_path_buf(), elapsed: started.elapsed() });
+    Ok(())
+}

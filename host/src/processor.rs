@@ -1,0 +1,293 @@
+//! [`Processor`]: one `PyProcessor` script running in its own interpreter.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::ArrayViewMut2;
+
+use crate::buffer::RawBlock;
+use crate::callback::Callback;
+use crate::door::{Outcome, PythonFailure};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::events::{SpikeIn, TtlEvent, TtlEventIn};
+use crate::frame::Command;
+use crate::guest_output::OutputSink;
+use crate::instance::{Died, GuestInstance, InstanceConfig};
+
+/// Default cap on the guest's linear memory.
+pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
+
+/// The continuous stream a processor is set up for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamInfo {
+    pub num_channels: usize,
+    /// Samples per second.
+    pub sample_rate: f64,
+}
+
+/// Settings for a [`Processor`]; see [`Processor::builder`].
+#[derive(Debug)]
+pub struct ProcessorBuilder {
+    engine: Engine,
+    script: PathBuf,
+    stream: StreamInfo,
+    label: Option<String>,
+    output: OutputSink,
+    memory_limit: usize,
+    recording_roots: Vec<PathBuf>,
+}
+
+impl ProcessorBuilder {
+    /// The stream the script's `PyProcessor` is constructed for (default 1 channel, 30 kHz).
+    pub fn stream(mut self, num_channels: usize, sample_rate: f64) -> Self {
+        self.stream = StreamInfo { num_channels, sample_rate };
+        self
+    }
+
+    /// Name used for this instance in logs (default: the script's file name).
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Where the script's printed lines go (default: `tracing`).
+    pub fn output(mut self, sink: OutputSink) -> Self {
+        self.output = sink;
+        self
+    }
+
+    /// Cap on the interpreter's memory; a larger allocation is a Python `MemoryError`.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// A directory under which `start_recording` directories may lie. It is visible to the
+    /// script read-write at its own path (WASI fixes an instance's directories when it
+    /// starts, so they must be named here, before the interpreter starts).
+    pub fn recording_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.recording_roots.push(dir.into());
+        self
+    }
+
+    /// Starts the interpreter, imports the script and constructs its `PyProcessor`.
+    pub fn build(self) -> Result<Processor> {
+        let script = std::path::absolute(&self.script)
+            .map_err(|source| Error::ScriptUnreadable { path: self.script.clone(), source })?;
+        let label = self.label.unwrap_or_else(|| {
+            script.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
+        });
+        let mut roots = Vec::new();
+        for root in &self.recording_roots {
+            roots.push(std::path::absolute(root).map_err(|e| Error::engine("granting a recording root", e))?);
+        }
+        let config = InstanceConfig { label, output: self.output, memory_limit_bytes: self.memory_limit, writable_dirs: roots.clone() };
+        let instance = GuestInstance::start(&self.engine, &config)?;
+        let mut processor = Processor {
+            instance,
+            script,
+            stream: self.stream,
+            recording_roots: roots,
+            capacity: 0,
+            events: Vec::new(),
+            dead: None,
+        };
+        processor.load()?;
+        Ok(processor)
+    }
+}
+
+/// A `PyProcessor` script in its own sandboxed interpreter.
+///
+/// ```no_run
+/// use ndarray::Array2;
+/// let engine = pyproc_host::Engine::new()?;
+/// let mut p = pyproc_host::Processor::builder(&engine, "examples/threshold_events.py")
+///     .stream(4, 30_000.0)
+///     .build()?;
+/// p.start_acquisition()?;
+/// let mut block = Array2::<f32>::zeros((4, 1024));
+/// for event in p.process(block.view_mut(), 0)? {
+///     println!("line {} -> {} at sample {}", event.line, event.state, event.sample_number);
+/// }
+/// p.stop_acquisition()?;
+/// # Ok::<(), pyproc_host::Error>(())
+/// ```
+pub struct Processor {
+    instance: GuestInstance,
+    script: PathBuf,
+    stream: StreamInfo,
+    recording_roots: Vec<PathBuf>,
+    /// Floats the guest's buffer holds.
+    capacity: usize,
+    /// Events returned by the last `process`; reused so steady state allocates nothing.
+    events: Vec<TtlEvent>,
+    dead: Option<String>,
+}
+
+impl Processor {
+    pub fn builder(engine: &Engine, script: impl Into<PathBuf>) -> ProcessorBuilder {
+        ProcessorBuilder {
+            engine: engine.clone(),
+            script: script.into(),
+            stream: StreamInfo { num_channels: 1, sample_rate: 30_000.0 },
+            label: None,
+            output: OutputSink::default(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            recording_roots: Vec::new(),
+        }
+    }
+
+    /// Runs `process(data)` on `block` (channels x samples) in place and returns the TTL
+    /// events the script emitted since the previous `process` (including those from
+    /// `handle_ttl_event` and the other callbacks in between).
+    ///
+    /// If the script raises, the block is left exactly as it came in and the error is
+    /// returned; the processor keeps working for the next block.
+    pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<&[TtlEvent]> {
+        let (channels, samples) = block.dim();
+        if channels != self.stream.num_channels {
+            return Err(Error::ChannelMismatch { expected: self.stream.num_channels, got: channels });
+        }
+        let floats = channels * samples;
+        let max = u32::MAX as usize / 4;
+        if floats > max || samples > u32::MAX as usize {
+            return Err(Error::BlockTooLarge { samples, max: max / channels.max(1) });
+        }
+        if floats > self.capacity {
+            self.reserve(floats)?;
+        }
+        let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32 };
+        self.events.clear();
+        let result = self.run(Callback::Process, command, Some(RawBlock::new(&mut block)));
+        // Events that arrived before a failure stay queued for the next block.
+        if result.is_ok() {
+            std::mem::swap(&mut self.events, &mut self.instance.mailbox().lock().events);
+        }
+        result.map(|()| self.events.as_slice())
+    }
+
+    pub fn handle_ttl_event(&mut self, event: &TtlEventIn<'_>) -> Result<()> {
+        let command = Command::Ttl {
+            source_node: event.source_node,
+            channel: event.channel.to_owned(),
+            sample_number: event.sample_number,
+            line: event.line,
+            state: event.state,
+        };
+        self.run(Callback::HandleTtlEvent, command, None)
+    }
+
+    /// Delivers a spike; the script sees `spike_data` as a read-only float32 array.
+    pub fn handle_spike(&mut self, spike: &SpikeIn<'_>) -> Result<()> {
+        let (num_channels, num_samples) = spike.waveform.dim();
+        let command = Command::Spike {
+            source_node: spike.source_node,
+            electrode_name: spike.electrode_name.to_owned(),
+            sample_number: spike.sample_number,
+            sorted_id: spike.sorted_id,
+            num_channels: num_channels as u32,
+            num_samples: num_samples as u32,
+            waveform: spike.waveform.iter().copied().collect(),
+        };
+        self.run(Callback::HandleSpike, command, None)
+    }
+
+    pub fn start_acquisition(&mut self) -> Result<()> {
+        self.run(Callback::StartAcquisition, Command::Call(Callback::StartAcquisition), None)
+    }
+
+    pub fn stop_acquisition(&mut self) -> Result<()> {
+        self.run(Callback::StopAcquisition, Command::Call(Callback::StopAcquisition), None)
+    }
+
+    /// Calls `start_recording(dir)`. `dir` must lie inside a recording root granted when
+    /// the processor was built.
+    pub fn start_recording(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = std::path::absolute(dir.as_ref()).map_err(|e| Error::engine("resolving the recording directory", e))?;
+        if !self.recording_roots.iter().any(|root| dir.starts_with(root)) {
+            return Err(Error::RecordingNotGranted { dir, roots: self.recording_roots.clone() });
+        }
+        let dir = dir.to_str().ok_or_else(|| Error::engine("passing the recording directory", "path is not UTF-8"))?.to_owned();
+        self.run(Callback::StartRecording, Command::StartRecording { dir }, None)
+    }
+
+    pub fn stop_recording(&mut self) -> Result<()> {
+        self.run(Callback::StopRecording, Command::Call(Callback::StopRecording), None)
+    }
+
+    /// Re-creates the script's `PyProcessor` for a new stream, as the original plugin does
+    /// when settings change. If the constructor raises, the old one keeps running.
+    pub fn set_stream(&mut self, num_channels: usize, sample_rate: f64) -> Result<()> {
+        let command = Command::SetStream { num_channels: num_channels as u32, sample_rate };
+        self.run(Callback::Init, command, None)?;
+        self.stream = StreamInfo { num_channels, sample_rate };
+        Ok(())
+    }
+
+    /// Reads the script from disk again, imports it and constructs a new `PyProcessor`. If
+    /// the new code fails to import or construct, the old processor keeps running and the
+    /// error is returned.
+    pub fn reload(&mut self) -> Result<()> {
+        self.load()
+    }
+
+    pub fn script(&self) -> &Path {
+        &self.script
+    }
+
+    pub fn stream(&self) -> StreamInfo {
+        self.stream
+    }
+
+    /// False once the interpreter has stopped for good (a trap); every call then fails.
+    pub fn is_alive(&self) -> bool {
+        self.dead.is_none()
+    }
+
+    fn load(&mut self) -> Result<()> {
+        let bytes = std::fs::read(&self.script).map_err(|source| Error::ScriptUnreadable { path: self.script.clone(), source })?;
+        let source = String::from_utf8(bytes)
+            .map_err(|e| Error::ScriptNotUtf8 { path: self.script.clone(), at: e.utf8_error().valid_up_to() })?;
+        let command = Command::Load {
+            script_path: self.script.to_string_lossy().into_owned(),
+            source,
+            num_channels: self.stream.num_channels as u32,
+            sample_rate: self.stream.sample_rate,
+        };
+        self.run(Callback::Import, command, None)
+    }
+
+    fn reserve(&mut self, floats: usize) -> Result<()> {
+        // Room for blocks a little longer than this one, so jitter in block size does not
+        // reallocate every time.
+        let floats = floats.saturating_add(floats / 4).min(u32::MAX as usize / 4);
+        self.run(Callback::Process, Command::Reserve { floats: floats as u32 }, None)?;
+        self.capacity = self.instance.mailbox().lock().buffer.map_or(0, |(_, cap)| cap as usize);
+        Ok(())
+    }
+
+    fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
+        if let Some(reason) = &self.dead {
+            return Err(Error::InstanceDead { script: self.script.clone(), reason: reason.clone() });
+        }
+        match self.instance.run(command, block) {
+            Ok(Outcome::Done) => Ok(()),
+            Ok(Outcome::Failed(failure)) => Err(self.python_error(failure)),
+            Err(Died { reason }) => {
+                self.dead = Some(reason.clone());
+                Err(Error::InstanceDied { script: self.script.clone(), callback, reason })
+            }
+        }
+    }
+
+    fn python_error(&self, f: PythonFailure) -> Error {
+        Error::Python { script: self.script.clone(), callback: f.callback, line: f.line, summary: f.summary, traceback: f.traceback }
+    }
+}
+
+impl std::fmt::Debug for Processor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processor").field("script", &self.script).field("stream", &self.stream).field("alive", &self.is_alive()).finish()
+    }
+}
