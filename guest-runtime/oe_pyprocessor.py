@@ -5,6 +5,7 @@ receives. Through it a script sends TTL events back to the host:
 
     self.processor.add_python_event(line, state)                      # at the block's start
     self.processor.add_python_event(line, state, sample_number=n)     # at sample n
+    self.processor.first_sample_number    # sample number of data[:, 0] (pyproc only)
 """
 
 import numbers
@@ -56,6 +57,11 @@ class PythonProcessor:
         if not _INT64_MIN <= sample_number <= _INT64_MAX:
             raise ValueError(f"add_python_event: sample_number {sample_number} does not fit in 64 bits")
         self._events.append((sample_number, line, state))
+
+    @property
+    def first_sample_number(self):
+        """Sample number of the first sample of the block being processed (pyproc only)."""
+        return self._block_start
 
     def __repr__(self):
         return "<oe_pyprocessor.PythonProcessor>"

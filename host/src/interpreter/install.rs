@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn a_missing_pip_python_is_reported_with_the_fix() {
         let dir = tempfile::tempdir().unwrap();
-        // SAFETY-free: tests in this module do not read PYPROC_PYTHON concurrently.
+        // No other test reads PYPROC_PYTHON, so setting it here races with nothing.
         let manifest = Manifest::pinned();
         let err = {
             std::env::set_var("PYPROC_PYTHON", "/nonexistent/python3");

@@ -1,0 +1,229 @@
+//! The script contract: what a `PyProcessor` script receives and what the host does with
+//! what it returns. Each test is one behaviour.
+
+mod common;
+
+use common::{builder, example, test_script, Printed};
+use ndarray::{array, Array2};
+use pyproc_host::{Callback, Error, SpikeIn, TtlEvent, TtlEventIn};
+use serde_json::{json, Value};
+
+#[test]
+fn the_template_loads_and_runs_every_callback() {
+    let printed = Printed::default();
+    let mut p = builder(example("processor_template.py")).stream(3, 30_000.0).output(printed.sink()).build().unwrap();
+    let recording = tempfile::tempdir().unwrap();
+    let mut p2 = builder(example("processor_template.py")).recording_root(recording.path()).build().unwrap();
+    p.start_acquisition().unwrap();
+    p.handle_ttl_event(&TtlEventIn { source_node: 1, channel: "TTL", sample_number: 5, line: 0, state: true }).unwrap();
+    let waveform = Array2::<f32>::zeros((4, 40));
+    p.handle_spike(&SpikeIn { source_node: 2, electrode_name: "Tetrode 1", sample_number: 9, sorted_id: 0, waveform: waveform.view() })
+        .unwrap();
+    let mut block = Array2::from_elem((3, 16), 1.5f32);
+    assert!(p.process(block.view_mut(), 0).unwrap().is_empty());
+    assert_eq!(block, Array2::from_elem((3, 16), 1.5f32), "the template passes data through");
+    p.stop_acquisition().unwrap();
+    p2.start_recording(recording.path()).unwrap();
+    p2.stop_recording().unwrap();
+    assert_eq!(printed.take(), ["Num Channels: 3 | Sample Rate: 30000.0"]);
+}
+
+#[test]
+fn each_callback_receives_exactly_the_documented_arguments() {
+    let printed = Printed::default();
+    let recording = tempfile::tempdir().unwrap();
+    let mut p = builder(test_script("argument_recorder.py"))
+        .stream(2, 25_000.0)
+        .recording_root(recording.path())
+        .output(printed.sink())
+        .build()
+        .unwrap();
+    p.start_acquisition().unwrap();
+    p.start_recording(recording.path()).unwrap();
+    p.handle_ttl_event(&TtlEventIn { source_node: 104, channel: "Rhythm Data TTL", sample_number: 77, line: 3, state: true })
+        .unwrap();
+    let waveform = Array2::from_shape_fn((4, 40), |(c, s)| (c * 40 + s) as f32);
+    p.handle_spike(&SpikeIn { source_node: 105, electrode_name: "Stereotrode 2", sample_number: 1234, sorted_id: 7, waveform: waveform.view() })
+        .unwrap();
+    let mut block = array![[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]];
+    p.process(block.view_mut(), 500).unwrap();
+    p.stop_recording().unwrap();
+    p.stop_acquisition().unwrap();
+
+    let calls: Vec<Value> = printed.take().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let dir = recording.path().to_str().unwrap();
+    let expected = [
+        json!({"callback": "__init__", "args": [
+            {"type": "str", "value": "oe_pyprocessor.PythonProcessor"},
+            {"type": "int", "value": 2}, {"type": "float", "value": 25000.0}]}),
+        json!({"callback": "start_acquisition", "args": []}),
+        json!({"callback": "start_recording", "args": [{"type": "str", "value": dir}]}),
+        json!({"callback": "handle_ttl_event", "args": [
+            {"type": "int", "value": 104}, {"type": "str", "value": "Rhythm Data TTL"},
+            {"type": "int", "value": 77}, {"type": "int", "value": 3}, {"type": "bool", "value": true}]}),
+        json!({"callback": "handle_spike", "args": [
+            {"type": "int", "value": 105}, {"type": "str", "value": "Stereotrode 2"},
+            {"type": "int", "value": 4}, {"type": "int", "value": 40}, {"type": "int", "value": 1234},
+            {"type": "int", "value": 7},
+            {"type": "ndarray", "dtype": "float32", "shape": [4, 40], "writeable": false,
+             "sum": waveform.sum() as f64}]}),
+        json!({"callback": "process", "args": [
+            {"type": "ndarray", "dtype": "float32", "shape": [2, 3], "writeable": true, "sum": 21.0}]}),
+        json!({"callback": "stop_recording", "args": []}),
+        json!({"callback": "stop_acquisition", "args": []}),
+    ];
+    assert_eq!(calls, expected);
+}
+
+#[test]
+fn optional_callbacks_that_the_script_lacks_are_skipped() {
+    let recording = tempfile::tempdir().unwrap();
+    let mut p = builder(test_script("minimal.py")).stream(1, 1000.0).recording_root(recording.path()).build().unwrap();
+    p.start_acquisition().unwrap();
+    p.start_recording(recording.path()).unwrap();
+    p.handle_ttl_event(&TtlEventIn { source_node: 0, channel: "x", sample_number: 0, line: 0, state: false }).unwrap();
+    let w = Array2::<f32>::zeros((1, 1));
+    p.handle_spike(&SpikeIn { source_node: 0, electrode_name: "e", sample_number: 0, sorted_id: 0, waveform: w.view() }).unwrap();
+    p.stop_recording().unwrap();
+    p.stop_acquisition().unwrap();
+    let mut block = array![[1.0f32, 2.0]];
+    p.process(block.view_mut(), 0).unwrap();
+    assert_eq!(block, array![[2.0f32, 3.0]]);
+}
+
+#[test]
+fn an_exception_in_process_leaves_the_block_unchanged_and_names_process_and_the_line() {
+    let mut p = builder(test_script("raises_in_process.py")).stream(2, 30_000.0).build().unwrap();
+    let mut block = array![[11.0f32, 1.0], [2.0, 3.0]];
+    let err = p.process(block.view_mut(), 0).unwrap_err();
+    assert_eq!(block, array![[11.0f32, 1.0], [2.0, 3.0]], "the block passes through untouched");
+    let Error::Python { callback, line, summary, traceback, script } = &err else { panic!("{err}") };
+    assert_eq!(*callback, Callback::Process);
+    assert_eq!(*line, Some(12));
+    assert_eq!(summary, "ValueError: sample too large");
+    assert!(traceback.contains("raises_in_process.py\", line 12, in process"), "{traceback}");
+    assert!(traceback.contains("raise ValueError(\"sample too large\")"), "source line shown: {traceback}");
+    assert!(!traceback.contains("<pyproc>"), "runtime frames are hidden: {traceback}");
+    assert!(script.ends_with("raises_in_process.py"));
+    assert!(err.to_string().contains("raises_in_process.py:12: process raised ValueError"), "{err}");
+
+    // The instance keeps working, and the failed block's event was dropped with it.
+    let mut ok = array![[1.0f32, 1.0], [1.0, 1.0]];
+    let events = p.process(ok.view_mut(), 2).unwrap();
+    assert_eq!(events, [TtlEvent { sample_number: 2, line: 2, state: true }]);
+    assert_eq!(ok, array![[10.0f32, 10.0], [10.0, 10.0]]);
+}
+
+#[test]
+fn bad_add_python_event_arguments_raise_in_the_script() {
+    let mut p = builder(test_script("bad_events.py")).stream(1, 30_000.0).build().unwrap();
+    let expected = [
+        ("ValueError", "line must be from 0 to 255, got 256"),
+        ("ValueError", "got -1"),
+        ("TypeError", "line must be an int from 0 to 255, got '1'"),
+        ("TypeError", "got 1.5 (float)"),
+        ("TypeError", "state must be a bool (or 0/1), got 2"),
+        ("TypeError", "got 'on'"),
+        ("TypeError", "got True (bool)"),
+        ("TypeError", "sample_number must be an int, got 2.5"),
+        ("TypeError", "positional argument"),
+        ("TypeError", "missing 1 required positional argument: 'state'"),
+    ];
+    for (case, (kind, text)) in expected.iter().enumerate() {
+        let mut block = array![[case as f32]];
+        let err = p.process(block.view_mut(), 0).unwrap_err();
+        let Error::Python { summary, callback, line, .. } = &err else { panic!("{err}") };
+        assert_eq!(*callback, Callback::Process);
+        assert!(summary.starts_with(kind) && summary.contains(text), "case {case}: {summary}");
+        assert!(line.is_some(), "case {case} points at the script's line");
+    }
+    let mut good = array![[-1.0f32]];
+    let events = p.process(good.view_mut(), 1000).unwrap();
+    assert_eq!(
+        events,
+        [
+            TtlEvent { sample_number: 1000, line: 7, state: true },
+            TtlEvent { sample_number: 1003, line: 0, state: false },
+            TtlEvent { sample_number: 1000, line: 255, state: true },
+        ]
+    );
+}
+
+#[test]
+fn spike_data_is_read_only() {
+    let mut p = builder(test_script("spike_writer.py")).build().unwrap();
+    let w = Array2::<f32>::zeros((2, 8));
+    let err = p
+        .handle_spike(&SpikeIn { source_node: 0, electrode_name: "e", sample_number: 0, sorted_id: 0, waveform: w.view() })
+        .unwrap_err();
+    let Error::Python { callback, summary, .. } = &err else { panic!("{err}") };
+    assert_eq!(*callback, Callback::HandleSpike);
+    assert!(summary.contains("read-only"), "{summary}");
+}
+
+#[test]
+fn events_emitted_in_handle_ttl_event_are_returned_with_the_next_block() {
+    let mut p = builder(test_script("ttl_echo.py")).build().unwrap();
+    for (sample_number, line) in [(990, 1), (995, 2)] {
+        p.handle_ttl_event(&TtlEventIn { source_node: 1, channel: "TTL", sample_number, line, state: true }).unwrap();
+    }
+    let mut block = Array2::<f32>::zeros((1, 16));
+    let echoed = p.process(block.view_mut(), 1000).unwrap();
+    assert_eq!(
+        echoed,
+        [TtlEvent { sample_number: 990, line: 11, state: true }, TtlEvent { sample_number: 995, line: 12, state: true }]
+    );
+    assert!(p.process(block.view_mut(), 1016).unwrap().is_empty(), "each event is returned once");
+}
+
+#[test]
+fn set_stream_constructs_a_new_pyprocessor_for_the_new_stream() {
+    let printed = Printed::default();
+    let mut p = builder(example("processor_template.py")).stream(2, 30_000.0).output(printed.sink()).build().unwrap();
+    p.set_stream(5, 1000.0).unwrap();
+    assert_eq!(printed.take(), ["Num Channels: 2 | Sample Rate: 30000.0", "Num Channels: 5 | Sample Rate: 1000.0"]);
+    let mut block = Array2::<f32>::ones((5, 4));
+    p.process(block.view_mut(), 0).unwrap();
+    let mut wrong = Array2::<f32>::ones((2, 4));
+    assert!(matches!(p.process(wrong.view_mut(), 0), Err(Error::ChannelMismatch { expected: 5, got: 2 })));
+}
+
+#[test]
+fn a_script_written_for_the_original_plugin_runs_unchanged() {
+    let printed = Printed::default();
+    let mut p = builder(test_script("plugin_era.py")).stream(4, 30_000.0).output(printed.sink()).build().unwrap();
+    p.start_acquisition().unwrap();
+    let mut events = Vec::new();
+    for i in 0..4 {
+        let mut block = Array2::from_shape_fn((4, 256), |(c, s)| ((s + c) as f32 * 0.3).sin() * 50.0 + 20.0);
+        events.extend_from_slice(p.process(block.view_mut(), i * 256).unwrap());
+        assert!(block.iter().all(|v| v.is_finite()));
+        assert!(block.mean().unwrap().abs() < 20.0, "the 300 Hz high-pass removed the offset");
+    }
+    assert_eq!(events.iter().map(|e| e.sample_number).collect::<Vec<_>>(), [256, 768]);
+    assert_eq!(printed.take(), ["Num Channels:  4  | Sample Rate:  30000.0", "start acquisition"]);
+}
+
+#[test]
+fn start_recording_grants_the_recording_directory_read_write() {
+    let root = tempfile::tempdir().unwrap();
+    let rec = root.path().join("Record Node 101/experiment1/recording1");
+    std::fs::create_dir_all(&rec).unwrap();
+    let mut p = builder(test_script("recording_writer.py")).recording_root(root.path()).build().unwrap();
+    p.start_recording(&rec).unwrap();
+    let mut block = Array2::<f32>::zeros((1, 8));
+    p.process(block.view_mut(), 0).unwrap();
+    p.stop_recording().unwrap();
+    let written = std::fs::read_to_string(rec.join("from_script.txt")).unwrap();
+    assert_eq!(written, "recorded by the script\nblocks seen: 1\n");
+}
+
+#[test]
+fn start_recording_outside_the_granted_roots_is_refused_before_the_script_runs() {
+    let granted = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let mut p = builder(test_script("recording_writer.py")).recording_root(granted.path()).build().unwrap();
+    let err = p.start_recording(other.path()).unwrap_err();
+    assert!(matches!(err, Error::RecordingNotGranted { .. }), "{err}");
+    assert!(!other.path().join("from_script.txt").exists());
+}

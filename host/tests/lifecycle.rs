@@ -1,0 +1,125 @@
+//! Loading, reloading and running several processors: what survives failure, what is
+//! shared (nothing).
+
+mod common;
+
+use std::path::Path;
+
+use common::{builder, example, test_script};
+use ndarray::{array, Array2};
+use pyproc_host::{Callback, Error, TtlEvent};
+
+fn copy_script(dir: &Path, from: &str) -> std::path::PathBuf {
+    let to = dir.join("processor.py");
+    std::fs::copy(test_script(from), &to).unwrap();
+    to
+}
+
+fn add_one_then(p: &mut pyproc_host::Processor) -> f32 {
+    let mut block = array![[0.0f32]];
+    p.process(block.view_mut(), 0).unwrap();
+    block[[0, 0]]
+}
+
+#[test]
+fn reload_with_a_syntax_error_keeps_the_old_processor_and_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = copy_script(dir.path(), "counter.py");
+    let mut p = builder(&script).build().unwrap();
+    assert_eq!(add_one_then(&mut p), 1.0);
+    std::fs::write(&script, "STEP = 2.0\n\nclass PyProcessor:\n    def process(self, data)\n        pass\n").unwrap();
+    let err = p.reload().unwrap_err();
+    let Error::Python { callback, line, summary, .. } = &err else { panic!("{err}") };
+    assert_eq!((*callback, *line), (Callback::Import, Some(4)));
+    assert!(summary.starts_with("SyntaxError"), "{summary}");
+    assert_eq!(add_one_then(&mut p), 1.0, "the old processor still runs");
+}
+
+#[test]
+fn reload_whose_init_raises_keeps_the_old_processor() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = copy_script(dir.path(), "counter.py");
+    let mut p = builder(&script).build().unwrap();
+    std::fs::write(
+        &script,
+        "class PyProcessor:\n    def __init__(self, processor, n, rate):\n        raise RuntimeError('no hardware')\n    def process(self, data):\n        data += 5\n",
+    )
+    .unwrap();
+    let err = p.reload().unwrap_err();
+    assert!(matches!(&err, Error::Python { callback: Callback::Init, line: Some(3), .. }), "{err}");
+    assert_eq!(add_one_then(&mut p), 1.0);
+}
+
+#[test]
+fn reload_picks_up_the_new_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = copy_script(dir.path(), "counter.py");
+    let mut p = builder(&script).build().unwrap();
+    std::fs::write(&script, std::fs::read_to_string(test_script("counter.py")).unwrap().replace("STEP = 1.0", "STEP = 3.0")).unwrap();
+    p.reload().unwrap();
+    assert_eq!(add_one_then(&mut p), 3.0);
+}
+
+#[test]
+fn a_script_without_pyprocessor_fails_to_load_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("empty.py");
+    std::fs::write(&script, "import numpy as np\n").unwrap();
+    let err = builder(&script).build().unwrap_err();
+    assert!(matches!(&err, Error::Python { callback: Callback::Import, .. }), "{err}");
+    assert!(err.to_string().contains("defines no class PyProcessor"), "{err}");
+}
+
+#[test]
+fn a_missing_script_is_reported_with_its_path() {
+    let err = builder("/nonexistent/dir/proc.py").build().unwrap_err();
+    assert!(matches!(err, Error::ScriptUnreadable { .. }));
+    assert!(err.to_string().contains("/nonexistent/dir/proc.py"), "{err}");
+}
+
+#[test]
+fn two_instances_share_no_python_state() {
+    let mut a = builder(test_script("isolation_probe.py")).build().unwrap();
+    let mut b = builder(test_script("isolation_probe.py")).build().unwrap();
+    let mut block = Array2::<f32>::zeros((1, 4));
+    let first_line = |p: &mut pyproc_host::Processor, block: &mut Array2<f32>| p.process(block.view_mut(), 0).unwrap()[0].line;
+    assert_eq!(first_line(&mut a, &mut block), 0, "a starts clean");
+    assert_eq!(first_line(&mut a, &mut block), 1, "a sees its own marker");
+    assert_eq!(first_line(&mut b, &mut block), 0, "b does not see a's marker");
+}
+
+#[test]
+fn two_instances_run_on_two_threads_at_once_with_the_same_results_as_one() {
+    let input = Array2::from_shape_fn((8, 4096), |(c, s)| ((s * (c + 1)) as f32 * 0.05).sin() * 100.0);
+    let run = |p: &mut pyproc_host::Processor| {
+        let mut out = input.clone();
+        for start in (0..4096).step_by(512) {
+            p.process(out.slice_mut(ndarray::s![.., start..start + 512]), start as i64).unwrap();
+        }
+        out
+    };
+    let mut reference = builder(example("bandpass_filter.py")).stream(8, 30_000.0).build().unwrap();
+    let expected = run(&mut reference);
+    let processors: Vec<_> =
+        (0..2).map(|_| builder(example("bandpass_filter.py")).stream(8, 30_000.0).build().unwrap()).collect();
+    let outputs: Vec<Array2<f32>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = processors.into_iter().map(|mut p| scope.spawn(move || run(&mut p))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for out in outputs {
+        assert_eq!(out, expected);
+    }
+}
+
+#[test]
+fn a_processor_is_usable_after_moving_it_to_another_thread() {
+    let mut p = builder(test_script("ttl_echo.py")).build().unwrap();
+    p.handle_ttl_event(&pyproc_host::TtlEventIn { source_node: 0, channel: "c", sample_number: 3, line: 1, state: false }).unwrap();
+    let events = std::thread::spawn(move || {
+        let mut block = Array2::<f32>::zeros((1, 2));
+        p.process(block.view_mut(), 0).unwrap().to_vec()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(events, [TtlEvent { sample_number: 3, line: 11, state: false }]);
+}
