@@ -28,6 +28,8 @@ OPTIONAL = {
 }
 COMMAND_AREA_BYTES = 64 * 1024
 RUNTIME_PREFIX = "<pyproc>"
+AVAILABLE = ("the standard library, numpy, scipy, pandas, scikit-learn, statsmodels, "
+             "matplotlib, sympy, networkx")
 DONE_NO_EVENTS = bytes([DONE, 0, 0, 0, 0])
 _event = struct.Struct("<qBB")
 _process_fields = struct.Struct("<qI")
@@ -78,6 +80,12 @@ def _failed_frame(callback, exc, script):
             if frame.filename == script:
                 line = frame.lineno or 0
     message = str(exc)
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        # CPython's own hint (site-packages, virtual environments) does not apply in the
+        # sandbox: say what does.
+        message = (f"No module named '{exc.name}': it is not in pyproc's interpreter "
+                   f"({AVAILABLE}), and a script cannot install packages")
+        text = text.rstrip("\n").rsplit("\n", 1)[0] + f"\nModuleNotFoundError: {message}\n"
     summary = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     s, t = summary.encode("utf-8", "replace"), text.encode("utf-8", "replace")
     return struct.pack(f"<BBII{len(s)}sI{len(t)}s", FAILED, callback, line, len(s), s, len(t), t)

