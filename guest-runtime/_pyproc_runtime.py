@@ -173,7 +173,11 @@ class Dispatcher:
         return data
 
     def reserve(self, floats):
-        self.buffer = np.zeros(floats, np.float32)
+        try:
+            buffer = np.zeros(floats, np.float32)
+        except MemoryError as exc:
+            raise Failure(PROCESS_CB, exc, self.script)
+        self.buffer = buffer
         self.views = {}
         addr = self.buffer.__array_interface__["data"][0]
         return struct.pack("<BII", BUFFER, addr, floats)

@@ -135,3 +135,27 @@ fn importing_a_module_the_sandbox_lacks_says_what_is_available() {
     assert!(summary.contains("No module named 'torch'") && summary.contains("numpy, scipy"), "{summary}");
     assert!(!traceback.contains("site-packages"), "CPython's venv hint does not apply here: {traceback}");
 }
+
+#[test]
+fn flooding_the_raw_stdout_and_stderr_descriptors_does_not_end_the_instance() {
+    let mut p = builder(test_script("fd_flood.py")).build().unwrap();
+    for round in 0..3 {
+        let mut block = array![[0.0f32]];
+        p.process(block.view_mut(), round).unwrap();
+        assert_eq!(block[[0, 0]], 1.0);
+    }
+    assert!(p.is_alive());
+}
+
+#[test]
+fn a_block_too_large_for_the_memory_limit_is_an_error_and_the_processor_lives_on() {
+    let mut p = builder(test_script("minimal.py")).stream(64, 30_000.0).memory_limit(256 << 20).build().unwrap();
+    // 64 x 2^20 floats = 256 MiB: more than the instance may have.
+    let mut huge = Array2::<f32>::zeros((64, 1 << 20));
+    let err = p.process(huge.view_mut(), 0).unwrap_err();
+    assert!(matches!(&err, Error::Python { callback: Callback::Process, summary, .. } if summary.starts_with("MemoryError")), "{err}");
+    assert!(huge.iter().all(|v| *v == 0.0), "the block is untouched");
+    let mut block = Array2::<f32>::zeros((64, 1024));
+    p.process(block.view_mut(), 0).unwrap();
+    assert_eq!(block[[63, 1023]], 1.0);
+}

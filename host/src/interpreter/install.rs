@@ -32,7 +32,15 @@ pub fn install(dest: &Path, manifest: &Manifest, progress: &Progress) -> Result<
             let _ = fs::remove_file(&wheel);
         }
         write_file(&staging.join(MARKER), marker_text(manifest).as_bytes())?;
-        fs::rename(&staging, dest).map_err(io("move the finished install to", dest))
+        match fs::rename(&staging, dest) {
+            // Another pyproc finished the same install first (parallel first runs): theirs
+            // is as good as ours, and `Interpreter::open` checks it either way.
+            Err(_) if dest.join(MARKER).is_file() => {
+                let _ = fs::remove_dir_all(&staging);
+                Ok(())
+            }
+            other => other.map_err(io("move the finished install to", dest)),
+        }
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&staging);
