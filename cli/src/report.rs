@@ -18,6 +18,8 @@ pub struct Report {
     /// Time spent in each `process` call (copy in, script, copy out).
     latencies: Vec<Duration>,
     pub wall: Duration,
+    /// Where start_recording pointed, for the summary.
+    pub recording: String,
     pub stream_seconds: f64,
     /// Per callback: how many calls failed, and the first error in full.
     errors: BTreeMap<&'static str, (usize, String)>,
@@ -61,6 +63,7 @@ impl fmt::Display for Report {
         }
         writeln!(f, "events in     {} TTL, {} spikes", self.events_in, self.spikes_in)?;
         writeln!(f, "events out    {}", self.events_out)?;
+        writeln!(f, "recording     {}", self.recording)?;
         if self.errors.is_empty() {
             write!(f, "errors        none")
         } else {

@@ -16,7 +16,8 @@ const SYNTHETIC_SOURCE_NODE: i64 = 100;
 pub struct RunOptions {
     pub script: PathBuf,
     pub synthetic: Settings,
-    /// Where `start_recording` points; granted to the script read-write.
+    /// Where `start_recording` points; granted to the script read-write. None: a temporary
+    /// folder, removed after the run.
     pub output: Option<PathBuf>,
 }
 
@@ -24,22 +25,31 @@ pub fn run(engine: &Engine, options: RunOptions) -> anyhow::Result<Report> {
     let stream = SyntheticStream::new(options.synthetic);
     let settings = stream.settings();
     let bar = progress_bar(stream.total_samples() as u64, settings.sample_rate);
-    let mut builder = Processor::builder(engine, &options.script)
+    // Without --output the script still gets start/stop_recording, as in a real session,
+    // with a temporary folder that is removed afterwards.
+    let scratch = match &options.output {
+        Some(_) => None,
+        None => Some(tempfile::Builder::new().prefix("pyproc-recording-").tempdir().context("creating a temporary recording folder")?),
+    };
+    let recording_dir = match (&options.output, &scratch) {
+        (Some(dir), _) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating the output folder {}", dir.display()))?;
+            dir.clone()
+        }
+        (None, Some(tmp)) => tmp.path().to_path_buf(),
+        (None, None) => unreachable!("a scratch folder exists whenever --output is absent"),
+    };
+    let mut processor = Processor::builder(engine, &options.script)
         .stream(settings.channels, settings.sample_rate)
-        .output(script_output(bar.clone()));
-    if let Some(dir) = &options.output {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating the output folder {}", dir.display()))?;
-        builder = builder.recording_root(dir);
-    }
-    let mut processor = builder.build()?;
+        .output(script_output(bar.clone()))
+        .recording_root(&recording_dir)
+        .build()?;
 
     let mut report = Report::default();
     report.channels = settings.channels;
     let started = Instant::now();
     call(&mut report, Callback::StartAcquisition, processor.start_acquisition());
-    if let Some(dir) = &options.output {
-        call(&mut report, Callback::StartRecording, processor.start_recording(dir));
-    }
+    call(&mut report, Callback::StartRecording, processor.start_recording(&recording_dir));
     for mut block in stream {
         for edge in &block.ttl {
             let event = TtlEventIn { source_node: SYNTHETIC_SOURCE_NODE, channel: "Synthetic TTL", sample_number: edge.sample_number, line: edge.line, state: edge.state };
@@ -73,11 +83,13 @@ pub fn run(engine: &Engine, options: RunOptions) -> anyhow::Result<Report> {
             anyhow::bail!("stopping: the script's interpreter died\n{}", report);
         }
     }
-    if options.output.is_some() {
-        call(&mut report, Callback::StopRecording, processor.stop_recording());
-    }
+    call(&mut report, Callback::StopRecording, processor.stop_recording());
     call(&mut report, Callback::StopAcquisition, processor.stop_acquisition());
     report.wall = started.elapsed();
+    report.recording = match &options.output {
+        Some(dir) => format!("{} (kept)", dir.display()),
+        None => "a temporary folder, removed (use --output DIR to keep what the script writes)".into(),
+    };
     report.stream_seconds = report.samples as f64 / settings.sample_rate;
     bar.finish_and_clear();
     Ok(report)

@@ -77,3 +77,15 @@ fn what_the_script_prints_reaches_the_terminal() {
     let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.1", "--channels", "3"]);
     assert!(text(&out.stderr).contains("[processor_template.py] Num Channels: 3 | Sample Rate: 30000.0"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn without_output_the_script_still_records_into_a_temporary_folder() {
+    let script = repo("host/tests/scripts/argument_recorder.py");
+    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.1", "--channels", "2"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let started = stderr.lines().find(|l| l.contains("\"start_recording\"")).expect("start_recording was called");
+    assert!(started.contains("pyproc-recording-"), "{started}");
+    assert!(stderr.contains("\"stop_recording\""), "{stderr}");
+    assert!(text(&out.stdout).contains("recording     a temporary folder, removed"));
+}
