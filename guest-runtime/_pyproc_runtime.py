@@ -30,8 +30,9 @@ COMMAND_AREA_BYTES = 64 * 1024
 RUNTIME_PREFIX = "<pyproc>"
 AVAILABLE = ("the standard library, numpy, scipy, pandas, scikit-learn, statsmodels, "
              "matplotlib, sympy, networkx")
-DONE_NO_EVENTS = bytes([DONE, 0, 0, 0, 0])
+DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
 _event = struct.Struct("<qBB")
+_spike = struct.Struct("<qIqI")
 _process_fields = struct.Struct("<qI")
 _call = _host.call
 
@@ -102,6 +103,7 @@ class Dispatcher:
         self.area_view = memoryview(self.area)
         self.processor = oe_pyprocessor.PythonProcessor()
         self.events = self.processor._events
+        self.spikes = self.processor._spikes
         self.script = None          # path of the loaded script
         self.module = None
         self.instance = None
@@ -112,13 +114,21 @@ class Dispatcher:
         self.views = {}             # num_samples -> (num_channels, num_samples) view of buffer
 
     def answer(self):
-        """DONE with the events emitted since the last answer."""
-        events = self.events
-        if not events:
-            return DONE_NO_EVENTS
+        """DONE with the events and spikes emitted since the last answer."""
+        events, spikes = self.events, self.spikes
+        if not events and not spikes:
+            return DONE_NOTHING
         parts = [struct.pack("<BI", DONE, len(events))]
         parts.extend(_event.pack(*e) for e in events)
+        parts.append(struct.pack("<I", len(spikes)))
+        for sample_number, channel, sorted_id, waveform in spikes:
+            if waveform is None:
+                parts.append(_spike.pack(sample_number, channel, sorted_id, 0))
+            else:
+                parts.append(_spike.pack(sample_number, channel, sorted_id, len(waveform) // 4))
+                parts.append(waveform)
         events.clear()
+        spikes.clear()
         return b"".join(parts)
 
     def serve(self):
@@ -131,15 +141,20 @@ class Dispatcher:
             try:
                 if op == PROCESS:
                     first, n = _process_fields.unpack_from(cmd, 1)
-                    self.processor._block_start = first
+                    processor = self.processor
+                    processor._block_start = first
+                    processor._block_len = n
                     data = self.views.get(n)
                     if data is None:
                         data = self.view(n)
                     try:
                         self.process(data)
                     except BaseException as exc:
+                        processor._block_len = 0
                         self.events.clear()
+                        self.spikes.clear()
                         raise Failure(PROCESS_CB, exc, self.script)
+                    processor._block_len = 0
                     request = self.answer()
                 elif op == TTL:
                     request = self.ttl(cmd)
@@ -231,7 +246,7 @@ class Dispatcher:
 
     def construct(self, module, num_channels, rate):
         """A new PyProcessor; the running one is kept if this one fails."""
-        processor = oe_pyprocessor.PythonProcessor()
+        processor = oe_pyprocessor.PythonProcessor(num_channels)
         processor._block_start = self.processor._block_start
         try:
             instance = module.PyProcessor(processor, num_channels, rate)
@@ -240,7 +255,7 @@ class Dispatcher:
             raise Failure(INIT, exc, self.script)
         self.module, self.instance, self.process = module, instance, process
         self.optional = {cb: getattr(instance, name, None) for cb, name in OPTIONAL.items()}
-        self.processor, self.events = processor, processor._events
+        self.processor, self.events, self.spikes = processor, processor._events, processor._spikes
         if num_channels != self.num_channels:
             self.num_channels = num_channels
             self.views = {}

@@ -70,7 +70,7 @@ pub fn run(engine: &Engine, options: RunOptions) -> anyhow::Result<Report> {
         }
         let samples = block.data.ncols();
         let t = Instant::now();
-        let result = processor.process(block.data.view_mut(), block.first_sample).map(|events| events.len());
+        let result = processor.process(block.data.view_mut(), block.first_sample).map(|emitted| emitted.events.len());
         report.block_done(t.elapsed());
         if let Some(events) = call(&mut report, Callback::Process, result) {
             report.events_out += events;

@@ -19,7 +19,7 @@ use wasmtime::{Caller, Linker, Memory, TypedFunc};
 
 use crate::buffer::RawBlock;
 use crate::callback::Callback;
-use crate::events::TtlEvent;
+use crate::events::{SpikeOut, TtlEvent};
 use crate::frame::{Command, Request};
 use crate::guest_output::LineSplitter;
 use crate::instance::HostState;
@@ -54,6 +54,8 @@ pub(crate) struct MailboxSlot {
     pub outcome: Option<Outcome>,
     /// Events the script emitted, in order, until the processor drains them.
     pub events: Vec<TtlEvent>,
+    /// Spikes likewise.
+    pub spikes: Vec<SpikeOut>,
     /// The guest's float32 buffer, once it has reported one: (address, capacity in floats).
     pub buffer: Option<(u32, u32)>,
 }
@@ -118,7 +120,7 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
-        Request::Done { events } => {
+        Request::Done { events, spikes } => {
             if let Some(block) = slot.block.take() {
                 let (addr, _) = slot.buffer.ok_or_else(|| wasmtime::format_err!("the guest processed a block without a buffer"))?;
                 let src = guest_slice(mem, addr, block.guest_bytes())?;
@@ -126,6 +128,7 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
                 unsafe { block.copy_from_guest(src) };
             }
             slot.events.extend(events.iter());
+            slot.spikes.extend(spikes.iter());
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }

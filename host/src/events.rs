@@ -35,3 +35,27 @@ pub struct SpikeIn<'a> {
     /// Waveform, channels x samples, in the stream's units (µV). Read-only for the script.
     pub waveform: ArrayView2<'a, f32>,
 }
+
+/// Samples in a spike waveform: [`SPIKE_PRE_SAMPLES`] before the peak, the rest from it on
+/// (as the GUI's spike detector).
+pub const SPIKE_SAMPLES: usize = 40;
+pub const SPIKE_PRE_SAMPLES: usize = 8;
+
+/// A spike emitted by the script with `processor.add_python_spike(...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpikeOut {
+    pub sample_number: i64,
+    /// Index of the channel in the stream.
+    pub channel: u32,
+    pub sorted_id: u16,
+    /// The script's own waveform ([`SPIKE_SAMPLES`] values), or None: cut it from the
+    /// processed data (see [`SpikeCutter`](crate::SpikeCutter)).
+    pub waveform: Option<Vec<f32>>,
+}
+
+/// What the script emitted since the previous block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Emitted<'a> {
+    pub events: &'a [TtlEvent],
+    pub spikes: &'a [SpikeOut],
+}

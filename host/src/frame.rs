@@ -7,7 +7,7 @@
 //! decoding checks every length and never allocates more than the frame holds.
 
 use crate::callback::Callback;
-use crate::events::TtlEvent;
+use crate::events::{SpikeOut, TtlEvent, SPIKE_SAMPLES};
 
 /// Host -> guest opcodes.
 pub(crate) mod op {
@@ -30,6 +30,9 @@ pub(crate) mod op {
 
 /// Bytes per event in a DONE frame: i64 sample number, u8 line, u8 state.
 pub(crate) const EVENT_BYTES: usize = 10;
+/// Bytes of a spike's fixed part: i64 sample number, u32 channel, i64 sorted id, u32
+/// waveform length (0, or SPIKE_SAMPLES float32 values follow).
+const SPIKE_HEADER_BYTES: usize = 24;
 
 /// An order for the guest.
 #[derive(Debug, Clone)]
@@ -152,8 +155,8 @@ impl Writer<'_> {
 pub(crate) enum Request<'a> {
     /// The dispatch loop is up; its command area is `len` bytes at `addr`.
     Hello { mailbox_addr: u32, mailbox_len: u32 },
-    /// The last command succeeded; `events` holds packed [`TtlEvent`]s.
-    Done { events: EventsFrame<'a> },
+    /// The last command succeeded; `events` and `spikes` hold what the script emitted.
+    Done { events: EventsFrame<'a>, spikes: SpikesFrame<'a> },
     /// A `Reserve` succeeded: the float32 buffer is at `addr`.
     Buffer { addr: u32, capacity: u32 },
     /// The last command raised a Python exception.
@@ -176,6 +179,31 @@ impl<'a> EventsFrame<'a> {
     }
 }
 
+/// Packed spikes inside a DONE frame, already checked by `decode`; iterate to decode.
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub(crate) struct SpikesFrame<'a>(&'a [u8]);
+
+impl<'a> SpikesFrame<'a> {
+    pub fn iter(self) -> impl Iterator<Item = SpikeOut> + 'a {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let field = |at: usize, n: usize| &rest[at..at + n];
+            let sample_number = i64::from_le_bytes(field(0, 8).try_into().unwrap());
+            let channel = u32::from_le_bytes(field(8, 4).try_into().unwrap());
+            let sorted_id = i64::from_le_bytes(field(12, 8).try_into().unwrap());
+            let len = u32::from_le_bytes(field(20, 4).try_into().unwrap()) as usize;
+            let waveform = (len > 0).then(|| {
+                field(SPIKE_HEADER_BYTES, len * 4).chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+            });
+            rest = &rest[SPIKE_HEADER_BYTES + len * 4..];
+            Some(SpikeOut { sample_number, channel, sorted_id: sorted_id as u16, waveform })
+        })
+    }
+}
+
 /// Why a frame from the guest was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
@@ -193,6 +221,10 @@ pub enum FrameError {
     UnknownCallback(u8),
     #[error("an event has state {0}; states are 0 or 1")]
     BadState(u8),
+    #[error("a spike has a waveform of {0} samples; it must have 0 or {SPIKE_SAMPLES}")]
+    BadWaveform(usize),
+    #[error("a spike has sorted id {0}; ids are 0-65535")]
+    BadSortedId(i64),
 }
 
 impl<'a> Request<'a> {
@@ -207,7 +239,22 @@ impl<'a> Request<'a> {
                 if let Some(bad) = bytes.chunks_exact(EVENT_BYTES).map(|e| e[9]).find(|s| *s > 1) {
                     return Err(FrameError::BadState(bad));
                 }
-                Request::Done { events: EventsFrame(bytes) }
+                let count = r.u32()? as usize;
+                let start = r.rest;
+                for _ in 0..count {
+                    let header = r.take(SPIKE_HEADER_BYTES)?;
+                    let sorted_id = i64::from_le_bytes(header[12..20].try_into().unwrap());
+                    if !(0..=u16::MAX as i64).contains(&sorted_id) {
+                        return Err(FrameError::BadSortedId(sorted_id));
+                    }
+                    let len = u32::from_le_bytes(header[20..24].try_into().unwrap()) as usize;
+                    if len != 0 && len != SPIKE_SAMPLES {
+                        return Err(FrameError::BadWaveform(len));
+                    }
+                    r.take(len * 4)?;
+                }
+                let spikes = &start[..start.len() - r.rest.len()];
+                Request::Done { events: EventsFrame(bytes), spikes: SpikesFrame(spikes) }
             }
             op::BUFFER => Request::Buffer { addr: r.u32()?, capacity: r.u32()? },
             op::FAILED => {
@@ -295,13 +342,20 @@ mod tests {
     }
 
     #[test]
-    fn done_frames_decode_their_events() {
+    fn done_frames_decode_their_events_and_spikes() {
         let mut frame = vec![op::DONE, 2, 0, 0, 0];
         for (s, line, state) in [(10i64, 1u8, 1u8), (-3, 255, 0)] {
             frame.extend_from_slice(&s.to_le_bytes());
             frame.extend_from_slice(&[line, state]);
         }
-        let Request::Done { events } = Request::decode(&frame).unwrap() else { panic!() };
+        frame.extend_from_slice(&2u32.to_le_bytes());
+        frame.extend_from_slice(&spike_header(500, 3, 7, 0));
+        frame.extend_from_slice(&spike_header(600, 1, 0, SPIKE_SAMPLES as u32));
+        frame.extend((0..SPIKE_SAMPLES).flat_map(|i| (i as f32).to_le_bytes()));
+        let Request::Done { events, spikes } = Request::decode(&frame).unwrap() else { panic!() };
+        let spikes: Vec<_> = spikes.iter().collect();
+        assert_eq!(spikes[0], SpikeOut { sample_number: 500, channel: 3, sorted_id: 7, waveform: None });
+        assert_eq!(spikes[1].waveform.as_deref().unwrap()[39], 39.0);
         let got: Vec<_> = events.iter().collect();
         assert_eq!(
             got,
@@ -310,6 +364,19 @@ mod tests {
                 TtlEvent { sample_number: -3, line: 255, state: false }
             ]
         );
+    }
+
+    fn spike_header(sample: i64, channel: u32, sorted: i64, len: u32) -> Vec<u8> {
+        [&sample.to_le_bytes()[..], &channel.to_le_bytes(), &sorted.to_le_bytes(), &len.to_le_bytes()].concat()
+    }
+
+    #[test]
+    fn spikes_with_odd_waveforms_or_ids_are_refused() {
+        let done = |spike: Vec<u8>| [vec![op::DONE, 0, 0, 0, 0, 1, 0, 0, 0], spike].concat();
+        assert_eq!(Request::decode(&done(spike_header(0, 0, 0, 3))), Err(FrameError::BadWaveform(3)));
+        assert_eq!(Request::decode(&done(spike_header(0, 0, 70000, 0))), Err(FrameError::BadSortedId(70000)));
+        // Claims a waveform that is not there.
+        assert!(matches!(Request::decode(&done(spike_header(0, 0, 0, 40))), Err(FrameError::Truncated { .. })));
     }
 
     #[test]
@@ -325,6 +392,7 @@ mod tests {
         let mut bad_state = vec![op::DONE, 1, 0, 0, 0];
         bad_state.extend_from_slice(&[0; 8]);
         bad_state.extend_from_slice(&[1, 2]);
+        bad_state.extend_from_slice(&[0; 4]);
         assert_eq!(Request::decode(&bad_state), Err(FrameError::BadState(2)));
     }
 }

@@ -16,8 +16,8 @@
 //! let engine = Engine::new()?; // first use: fetches and compiles the interpreter
 //! let mut bandpass = Processor::builder(&engine, "examples/bandpass_filter.py").stream(64, 30_000.0).build()?;
 //! let mut block = Array2::<f32>::zeros((64, 1024));
-//! let events = bandpass.process(block.view_mut(), 0)?;
-//! assert!(events.is_empty());
+//! let emitted = bandpass.process(block.view_mut(), 0)?;
+//! assert!(emitted.events.is_empty() && emitted.spikes.is_empty());
 //! # Ok::<(), pyproc_host::Error>(())
 //! ```
 //!
@@ -37,11 +37,13 @@ pub mod interpreter;
 mod module_cache;
 mod processor;
 mod progress;
+mod spike_cut;
 
 pub use callback::Callback;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, Result, SetupError};
-pub use events::{SpikeIn, TtlEvent, TtlEventIn};
+pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
+pub use spike_cut::{CutSpike, SpikeCutter};
 pub use frame::FrameError;
 pub use guest_output::{OutputLine, OutputSink, Stream};
 pub use processor::{Processor, ProcessorBuilder, StreamInfo, DEFAULT_MEMORY_LIMIT};

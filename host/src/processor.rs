@@ -9,7 +9,7 @@ use crate::callback::Callback;
 use crate::door::{Outcome, PythonFailure};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::events::{SpikeIn, TtlEvent, TtlEventIn};
+use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
 use crate::frame::Command;
 use crate::guest_output::OutputSink;
 use crate::instance::{Died, GuestInstance, InstanceConfig};
@@ -90,6 +90,7 @@ impl ProcessorBuilder {
             recording_roots: roots,
             capacity: 0,
             events: Vec::new(),
+            spikes: Vec::new(),
             dead: None,
         };
         processor.load()?;
@@ -107,7 +108,7 @@ impl ProcessorBuilder {
 ///     .build()?;
 /// p.start_acquisition()?;
 /// let mut block = Array2::<f32>::zeros((4, 1024));
-/// for event in p.process(block.view_mut(), 0)? {
+/// for event in p.process(block.view_mut(), 0)?.events {
 ///     println!("line {} -> {} at sample {}", event.line, event.state, event.sample_number);
 /// }
 /// p.stop_acquisition()?;
@@ -120,8 +121,10 @@ pub struct Processor {
     recording_roots: Vec<PathBuf>,
     /// Floats the guest's buffer holds.
     capacity: usize,
-    /// Events returned by the last `process`; reused so steady state allocates nothing.
+    /// Events and spikes returned by the last `process`; reused so steady state allocates
+    /// nothing.
     events: Vec<TtlEvent>,
+    spikes: Vec<SpikeOut>,
     dead: Option<String>,
 }
 
@@ -139,12 +142,12 @@ impl Processor {
     }
 
     /// Runs `process(data)` on `block` (channels x samples) in place and returns the TTL
-    /// events the script emitted since the previous `process` (including those from
-    /// `handle_ttl_event` and the other callbacks in between).
+    /// events and spikes the script emitted since the previous `process` (including those
+    /// from `handle_ttl_event` and the other callbacks in between).
     ///
     /// If the script raises, the block is left exactly as it came in and the error is
     /// returned; the processor keeps working for the next block.
-    pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<&[TtlEvent]> {
+    pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<Emitted<'_>> {
         let (channels, samples) = block.dim();
         if channels != self.stream.num_channels {
             return Err(Error::ChannelMismatch { expected: self.stream.num_channels, got: channels });
@@ -159,12 +162,15 @@ impl Processor {
         }
         let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32 };
         self.events.clear();
+        self.spikes.clear();
         let result = self.run(Callback::Process, command, Some(RawBlock::new(&mut block)));
-        // Events that arrived before a failure stay queued for the next block.
+        // What arrived before a failure stays queued for the next block.
         if result.is_ok() {
-            std::mem::swap(&mut self.events, &mut self.instance.mailbox().lock().events);
+            let mut slot = self.instance.mailbox().lock();
+            std::mem::swap(&mut self.events, &mut slot.events);
+            std::mem::swap(&mut self.spikes, &mut slot.spikes);
         }
-        result.map(|()| self.events.as_slice())
+        result.map(|()| Emitted { events: &self.events, spikes: &self.spikes })
     }
 
     pub fn handle_ttl_event(&mut self, event: &TtlEventIn<'_>) -> Result<()> {

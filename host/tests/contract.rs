@@ -20,7 +20,7 @@ fn the_template_loads_and_runs_every_callback() {
     p.handle_spike(&SpikeIn { source_node: 2, electrode_name: "Tetrode 1", sample_number: 9, sorted_id: 0, waveform: waveform.view() })
         .unwrap();
     let mut block = Array2::from_elem((3, 16), 1.5f32);
-    assert!(p.process(block.view_mut(), 0).unwrap().is_empty());
+    assert!(p.process(block.view_mut(), 0).unwrap().events.is_empty());
     assert_eq!(block, Array2::from_elem((3, 16), 1.5f32), "the template passes data through");
     p.stop_acquisition().unwrap();
     p2.start_recording(recording.path()).unwrap();
@@ -109,7 +109,7 @@ fn an_exception_in_process_leaves_the_block_unchanged_and_names_process_and_the_
 
     // The instance keeps working, and the failed block's event was dropped with it.
     let mut ok = array![[1.0f32, 1.0], [1.0, 1.0]];
-    let events = p.process(ok.view_mut(), 2).unwrap();
+    let events = p.process(ok.view_mut(), 2).unwrap().events;
     assert_eq!(events, [TtlEvent { sample_number: 2, line: 2, state: true }]);
     assert_eq!(ok, array![[10.0f32, 10.0], [10.0, 10.0]]);
 }
@@ -138,7 +138,7 @@ fn bad_add_python_event_arguments_raise_in_the_script() {
         assert!(line.is_some(), "case {case} points at the script's line");
     }
     let mut good = array![[-1.0f32]];
-    let events = p.process(good.view_mut(), 1000).unwrap();
+    let events = p.process(good.view_mut(), 1000).unwrap().events;
     assert_eq!(
         events,
         [
@@ -168,12 +168,12 @@ fn events_emitted_in_handle_ttl_event_are_returned_with_the_next_block() {
         p.handle_ttl_event(&TtlEventIn { source_node: 1, channel: "TTL", sample_number, line, state: true }).unwrap();
     }
     let mut block = Array2::<f32>::zeros((1, 16));
-    let echoed = p.process(block.view_mut(), 1000).unwrap();
+    let echoed = p.process(block.view_mut(), 1000).unwrap().events;
     assert_eq!(
         echoed,
         [TtlEvent { sample_number: 990, line: 11, state: true }, TtlEvent { sample_number: 995, line: 12, state: true }]
     );
-    assert!(p.process(block.view_mut(), 1016).unwrap().is_empty(), "each event is returned once");
+    assert!(p.process(block.view_mut(), 1016).unwrap().events.is_empty(), "each event is returned once");
 }
 
 #[test]
@@ -196,7 +196,7 @@ fn a_script_written_for_the_original_plugin_runs_unchanged() {
     let mut events = Vec::new();
     for i in 0..4 {
         let mut block = Array2::from_shape_fn((4, 256), |(c, s)| ((s + c) as f32 * 0.3).sin() * 50.0 + 20.0);
-        events.extend_from_slice(p.process(block.view_mut(), i * 256).unwrap());
+        events.extend_from_slice(p.process(block.view_mut(), i * 256).unwrap().events);
         assert!(block.iter().all(|v| v.is_finite()));
         assert!(block.mean().unwrap().abs() < 20.0, "the 300 Hz high-pass removed the offset");
     }
@@ -226,4 +226,24 @@ fn start_recording_outside_the_granted_roots_is_refused_before_the_script_runs()
     let err = p.start_recording(other.path()).unwrap_err();
     assert!(matches!(err, Error::RecordingNotGranted { .. }), "{err}");
     assert!(!other.path().join("from_script.txt").exists());
+}
+
+#[test]
+fn add_python_spike_emits_spikes_and_refuses_bad_arguments() {
+    let mut p = builder(test_script("spike_emitter.py")).stream(4, 30_000.0).build().unwrap();
+    let mut block = Array2::<f32>::from_elem((4, 16), -1.0);
+    let emitted = p.process(block.view_mut(), 1000).unwrap();
+    assert_eq!(emitted.spikes[0], pyproc_host::SpikeOut { sample_number: 1002, channel: 1, sorted_id: 0, waveform: None });
+    let own = &emitted.spikes[1];
+    assert_eq!((own.sample_number, own.channel, own.sorted_id), (500, 3, 9));
+    assert_eq!(own.waveform.as_deref().unwrap(), (0..40).map(|v| v as f32).collect::<Vec<_>>().as_slice());
+    let expected = ["channel must be from 0 to 3", "must lie in the current block (1000 to 1015)", "must have 40 samples",
+        "sorted_id must be from 0 to 65535", "channel must be an int", "waveform must be 40 numbers"];
+    for (case, text) in expected.iter().enumerate() {
+        let mut block = Array2::<f32>::from_elem((4, 16), case as f32);
+        let err = p.process(block.view_mut(), 1000).unwrap_err();
+        assert!(matches!(&err, Error::Python { callback: Callback::Process, summary, .. } if summary.contains(text)), "case {case}: {err}");
+    }
+    let err = p.handle_ttl_event(&TtlEventIn { source_node: 0, channel: "c", sample_number: 5, line: 0, state: true }).unwrap_err();
+    assert!(err.to_string().contains("this is not process()"), "{err}");
 }

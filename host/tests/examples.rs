@@ -46,7 +46,7 @@ fn threshold_events_fire_at_the_exact_crossing_samples_across_block_edges() {
     let mut events: Vec<TtlEvent> = Vec::new();
     for b in 0..3 {
         let mut block = signal.slice(s![.., b * BLOCK..(b + 1) * BLOCK]).to_owned();
-        events.extend_from_slice(p.process(block.view_mut(), first + (b * BLOCK) as i64).unwrap());
+        events.extend_from_slice(p.process(block.view_mut(), first + (b * BLOCK) as i64).unwrap().events);
     }
     let expected: Vec<TtlEvent> = high
         .iter()

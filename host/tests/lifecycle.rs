@@ -82,7 +82,7 @@ fn two_instances_share_no_python_state() {
     let mut a = builder(test_script("isolation_probe.py")).build().unwrap();
     let mut b = builder(test_script("isolation_probe.py")).build().unwrap();
     let mut block = Array2::<f32>::zeros((1, 4));
-    let first_line = |p: &mut pyproc_host::Processor, block: &mut Array2<f32>| p.process(block.view_mut(), 0).unwrap()[0].line;
+    let first_line = |p: &mut pyproc_host::Processor, block: &mut Array2<f32>| p.process(block.view_mut(), 0).unwrap().events[0].line;
     assert_eq!(first_line(&mut a, &mut block), 0, "a starts clean");
     assert_eq!(first_line(&mut a, &mut block), 1, "a sees its own marker");
     assert_eq!(first_line(&mut b, &mut block), 0, "b does not see a's marker");
@@ -117,7 +117,7 @@ fn a_processor_is_usable_after_moving_it_to_another_thread() {
     p.handle_ttl_event(&pyproc_host::TtlEventIn { source_node: 0, channel: "c", sample_number: 3, line: 1, state: false }).unwrap();
     let events = std::thread::spawn(move || {
         let mut block = Array2::<f32>::zeros((1, 2));
-        p.process(block.view_mut(), 0).unwrap().to_vec()
+        p.process(block.view_mut(), 0).unwrap().events.to_vec()
     })
     .join()
     .unwrap();

@@ -1,0 +1,62 @@
+//! Open Ephys "Binary" recordings, as the GUI's Record Node writes them: read by memory
+//! map (a recording of any length costs no more memory than a block), and written into a
+//! temporary folder that only becomes the output when complete.
+//!
+//! What it is not: it knows nothing of scripts or sandboxes (that is `pyproc-host`).
+
+mod continuous;
+mod error;
+mod events;
+mod locate;
+mod npy_file;
+mod spikes;
+mod structure;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+pub use continuous::Continuous;
+pub use error::{OebinError, Result};
+pub use events::{processor_id, TtlRecord};
+pub use spikes::SpikeChannel;
+pub use structure::{ChannelInfo, ContinuousInfo, EventInfo, SpikeInfo, Structure, FILE_NAME};
+pub use writer::{to_int16, ContinuousWriter, RecordingWriter, SpikesOut, TtlOut};
+
+/// A recording folder and its `structure.oebin`.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    pub dir: PathBuf,
+    pub structure: Structure,
+}
+
+impl Recording {
+    /// Opens the recording at `path`, or the single recording below it (a Record Node or
+    /// experiment folder).
+    pub fn open(path: &Path) -> Result<Recording> {
+        let dir = locate::recording_dir(path)?;
+        let structure = Structure::read(&dir)?;
+        Ok(Recording { dir, structure })
+    }
+
+    pub fn continuous(&self, stream: usize) -> Result<Continuous> {
+        Continuous::open(&self.dir, &self.structure.continuous[stream])
+    }
+
+    /// TTL events of the stream, by sample number.
+    pub fn ttl_events(&self, stream: usize) -> Result<Vec<TtlRecord>> {
+        events::read_ttl(&self.dir, &self.structure, &self.structure.continuous[stream].stream_name)
+    }
+
+    pub fn spikes(&self, stream: usize) -> Result<Vec<SpikeChannel>> {
+        spikes::read_spikes(&self.dir, &self.structure, &self.structure.continuous[stream].stream_name)
+    }
+
+    /// `experimentE/recordingR`, from the folder names (for mirroring the layout).
+    pub fn relative_name(&self) -> PathBuf {
+        let rec = self.dir.file_name().map(PathBuf::from).unwrap_or_else(|| "recording1".into());
+        match self.dir.parent().and_then(|p| p.file_name()) {
+            Some(exp) if exp.to_string_lossy().starts_with("experiment") => PathBuf::from(exp).join(rec),
+            _ => PathBuf::from("experiment1").join(rec),
+        }
+    }
+}

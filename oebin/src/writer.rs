@@ -1,0 +1,243 @@
+//! Writing a recording. Everything goes into a temporary folder beside the destination,
+//! renamed into place by [`RecordingWriter::finish`]; a writer dropped before that removes
+//! its folder, so a failed or interrupted run never leaves a half-written recording.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array3, ArrayView2};
+use serde_json::Value;
+
+use crate::error::{io, OebinError, Result};
+use crate::npy_file;
+use crate::structure::FILE_NAME;
+
+pub struct RecordingWriter {
+    destination: PathBuf,
+    staging: PathBuf,
+    /// The recording folder inside the staging root.
+    recording: PathBuf,
+    finished: bool,
+}
+
+impl RecordingWriter {
+    /// A writer for `destination` (which must not exist yet, or be an empty folder); the
+    /// recording goes to `destination/<relative>` (e.g. `experiment1/recording1`).
+    pub fn create(destination: &Path, relative: &Path) -> Result<RecordingWriter> {
+        if destination.exists() && fs::read_dir(destination).map(|mut d| d.next().is_some()).unwrap_or(true) {
+            return Err(OebinError::OutputExists { path: destination.to_path_buf() });
+        }
+        let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+        let parent = destination.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(io("create", parent))?;
+        let staging = parent.join(format!(".{name}.pyproc-partial-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&staging);
+        let recording = staging.join(relative);
+        fs::create_dir_all(&recording).map_err(io("create", &recording))?;
+        Ok(RecordingWriter { destination: destination.to_path_buf(), staging, recording, finished: false })
+    }
+
+    /// Where the recording is being written (inside the temporary folder).
+    pub fn recording_dir(&self) -> &Path {
+        &self.recording
+    }
+
+    /// Where the recording will be once finished.
+    pub fn final_recording_dir(&self) -> PathBuf {
+        self.destination.join(self.recording.strip_prefix(&self.staging).expect("recording is inside staging"))
+    }
+
+    /// Copies the recording at `from` into this one, except the files in `skip` (paths
+    /// relative to `from`).
+    pub fn copy_recording(&self, from: &Path, skip: &[PathBuf]) -> Result<()> {
+        copy_tree(from, &self.recording, Path::new(""), skip)
+    }
+
+    /// A streaming writer for `continuous/<folder_name>/continuous.dat`.
+    pub fn continuous(&self, folder_name: &str, bit_volts: &[f64]) -> Result<ContinuousWriter> {
+        let dir = self.recording.join("continuous").join(folder_name.trim_end_matches('/'));
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let path = dir.join("continuous.dat");
+        let file = File::create(&path).map_err(io("create", &path))?;
+        Ok(ContinuousWriter {
+            out: BufWriter::with_capacity(1 << 20, file),
+            path,
+            scale: bit_volts.iter().map(|b| 1.0 / *b).collect(),
+            frame: Vec::new(),
+            samples: 0,
+            clipped: 0,
+        })
+    }
+
+    /// Writes a TTL channel's four arrays into `events/<folder>/`.
+    pub fn ttl_channel(&self, folder: &str, events: &[TtlOut]) -> Result<()> {
+        let dir = self.recording.join("events").join(folder.trim_end_matches('/'));
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let states: Array1<i16> = events.iter().map(|e| if e.state { e.line as i16 + 1 } else { -(e.line as i16 + 1) }).collect();
+        let samples: Array1<i64> = events.iter().map(|e| e.sample_number).collect();
+        let times: Array1<f64> = events.iter().map(|e| e.timestamp).collect();
+        let words: Array1<u64> = events.iter().map(|e| e.full_word).collect();
+        npy_file::write(&dir.join("states.npy"), states.view())?;
+        npy_file::write(&dir.join("sample_numbers.npy"), samples.view())?;
+        npy_file::write(&dir.join("timestamps.npy"), times.view())?;
+        npy_file::write(&dir.join("full_words.npy"), words.view())
+    }
+
+    /// Writes a spike channel's five arrays into `spikes/<folder>/`.
+    pub fn spike_channel(&self, folder: &str, spikes: &SpikesOut) -> Result<()> {
+        let dir = self.recording.join("spikes").join(folder.trim_end_matches('/'));
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        npy_file::write(&dir.join("waveforms.npy"), spikes.waveforms.view())?;
+        npy_file::write(&dir.join("sample_numbers.npy"), spikes.sample_numbers.view())?;
+        npy_file::write(&dir.join("timestamps.npy"), spikes.timestamps.view())?;
+        npy_file::write(&dir.join("electrode_indices.npy"), spikes.electrode_indices.view())?;
+        npy_file::write(&dir.join("clusters.npy"), spikes.clusters.view())
+    }
+
+    /// Writes `structure.oebin` and moves the recording into place.
+    pub fn finish(mut self, structure: &Value) -> Result<PathBuf> {
+        let path = self.recording.join(FILE_NAME);
+        let text = serde_json::to_string_pretty(structure).expect("JSON values serialize");
+        fs::write(&path, text).map_err(io("write", &path))?;
+        if self.destination.exists() {
+            fs::remove_dir(&self.destination).map_err(io("replace the empty folder", &self.destination))?;
+        }
+        fs::rename(&self.staging, &self.destination).map_err(io("move the finished recording to", &self.destination))?;
+        self.finished = true;
+        Ok(self.final_recording_dir())
+    }
+}
+
+impl Drop for RecordingWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// A TTL edge to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TtlOut {
+    pub sample_number: i64,
+    pub timestamp: f64,
+    pub line: u8,
+    pub state: bool,
+    pub full_word: u64,
+}
+
+/// A spike channel's arrays, index-aligned.
+#[derive(Debug, Clone)]
+pub struct SpikesOut {
+    /// spikes x channels x samples, int16 in units of the channel's bit_volts.
+    pub waveforms: Array3<i16>,
+    pub sample_numbers: Array1<i64>,
+    pub timestamps: Array1<f64>,
+    pub electrode_indices: Array1<i16>,
+    pub clusters: Array1<u16>,
+}
+
+/// Writes `continuous.dat` block by block: physical units back to int16, clipped (never
+/// wrapped) and counted.
+pub struct ContinuousWriter {
+    out: BufWriter<File>,
+    path: PathBuf,
+    scale: Vec<f64>,
+    frame: Vec<u8>,
+    samples: u64,
+    clipped: u64,
+}
+
+impl ContinuousWriter {
+    /// Appends a block (channels x samples, physical units).
+    pub fn write_block(&mut self, block: ArrayView2<'_, f32>) -> Result<()> {
+        let (channels, n) = block.dim();
+        assert_eq!(channels, self.scale.len(), "block has the stream's channel count");
+        self.frame.clear();
+        for s in 0..n {
+            for c in 0..channels {
+                let (value, clipped) = to_int16(block[[c, s]] as f64 * self.scale[c]);
+                self.clipped += clipped as u64;
+                self.frame.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        self.out.write_all(&self.frame).map_err(io("write", &self.path))?;
+        self.samples += n as u64;
+        Ok(())
+    }
+
+    /// Flushes; returns (samples per channel written, values clipped).
+    pub fn finish(mut self) -> Result<(u64, u64)> {
+        self.out.flush().map_err(io("write", &self.path))?;
+        Ok((self.samples, self.clipped))
+    }
+}
+
+/// Rounds to int16; values outside the range (and NaN) are clipped and reported.
+pub fn to_int16(v: f64) -> (i16, bool) {
+    if v.is_nan() {
+        (0, true)
+    } else if v >= i16::MAX as f64 + 0.5 {
+        (i16::MAX, true)
+    } else if v < i16::MIN as f64 - 0.5 {
+        (i16::MIN, true)
+    } else {
+        (v.round() as i16, false)
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path, relative: &Path, skip: &[PathBuf]) -> Result<()> {
+    let here = from.join(relative);
+    for entry in fs::read_dir(&here).map_err(io("list", &here))? {
+        let entry = entry.map_err(io("list", &here))?;
+        let rel = relative.join(entry.file_name());
+        if skip.iter().any(|s| *s == rel) || rel == Path::new(FILE_NAME) {
+            continue;
+        }
+        let kind = entry.file_type().map_err(io("inspect", entry.path()))?;
+        let target = to.join(&rel);
+        if kind.is_dir() {
+            fs::create_dir_all(&target).map_err(io("create", &target))?;
+            copy_tree(from, to, &rel, skip)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &target).map_err(io("copy", entry.path()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_outside_int16_are_clipped_not_wrapped() {
+        assert_eq!(to_int16(40000.0), (i16::MAX, true));
+        assert_eq!(to_int16(-40000.0), (i16::MIN, true));
+        assert_eq!(to_int16(f64::NAN), (0, true));
+        assert_eq!(to_int16(-2.5), (-3, false));
+        assert_eq!(to_int16(32767.4), (32767, false));
+    }
+
+    #[test]
+    fn a_writer_dropped_before_finish_leaves_nothing_behind() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("out");
+        {
+            let w = RecordingWriter::create(&dest, Path::new("experiment1/recording1")).unwrap();
+            let mut c = w.continuous("X-100.s", &[0.195]).unwrap();
+            c.write_block(ndarray::array![[1.0f32, 2.0]].view()).unwrap();
+        }
+        assert!(!dest.exists());
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0, "no staging folder left");
+    }
+
+    #[test]
+    fn an_existing_non_empty_destination_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        fs::write(root.path().join("keep.txt"), "x").unwrap();
+        assert!(matches!(RecordingWriter::create(root.path(), Path::new("r")), Err(OebinError::OutputExists { .. })));
+        assert!(root.path().join("keep.txt").exists());
+    }
+}
