@@ -4,6 +4,7 @@ mirror host/src/frame.rs.
 
 The loop runs inside one long `turn`, so nothing here is compiled per block."""
 
+import inspect
 import linecache
 import struct
 import sys
@@ -25,6 +26,15 @@ OPTIONAL = {
     HANDLE_TTL: "handle_ttl_event", HANDLE_SPIKE: "handle_spike",
     START_ACQ: "start_acquisition", STOP_ACQ: "stop_acquisition",
     START_REC: "start_recording", STOP_REC: "stop_recording",
+}
+# The arguments pyproc passes to each callback, for the signature check at load.
+ARGUMENTS = {
+    "process": ("data",),
+    "start_acquisition": (), "stop_acquisition": (),
+    "start_recording": ("recording_dir",), "stop_recording": (),
+    "handle_ttl_event": ("source_node", "channel", "sample_number", "line", "state"),
+    "handle_spike": ("source_node", "electrode_name", "num_channels", "num_samples",
+                     "sample_number", "sorted_id", "spike_data"),
 }
 COMMAND_AREA_BYTES = 64 * 1024
 RUNTIME_PREFIX = "<pyproc>"
@@ -242,6 +252,7 @@ class Dispatcher:
             self.script = previous
             raise
         sys.modules[name] = module
+        _warn_about_signatures(self.instance, path)
         return answer
 
     def construct(self, module, num_channels, rate):
@@ -260,6 +271,25 @@ class Dispatcher:
             self.num_channels = num_channels
             self.views = {}
         return self.answer()
+
+
+def _warn_about_signatures(instance, path):
+    """A callback that cannot take what pyproc passes fails on every call: say so now."""
+    for name, args in ARGUMENTS.items():
+        method = getattr(instance, name, None)
+        if method is None:
+            continue
+        try:
+            signature = inspect.signature(method)
+        except (TypeError, ValueError):
+            continue
+        try:
+            signature.bind(*args)
+        except TypeError:
+            code = getattr(getattr(method, "__func__", method), "__code__", None)
+            where = f"{path}:{code.co_firstlineno}" if code and code.co_filename == path else path
+            print(f"pyproc: {where}: {name}{signature} cannot take the {len(args)} argument(s) "
+                  f"pyproc passes: ({', '.join(args)})", file=sys.stderr)
 
 
 def serve():

@@ -1,16 +1,24 @@
 //! `pyproc`: run Open Ephys PyProcessor scripts in a WebAssembly sandbox, offline.
 //!
-//! Thin glue over `pyproc-host`: argument parsing, progress and the report live here; every
-//! rule about scripts lives in the library.
+//! Thin glue over `pyproc-host` (scripts) and `pyproc-oebin` (recordings): argument
+//! parsing, progress and the report live here.
 
+mod check;
+mod input;
+mod new_script;
+mod output;
 mod report;
 mod run;
 mod setup_view;
 mod synthetic;
+mod synthetic_recording;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use pyproc_host::Engine;
 
@@ -23,8 +31,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run SCRIPT over a stream and print a summary.
+    /// Run SCRIPT over a recording (or the synthetic stream) and print a report.
     Run(RunArgs),
+    /// Import SCRIPT and construct its PyProcessor without data; report any problem.
+    Check {
+        script: PathBuf,
+        #[arg(long, default_value_t = 64)]
+        channels: usize,
+        #[arg(long, default_value_t = 30_000.0)]
+        sample_rate: f64,
+    },
+    /// Write NAME.py, a new processor script from the template.
+    New { name: PathBuf },
     /// Fetch, verify and compile the pinned interpreter now (it happens on first use anyway).
     Setup {
         /// Remove the cached interpreter and compiled modules first.
@@ -37,34 +55,45 @@ enum Command {
 struct RunArgs {
     /// A Python file that defines `class PyProcessor`.
     script: PathBuf,
-    /// Use the built-in deterministic synthetic stream (the default for now).
-    #[arg(long, default_value_t = true)]
+    /// An Open Ephys Binary recording: the recording folder, or an experiment / Record
+    /// Node folder holding a single recording.
+    #[arg(long, conflicts_with = "synthetic")]
+    input: Option<PathBuf>,
+    /// Use the built-in deterministic synthetic stream (the default without --input).
+    #[arg(long)]
     synthetic: bool,
-    /// Channels of the synthetic stream.
-    #[arg(long, default_value_t = 64)]
-    channels: usize,
-    /// Samples per second of the synthetic stream.
-    #[arg(long, default_value_t = 30_000.0)]
-    sample_rate: f64,
-    /// Length of the synthetic stream in seconds.
-    #[arg(long, default_value_t = 10.0)]
-    seconds: f64,
-    /// Seed of the synthetic stream: same seed, same samples.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Write the processed recording here (a new folder).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// The continuous stream to process, when the recording has several.
+    #[arg(long)]
+    stream: Option<String>,
     /// Samples per block handed to `process`.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     block_size: u32,
-    /// A folder the script may write to: it is passed to `start_recording`.
+    /// Synthetic stream: channels.
+    #[arg(long, default_value_t = 64)]
+    channels: usize,
+    /// Synthetic stream: samples per second.
+    #[arg(long, default_value_t = 30_000.0)]
+    sample_rate: f64,
+    /// Synthetic stream: length in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Synthetic stream: seed (same seed, same samples).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Synthetic stream: also keep it as an Open Ephys Binary recording in this folder.
+    #[arg(long, conflicts_with = "input")]
+    save_input: Option<PathBuf>,
+    /// Print the final report as JSON on stdout.
     #[arg(long)]
-    output: Option<PathBuf>,
+    json: bool,
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PYPROC_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PYPROC_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .without_time()
         .init();
@@ -93,22 +122,70 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("interpreter ready in {}", engine.interpreter().dir().display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run(args) => {
-            let engine = engine()?;
-            let synthetic = synthetic::Settings {
+        Command::New { name } => {
+            let path = new_script::new_script(&name)?;
+            println!("wrote {}; try it with: pyproc run {}", path.display(), path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { script, channels, sample_rate } => {
+            let problems = check::check(&engine()?, &script, channels, sample_rate)?;
+            if problems.is_empty() {
+                println!("{}: ok (imports, constructs for {channels} channels at {sample_rate} Hz, callbacks take pyproc's arguments)", script.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            for problem in &problems {
+                println!("{problem}");
+            }
+            Ok(ExitCode::from(2))
+        }
+        Command::Run(args) => run(args),
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let engine = engine()?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::Relaxed) {
+                std::process::exit(130); // a second Ctrl-C: stop now
+            }
+            eprintln!("\npyproc: stopping after this block (Ctrl-C again to abort at once)");
+        })
+        .context("installing the Ctrl-C handler")?;
+    }
+    // The synthetic stream becomes a real recording first: one pipeline for both.
+    let scratch;
+    let input = match args.input {
+        Some(input) => input,
+        None => {
+            let settings = synthetic::Settings {
                 channels: args.channels,
                 sample_rate: args.sample_rate,
                 seconds: args.seconds,
                 block_size: args.block_size as usize,
                 seed: args.seed,
             };
-            anyhow::ensure!(args.synthetic, "only the synthetic stream is available in this version");
-            let script = args.script.display().to_string();
-            let report = run::run(&engine, run::RunOptions { script: args.script, synthetic, output: args.output })?;
-            println!("pyproc run {script}: synthetic stream, seed {}\n{report}", args.seed);
-            Ok(if report.error_count() == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            anyhow::ensure!(settings.channels > 0 && settings.seconds > 0.0 && settings.sample_rate > 0.0, "the synthetic stream needs channels, seconds and a sample rate above 0");
+            let destination = match &args.save_input {
+                Some(dir) => dir.clone(),
+                None => {
+                    scratch = tempfile::Builder::new().prefix("pyproc-synthetic-").tempdir()?;
+                    scratch.path().join("synthetic")
+                }
+            };
+            synthetic_recording::write(settings, &destination)?
         }
+    };
+    let options = run::RunOptions { script: args.script.clone(), input, stream: args.stream, block_size: args.block_size as usize, output: args.output };
+    let report = run::run(&engine, options, interrupted)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        println!("pyproc run {}\n{report}", args.script.display());
     }
+    Ok(if report.error_count() == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
 fn engine() -> anyhow::Result<Engine> {

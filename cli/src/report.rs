@@ -18,8 +18,15 @@ pub struct Report {
     /// Time spent in each `process` call (copy in, script, copy out).
     latencies: Vec<Duration>,
     pub wall: Duration,
-    /// Where start_recording pointed, for the summary.
-    pub recording: String,
+    pub spikes_out: usize,
+    /// Values outside int16 in the output, clipped.
+    pub clipped: u64,
+    /// Ctrl-C stopped the run early.
+    pub interrupted: bool,
+    /// The recording read, its stream, and what was written.
+    pub input: String,
+    pub stream: String,
+    pub output: String,
     pub stream_seconds: f64,
     /// Per callback: how many calls failed, and the first error in full.
     errors: BTreeMap<&'static str, (usize, String)>,
@@ -48,12 +55,45 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The same report as JSON, for scripts and notebooks.
+    pub fn to_json(&self) -> serde_json::Value {
+        let latency = self.latency_percentiles().map(|(p50, p99, max)| {
+            serde_json::json!({"p50_us": us(p50), "p99_us": us(p99), "max_us": us(max)})
+        });
+        let errors: serde_json::Map<String, serde_json::Value> = self
+            .errors
+            .iter()
+            .map(|(cb, (n, first))| (cb.to_string(), serde_json::json!({"count": n, "first": first})))
+            .collect();
+        serde_json::json!({
+            "input": self.input, "stream": self.stream, "output": self.output,
+            "interrupted": self.interrupted, "blocks": self.blocks, "samples": self.samples,
+            "channels": self.channels, "seconds_of_data": self.stream_seconds,
+            "wall_seconds": self.wall.as_secs_f64(),
+            "real_time_factor": self.stream_seconds / self.wall.as_secs_f64().max(1e-9),
+            "per_block_latency": latency,
+            "events_in": self.events_in, "spikes_in": self.spikes_in,
+            "events_out": self.events_out, "spikes_out": self.spikes_out,
+            "clipped_samples": self.clipped, "errors": errors,
+        })
+    }
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
 fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "input         {} (stream {:?})", self.input, self.stream)?;
+        if self.interrupted {
+            writeln!(f, "interrupted   by Ctrl-C; everything below is what was processed until then")?;
+        }
         writeln!(f, "blocks        {}", self.blocks)?;
         writeln!(f, "samples       {} per channel x {} channels ({:.1} s of data)", self.samples, self.channels, self.stream_seconds)?;
         let speed = self.stream_seconds / self.wall.as_secs_f64().max(1e-9);
@@ -62,8 +102,9 @@ impl fmt::Display for Report {
             writeln!(f, "per block     p50 {}  p99 {}  max {}", micros(p50), micros(p99), micros(max))?;
         }
         writeln!(f, "events in     {} TTL, {} spikes", self.events_in, self.spikes_in)?;
-        writeln!(f, "events out    {}", self.events_out)?;
-        writeln!(f, "recording     {}", self.recording)?;
+        writeln!(f, "events out    {} TTL, {} spikes", self.events_out, self.spikes_out)?;
+        writeln!(f, "clipped       {} samples outside int16, clipped (never wrapped)", self.clipped)?;
+        writeln!(f, "output        {}", self.output)?;
         if self.errors.is_empty() {
             write!(f, "errors        none")
         } else {

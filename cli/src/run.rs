@@ -1,83 +1,116 @@
-//! `pyproc run`: a script over a stream, every callback in the order the GUI uses.
+//! `pyproc run`: a script over a recording, every callback in the order the GUI uses:
+//! `__init__`, `start_acquisition`, `start_recording(dir)`, then per block the TTL events
+//! and spikes that fall in it followed by `process`, then `stop_recording`,
+//! `stop_acquisition`.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array2;
 use pyproc_host::{Callback, Engine, OutputSink, Processor, SpikeIn, Stream, TtlEventIn};
 
+use crate::input::Input;
+use crate::output::OutputRecording;
 use crate::report::Report;
-use crate::synthetic::{Settings, SyntheticStream};
-
-/// Processor id the synthetic stream's events and spikes claim to come from.
-const SYNTHETIC_SOURCE_NODE: i64 = 100;
 
 pub struct RunOptions {
     pub script: PathBuf,
-    pub synthetic: Settings,
-    /// Where `start_recording` points; granted to the script read-write. None: a temporary
-    /// folder, removed after the run.
+    /// The recording folder (or a folder above a single recording).
+    pub input: PathBuf,
+    pub stream: Option<String>,
+    pub block_size: usize,
+    /// Where the output recording goes; None: no output recording (the script's
+    /// `start_recording` gets a temporary folder, removed afterwards).
     pub output: Option<PathBuf>,
 }
 
-pub fn run(engine: &Engine, options: RunOptions) -> anyhow::Result<Report> {
-    let stream = SyntheticStream::new(options.synthetic);
-    let settings = stream.settings();
-    let bar = progress_bar(stream.total_samples() as u64, settings.sample_rate);
-    // Without --output the script still gets start/stop_recording, as in a real session,
-    // with a temporary folder that is removed afterwards.
-    let scratch = match &options.output {
+pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -> anyhow::Result<Report> {
+    let input = Input::open(&options.input, options.stream.as_deref())?;
+    let info = input.info().clone();
+    let mut output = match &options.output {
+        Some(dir) => Some(OutputRecording::create(dir, &input, &options.script)?),
+        None => None,
+    };
+    let scratch = match &output {
         Some(_) => None,
         None => Some(tempfile::Builder::new().prefix("pyproc-recording-").tempdir().context("creating a temporary recording folder")?),
     };
-    let recording_dir = match (&options.output, &scratch) {
-        (Some(dir), _) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating the output folder {}", dir.display()))?;
-            dir.clone()
-        }
+    let recording_dir = match (&output, &scratch) {
+        (Some(out), _) => out.recording_dir().to_path_buf(),
         (None, Some(tmp)) => tmp.path().to_path_buf(),
-        (None, None) => unreachable!("a scratch folder exists whenever --output is absent"),
+        (None, None) => unreachable!("a scratch folder exists whenever there is no output"),
     };
+    let total = input.continuous.len();
+    let bar = progress_bar(total as u64, info.sample_rate);
     let mut processor = Processor::builder(engine, &options.script)
-        .stream(settings.channels, settings.sample_rate)
+        .stream(info.num_channels, info.sample_rate)
         .output(script_output(bar.clone()))
         .recording_root(&recording_dir)
         .build()?;
 
     let mut report = Report::default();
-    report.channels = settings.channels;
+    report.channels = info.num_channels;
+    report.input = input.recording.dir.display().to_string();
+    report.stream = info.stream_name.clone();
     let started = Instant::now();
     call(&mut report, Callback::StartAcquisition, processor.start_acquisition());
     call(&mut report, Callback::StartRecording, processor.start_recording(&recording_dir));
-    for mut block in stream {
-        for edge in &block.ttl {
-            let event = TtlEventIn { source_node: SYNTHETIC_SOURCE_NODE, channel: "Synthetic TTL", sample_number: edge.sample_number, line: edge.line, state: edge.state };
+    let sample_numbers = input.continuous.sample_numbers()?;
+    let (mut next_ttl, mut next_spike) = (0, 0);
+    let mut block = Array2::<f32>::zeros((info.num_channels, options.block_size));
+    let mut start = 0;
+    while start < total {
+        if interrupted.load(Ordering::Relaxed) {
+            report.interrupted = true;
+            break;
+        }
+        let n = options.block_size.min(total - start);
+        if block.ncols() != n {
+            block = Array2::zeros((info.num_channels, n));
+        }
+        input.continuous.read_block(start, &mut block.view_mut());
+        let first = sample_numbers[start];
+        let end = sample_numbers[start + n - 1] + 1;
+        // Everything up to the block's last sample reaches the script before the block.
+        while let Some(e) = input.ttl.get(next_ttl).filter(|e| e.sample_number < end) {
+            let event = TtlEventIn { source_node: e.source_processor_id, channel: &e.channel, sample_number: e.sample_number, line: e.line, state: e.state };
             report.events_in += 1;
             call(&mut report, Callback::HandleTtlEvent, processor.handle_ttl_event(&event));
+            next_ttl += 1;
         }
-        for spike in &block.spikes {
-            let name = format!("Tetrode {}", spike.electrode + 1);
-            let spike_in = SpikeIn {
-                source_node: SYNTHETIC_SOURCE_NODE,
-                electrode_name: &name,
-                sample_number: spike.sample_number,
-                sorted_id: spike.unit,
-                waveform: spike.waveform.view(),
+        while let Some(&(sample_number, c, i)) = input.spike_order.get(next_spike).filter(|s| s.0 < end) {
+            let channel = &input.spike_channels[c];
+            let waveform = channel.waveform(i)?;
+            let spike = SpikeIn {
+                source_node: channel.info.source_processor_id,
+                electrode_name: &channel.info.name,
+                sample_number,
+                sorted_id: channel.cluster(i),
+                waveform: waveform.view(),
             };
             report.spikes_in += 1;
-            call(&mut report, Callback::HandleSpike, processor.handle_spike(&spike_in));
+            call(&mut report, Callback::HandleSpike, processor.handle_spike(&spike));
+            next_spike += 1;
         }
-        let samples = block.data.ncols();
         let t = Instant::now();
-        let result = processor.process(block.data.view_mut(), block.first_sample).map(|emitted| emitted.events.len());
+        let result = processor.process(block.view_mut(), first);
         report.block_done(t.elapsed());
-        if let Some(events) = call(&mut report, Callback::Process, result) {
-            report.events_out += events;
+        let emitted = call(&mut report, Callback::Process, result);
+        if let Some(e) = emitted {
+            report.events_out += e.events.len();
+            report.spikes_out += e.spikes.len();
+        }
+        if let Some(out) = output.as_mut() {
+            out.push(block.view(), first, emitted)?;
         }
         report.blocks += 1;
-        report.samples += samples;
-        bar.inc(samples as u64);
+        report.samples += n;
+        bar.inc(n as u64);
+        start += n;
         if !processor.is_alive() {
             bar.abandon();
             anyhow::bail!("stopping: the script's interpreter died\n{}", report);
@@ -86,12 +119,16 @@ pub fn run(engine: &Engine, options: RunOptions) -> anyhow::Result<Report> {
     call(&mut report, Callback::StopRecording, processor.stop_recording());
     call(&mut report, Callback::StopAcquisition, processor.stop_acquisition());
     report.wall = started.elapsed();
-    report.recording = match &options.output {
-        Some(dir) => format!("{} (kept)", dir.display()),
-        None => "a temporary folder, removed (use --output DIR to keep what the script writes)".into(),
-    };
-    report.stream_seconds = report.samples as f64 / settings.sample_rate;
+    report.stream_seconds = report.samples as f64 / info.sample_rate;
     bar.finish_and_clear();
+    report.output = match output {
+        Some(out) => {
+            let written = out.finish(&input)?;
+            report.clipped = written.clipped;
+            format!("{} ({} samples per channel, {} events, {} spikes)", written.recording_dir.display(), written.samples, written.events, written.spikes)
+        }
+        None => "none (the script's recording folder was temporary; use --output DIR to keep a recording)".into(),
+    };
     Ok(report)
 }
 
@@ -108,8 +145,8 @@ fn call<T>(report: &mut Report, callback: Callback, result: pyproc_host::Result<
     }
 }
 
-/// Samples processed, real-time factor and ETA; hidden when stderr is not a terminal, and
-/// shown only once a run has lasted a second.
+/// Samples processed, real-time factor and ETA; drawn only on a terminal, and only once a
+/// run has lasted a second.
 fn progress_bar(total_samples: u64, sample_rate: f64) -> ProgressBar {
     let bar = ProgressBar::new(total_samples);
     let style = ProgressStyle::with_template("{bar:30} {pos}/{len} samples  {msg}  eta {eta}")

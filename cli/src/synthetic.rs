@@ -87,10 +87,6 @@ impl SyntheticStream {
         }
     }
 
-    pub fn settings(&self) -> Settings {
-        self.settings
-    }
-
     pub fn total_samples(&self) -> usize {
         self.total
     }

@@ -36,7 +36,7 @@ fn the_synthetic_stream_is_the_same_for_the_same_seed() {
     let run = |seed: &str| {
         let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "1", "--seed", seed]);
         let stdout = text(&out.stdout);
-        stdout.lines().find(|l| l.starts_with("events out")).unwrap().to_owned()
+        stdout.lines().find(|l| l.starts_with("events out")).unwrap().to_owned() + &stdout.lines().find(|l| l.starts_with("events in")).unwrap()
     };
     assert_eq!(run("5"), run("5"));
 }
@@ -62,12 +62,13 @@ fn a_missing_script_fails_with_its_path_and_status_1() {
 }
 
 #[test]
-fn output_is_passed_to_start_recording_and_writable_by_the_script() {
+fn the_output_recording_is_passed_to_start_recording_and_writable_by_the_script() {
     let dir = tempfile::tempdir().unwrap();
     let script = repo("host/tests/scripts/recording_writer.py");
     let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.5", "--channels", "4", "--output", dir.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let written = std::fs::read_to_string(dir.path().join("from_script.txt")).unwrap();
+    // The script writes into the output recording, which moves into place at the end.
+    let written = std::fs::read_to_string(dir.path().join("experiment1/recording1/from_script.txt")).unwrap();
     assert_eq!(written, "recorded by the script\nblocks seen: 15\n");
 }
 
@@ -87,5 +88,5 @@ fn without_output_the_script_still_records_into_a_temporary_folder() {
     let started = stderr.lines().find(|l| l.contains("\"start_recording\"")).expect("start_recording was called");
     assert!(started.contains("pyproc-recording-"), "{started}");
     assert!(stderr.contains("\"stop_recording\""), "{stderr}");
-    assert!(text(&out.stdout).contains("recording     a temporary folder, removed"));
+    assert!(text(&out.stdout).contains("output        none (the script's recording folder was temporary"));
 }

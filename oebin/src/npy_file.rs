@@ -4,9 +4,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use memmap2::Mmap;
-use ndarray::{ArrayView, Dimension};
-use ndarray_npy::{ViewElement, ViewNpyExt, WritableElement, WriteNpyExt};
+use memmap2::{Mmap, MmapMut};
+use ndarray::{ArrayView, ArrayViewMut1, Dimension, Ix1};
+use ndarray_npy::{ViewElement, ViewMutElement, ViewMutNpyExt, ViewNpyExt, WritableElement, WriteNpyExt};
 
 use crate::error::{io, OebinError, Result};
 
@@ -38,4 +38,22 @@ impl NpyMap {
 pub fn write<T: WritableElement, D: Dimension>(path: &Path, array: ArrayView<'_, T, D>) -> Result<()> {
     let file = std::io::BufWriter::new(File::create(path).map_err(io("create", path))?);
     array.write_npy(file).map_err(|e| OebinError::BadNpy { path: path.to_path_buf(), problem: e.to_string() })
+}
+
+/// Writes a 1-D array of `len` values from `value(i)`, through a memory map, so arrays
+/// longer than memory (hours of sample numbers) are fine.
+pub fn write_1d_with<T: WritableElement + ViewMutElement>(path: &Path, len: usize, mut value: impl FnMut(usize) -> T) -> Result<()> {
+    let bad = |e: &dyn std::fmt::Display| OebinError::BadNpy { path: path.to_path_buf(), problem: e.to_string() };
+    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).map_err(io("create", path))?;
+    ndarray_npy::write_zeroed_npy::<T, Ix1>(&file, ndarray::Ix1(len)).map_err(|e| bad(&e))?;
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: the file was just created by us and nothing else maps it.
+    let mut map = unsafe { MmapMut::map_mut(&file) }.map_err(io("map", path))?;
+    let mut view = ArrayViewMut1::<T>::view_mut_npy(&mut map).map_err(|e| bad(&e))?;
+    for (i, v) in view.iter_mut().enumerate() {
+        *v = value(i);
+    }
+    map.flush().map_err(io("write", path))
 }

@@ -70,6 +70,15 @@ impl RecordingWriter {
         })
     }
 
+    /// Writes `continuous/<folder_name>/sample_numbers.npy` and `timestamps.npy` for `len`
+    /// samples.
+    pub fn sample_index(&self, folder_name: &str, len: usize, sample_number: impl Fn(usize) -> i64, timestamp: impl Fn(usize) -> f64) -> Result<()> {
+        let dir = self.recording.join("continuous").join(folder_name.trim_end_matches('/'));
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        npy_file::write_1d_with(&dir.join("sample_numbers.npy"), len, sample_number)?;
+        npy_file::write_1d_with(&dir.join("timestamps.npy"), len, timestamp)
+    }
+
     /// Writes a TTL channel's four arrays into `events/<folder>/`.
     pub fn ttl_channel(&self, folder: &str, events: &[TtlOut]) -> Result<()> {
         let dir = self.recording.join("events").join(folder.trim_end_matches('/'));
@@ -168,7 +177,7 @@ impl ContinuousWriter {
     }
 
     /// Flushes; returns (samples per channel written, values clipped).
-    pub fn finish(mut self) -> Result<(u64, u64)> {
+    pub fn finish(&mut self) -> Result<(u64, u64)> {
         self.out.flush().map_err(io("write", &self.path))?;
         Ok((self.samples, self.clipped))
     }

@@ -1,0 +1,6 @@
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        pass
+
+    def process(self, data):
+        pass
