@@ -185,7 +185,13 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("pyproc run {}\n{report}", args.script.display());
     }
-    Ok(if report.error_count() == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if report.interrupted {
+        ExitCode::from(130)
+    } else if report.error_count() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 fn engine() -> anyhow::Result<Engine> {

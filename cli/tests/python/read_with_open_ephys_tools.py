@@ -1,5 +1,5 @@
-"""Opens a pyproc output recording with open-ephys-python-tools and prints what it sees,
-as JSON, for cli/tests/recordings.rs to compare.
+"""Opens a pyproc output recording with open-ephys-python-tools (and Neo) and prints what
+they see, as JSON, for cli/tests/recordings.rs to compare.
 
     python read_with_open_ephys_tools.py OUTPUT_ROOT INPUT_RECORDING
 """
@@ -8,6 +8,7 @@ import json
 import sys
 
 import numpy as np
+from neo.rawio import OpenEphysBinaryRawIO
 from open_ephys.analysis import Session
 from open_ephys.analysis.formats.BinaryRecording import BinaryRecording
 
@@ -22,7 +23,16 @@ n = out.samples.shape[0]
 out_uv = out.get_samples(0, n)
 in_uv = inp.get_samples(0, n)
 events = recording.events
+neo_out, neo_in = OpenEphysBinaryRawIO(dirname=output_root), OpenEphysBinaryRawIO(dirname=input_recording)
+neo_out.parse_header()
+neo_in.parse_header()
+neo_n = neo_out.get_signal_size(0, 0, 0)
+
 print(json.dumps({
+    "neo_samples": int(neo_n),
+    "neo_equal": bool(np.array_equal(neo_out.get_analogsignal_chunk(0, 0, 0, neo_n, 0),
+                                     neo_in.get_analogsignal_chunk(0, 0, 0, neo_n, 0))),
+    "neo_event_channels": sorted(str(c["name"]) for c in neo_out.header["event_channels"]),
     "samples": int(n),
     "channels": int(out.samples.shape[1]),
     "max_abs_difference_uv": float(np.max(np.abs(out_uv - in_uv))),

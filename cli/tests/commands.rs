@@ -1,0 +1,108 @@
+//! `pyproc check`, `pyproc new`, stream choice and Ctrl-C.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text};
+use serde_json::{json, Value};
+
+#[test]
+fn check_accepts_a_good_script() {
+    let out = pyproc_ok(&["check", s(&repo("examples/bandpass_filter.py"))]);
+    assert!(text(&out.stdout).contains("bandpass_filter.py: ok"));
+}
+
+#[test]
+fn check_reports_callbacks_with_the_wrong_parameters_by_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("sig.py");
+    std::fs::write(&script, "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self):\n        pass\n    def handle_ttl_event(self, a, b, c, d):\n        pass\n").unwrap();
+    let out = pyproc(&["check", s(&script)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("sig.py:4: process() cannot take the 1 argument(s)"), "{stdout}");
+    assert!(stdout.contains("sig.py:6: handle_ttl_event(a, b, c, d) cannot take the 5 argument(s)"), "{stdout}");
+}
+
+#[test]
+fn check_reports_a_syntax_error_with_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("broken.py");
+    std::fs::write(&script, "import numpy\n\nclass PyProcessor:\n    def __init__(self, p, n, r):\n        x = [1, 2\n").unwrap();
+    let out = pyproc(&["check", s(&script)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stdout).contains("broken.py:5: import raised SyntaxError"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn check_reports_a_failing_init_with_its_traceback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("init.py");
+    std::fs::write(&script, "class PyProcessor:\n    def __init__(self, p, n, r):\n        raise RuntimeError('no probe map')\n    def process(self, data):\n        pass\n").unwrap();
+    let stdout = text(&pyproc(&["check", s(&script)]).stdout);
+    assert!(stdout.contains("init.py:3: __init__ raised RuntimeError: no probe map") && stdout.contains("Traceback"), "{stdout}");
+}
+
+#[test]
+fn new_writes_the_template_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = tmp.path().join("my_filter");
+    pyproc_ok(&["new", s(&name)]);
+    let written = std::fs::read_to_string(tmp.path().join("my_filter.py")).unwrap();
+    assert_eq!(written, std::fs::read_to_string(repo("examples/processor_template.py")).unwrap());
+    pyproc_ok(&["check", s(&tmp.path().join("my_filter.py"))]);
+    std::fs::write(tmp.path().join("my_filter.py"), "mine").unwrap();
+    assert_eq!(pyproc(&["new", s(&name)]).status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(tmp.path().join("my_filter.py")).unwrap(), "mine");
+}
+
+#[test]
+fn a_recording_with_two_streams_needs_stream_and_lists_the_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = synthetic_recording(tmp.path());
+    let path = input.join("structure.oebin");
+    let mut structure: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut second = structure["continuous"][0].clone();
+    second["stream_name"] = json!("second");
+    second["folder_name"] = json!("Synthetic_Source-100.second/");
+    structure["continuous"].as_array_mut().unwrap().push(second);
+    std::fs::write(&path, structure.to_string()).unwrap();
+    let from = input.join("continuous/Synthetic_Source-100.synthetic");
+    let to = input.join("continuous/Synthetic_Source-100.second");
+    std::fs::create_dir_all(&to).unwrap();
+    for f in ["continuous.dat", "sample_numbers.npy", "timestamps.npy"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+    let out = pyproc(&["run", &cli_script("passthrough.py"), "--input", s(&input)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("2 continuous streams (synthetic, second); choose one with --stream"), "{}", text(&out.stderr));
+    let out = pyproc_ok(&["run", &cli_script("passthrough.py"), "--input", s(&input), "--stream", "second"]);
+    assert!(text(&out.stdout).contains("(stream \"second\")"));
+    let out = pyproc(&["run", &cli_script("passthrough.py"), "--input", s(&input), "--stream", "third"]);
+    assert!(text(&out.stderr).contains("no continuous stream named \"third\"; its streams are: synthetic, second"));
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = tmp.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
+        .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--output", s(&output)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("interrupted   by Ctrl-C"), "{stdout}");
+    let recording = pyproc_oebin::Recording::open(&output).expect("the output is a complete recording");
+    let continuous = recording.continuous(0).unwrap();
+    assert!(continuous.len() > 0 && continuous.len() < 60 * 30_000, "{} samples", continuous.len());
+    assert!(stdout.contains(&format!("({} samples per channel", continuous.len())), "{stdout}");
+}
