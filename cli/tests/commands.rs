@@ -88,7 +88,7 @@ fn a_recording_with_two_streams_needs_stream_and_lists_the_names() {
 fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
     let tmp = tempfile::tempdir().unwrap();
     let output = tmp.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
+    let child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
         .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--output", s(&output)])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
