@@ -27,6 +27,9 @@ pub struct Report {
     pub input: String,
     pub stream: String,
     pub output: String,
+    /// The processor's state at the end, and what it survived or dropped.
+    pub status: String,
+    pub stats: pyproc_host::Stats,
     pub stream_seconds: f64,
     /// Per callback: how many calls failed, and the first error in full.
     errors: BTreeMap<&'static str, (usize, String)>,
@@ -75,7 +78,9 @@ impl Report {
             "per_block_latency": latency,
             "events_in": self.events_in, "spikes_in": self.spikes_in,
             "events_out": self.events_out, "spikes_out": self.spikes_out,
-            "clipped_samples": self.clipped, "errors": errors,
+            "clipped_samples": self.clipped, "errors": errors, "status": self.status,
+            "restarts": self.stats.restarts, "events_dropped": self.stats.events_dropped,
+            "spikes_dropped": self.stats.spikes_dropped, "output_bytes_dropped": self.stats.output_bytes_dropped,
         })
     }
 }
@@ -105,6 +110,10 @@ impl fmt::Display for Report {
         writeln!(f, "events out    {} TTL, {} spikes", self.events_out, self.spikes_out)?;
         writeln!(f, "clipped       {} samples outside int16, clipped (never wrapped)", self.clipped)?;
         writeln!(f, "output        {}", self.output)?;
+        let st = &self.stats;
+        if st.restarts > 0 || st.events_dropped + st.spikes_dropped + st.output_bytes_dropped > 0 || self.status != "Running" {
+            writeln!(f, "processor     {}; {} restarts; dropped {} events, {} spikes, {} bytes of output", self.status, st.restarts, st.events_dropped, st.spikes_dropped, st.output_bytes_dropped)?;
+        }
         if self.errors.is_empty() {
             write!(f, "errors        none")
         } else {

@@ -111,14 +111,12 @@ pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -
         report.samples += n;
         bar.inc(n as u64);
         start += n;
-        if !processor.is_alive() {
-            bar.abandon();
-            anyhow::bail!("stopping: the script's interpreter died\n{}", report);
-        }
     }
     call(&mut report, Callback::StopRecording, processor.stop_recording());
     call(&mut report, Callback::StopAcquisition, processor.stop_acquisition());
     report.wall = started.elapsed();
+    report.status = format!("{:?}", processor.status());
+    report.stats = processor.stats();
     report.stream_seconds = report.samples as f64 / info.sample_rate;
     bar.finish_and_clear();
     report.output = match output {

@@ -58,6 +58,20 @@ pub(crate) struct MailboxSlot {
     pub spikes: Vec<SpikeOut>,
     /// The guest's float32 buffer, once it has reported one: (address, capacity in floats).
     pub buffer: Option<(u32, u32)>,
+    /// How long the next command may run.
+    pub deadline: std::time::Duration,
+    /// Events (and, separately, spikes) kept per callback.
+    pub emitted_cap: usize,
+    /// What the caps dropped.
+    pub dropped: Dropped,
+}
+
+/// Counts of what the per-callback caps dropped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    pub events: u64,
+    pub spikes: u64,
+    pub output_bytes: u64,
 }
 
 impl Mailbox {
@@ -127,8 +141,22 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
                 // SAFETY: the block is in the slot only while `process` holds its borrow.
                 unsafe { block.copy_from_guest(src) };
             }
-            slot.events.extend(events.iter());
-            slot.spikes.extend(spikes.iter());
+            let cap = slot.emitted_cap;
+            let (mut e, mut sp) = (0u64, 0u64);
+            for event in events.iter() {
+                if e < cap as u64 {
+                    slot.events.push(event);
+                }
+                e += 1;
+            }
+            for spike in spikes.iter() {
+                if sp < cap as u64 {
+                    slot.spikes.push(spike);
+                }
+                sp += 1;
+            }
+            slot.dropped.events += e.saturating_sub(cap as u64);
+            slot.dropped.spikes += sp.saturating_sub(cap as u64);
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
@@ -146,14 +174,15 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
             Next::AwaitCommand
         }
     };
-    drop(slot);
-    door.output.flush();
+    slot.dropped.output_bytes += door.output.end_callback() as u64;
     Ok(next)
 }
 
 /// Hands `command` to the guest: the block first for `Process`, then the frame.
 async fn deliver(caller: &mut Caller<'_, HostState>, command: Command, out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
     let memory = memory(caller)?;
+    let allowed = caller.data().door.mailbox.lock().deadline;
+    caller.data_mut().deadline = std::time::Instant::now() + allowed;
     if let Command::Process { .. } = command {
         let (mem, state) = memory.data_and_store_mut(&mut *caller);
         let slot = state.door.mailbox.lock();

@@ -13,6 +13,7 @@ use crate::instance::HostState;
 use crate::interpreter::Interpreter;
 use crate::module_cache;
 use crate::progress::Progress;
+use crate::ticker::EpochTicker;
 
 /// Native stack for the guest's wasm code. CPython recursion and scipy's imports go deep;
 /// the fiber that runs the guest gets this plus room for the host's own frames.
@@ -35,6 +36,7 @@ struct Inner {
     wasmtime: wasmtime::Engine,
     interpreter: Interpreter,
     instance_pre: InstancePre<HostState>,
+    _ticker: EpochTicker,
 }
 
 /// Settings for [`Engine`]; see [`Engine::builder`].
@@ -73,7 +75,8 @@ impl EngineBuilder {
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, HostState::wasi).map_err(|e| Error::engine("linking WASI", e))?;
         door::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the door", e))?;
         let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
-        Ok(Engine(Arc::new(Inner { wasmtime, interpreter, instance_pre })))
+        let _ticker = EpochTicker::start(wasmtime.clone());
+        Ok(Engine(Arc::new(Inner { wasmtime, interpreter, instance_pre, _ticker })))
     }
 }
 
@@ -85,6 +88,8 @@ fn engine_config() -> Config {
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.max_wasm_stack(MAX_WASM_STACK);
     config.async_stack_size(FIBER_STACK);
+    // Deadlines: the compiled code checks the engine's epoch, which the ticker advances.
+    config.epoch_interruption(true);
     config
 }
 

@@ -79,19 +79,26 @@ pub enum Error {
         traceback: String,
     },
 
-    /// The guest trapped (or its interpreter exited); the instance is dead for good.
+    /// The callback ran past its deadline and its interpreter was stopped.
     #[error(
-        "the Python instance for {script} stopped for good during {callback}: {reason}\n\
-         fix: create a new processor; the script's last output is in the log"
+        "{script}: {callback} ran for {} ms, past its deadline of {} ms, and was stopped; \
+         the block passed through unchanged.\n{next}\nfix: make {callback} faster, or raise the deadline (Limits::callback_deadline)",
+        .ran_for.as_millis(), .limit.as_millis()
     )]
-    InstanceDied { script: PathBuf, callback: Callback, reason: String },
+    DeadlineExceeded { script: PathBuf, callback: Callback, limit: std::time::Duration, ran_for: std::time::Duration, next: String },
 
-    /// The processor was already dead when it was called.
-    #[error(
-        "the Python instance for {script} is dead (it stopped earlier: {reason}); \
-         create a new processor"
-    )]
-    InstanceDead { script: PathBuf, reason: String },
+    /// The interpreter stopped for good during a callback (a trap: stack overflow,
+    /// unreachable code, or the runtime ending).
+    #[error("{script}: the interpreter stopped during {callback}: {reason}\n{next}")]
+    InstanceDied { script: PathBuf, callback: Callback, reason: String, next: String },
+
+    /// The interpreter is down and waiting to be restarted: the block passed through.
+    #[error("{script}: the interpreter is restarting after a failure; this block passed through unchanged ({blocks_left} more before the restart)")]
+    Restarting { script: PathBuf, blocks_left: u32 },
+
+    /// Switched off after too many consecutive failures: the block passed through.
+    #[error("{script}: switched off ({reason}); blocks pass through unchanged\nfix: correct the script and reload it")]
+    Disabled { script: PathBuf, reason: String },
 
     /// The guest broke the door protocol (a bug in the guest runtime, or a hostile script).
     #[error("the guest sent a malformed frame: {0}")]

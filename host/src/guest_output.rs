@@ -57,15 +57,38 @@ pub(crate) struct LineSplitter {
     instance: String,
     sink: OutputSink,
     pending: [Vec<u8>; 2],
+    /// Bytes a callback may print; what is past it is dropped and counted.
+    budget: usize,
+    left: usize,
+    dropped: usize,
 }
 
 impl LineSplitter {
-    pub fn new(instance: String, sink: OutputSink) -> Self {
-        LineSplitter { instance, sink, pending: [Vec::new(), Vec::new()] }
+    pub fn new(instance: String, sink: OutputSink, budget: usize) -> Self {
+        LineSplitter { instance, sink, pending: [Vec::new(), Vec::new()], budget, left: budget, dropped: 0 }
     }
 
     /// Takes a chunk of `stream` (1 stdout, anything else stderr).
-    pub fn write(&mut self, stream: u8, mut text: &[u8]) {
+    pub fn write(&mut self, stream: u8, text: &[u8]) {
+        let kept = text.len().min(self.left);
+        self.left -= kept;
+        self.dropped += text.len() - kept;
+        self.split(stream, &text[..kept]);
+    }
+
+    /// Ends a callback: emits partial lines, says how much was dropped, and returns it.
+    pub fn end_callback(&mut self) -> usize {
+        self.flush();
+        let dropped = std::mem::take(&mut self.dropped);
+        if dropped > 0 {
+            let note = format!("[pyproc: {dropped} more bytes of output dropped; a callback may print {} bytes]", self.budget);
+            (self.sink.0)(OutputLine { instance: &self.instance, stream: Stream::Stderr, text: &note });
+        }
+        self.left = self.budget;
+        dropped
+    }
+
+    fn split(&mut self, stream: u8, mut text: &[u8]) {
         let (stream, i) = if stream == 1 { (Stream::Stdout, 0) } else { (Stream::Stderr, 1) };
         while let Some(nl) = text.iter().position(|b| *b == b'\n') {
             self.push(i, &text[..nl]);
@@ -75,8 +98,8 @@ impl LineSplitter {
         self.push(i, text);
     }
 
-    /// Emits partial lines (the guest flushes at the end of every callback).
-    pub fn flush(&mut self) {
+    /// Emits partial lines.
+    fn flush(&mut self) {
         for (stream, i) in [(Stream::Stdout, 0), (Stream::Stderr, 1)] {
             if !self.pending[i].is_empty() {
                 self.emit(stream, i);
@@ -118,11 +141,11 @@ mod tests {
     #[test]
     fn chunks_are_joined_into_lines_per_stream() {
         let (sink, lines) = collect();
-        let mut s = LineSplitter::new("t".into(), sink);
+        let mut s = LineSplitter::new("t".into(), sink, 1000);
         s.write(1, b"Num Chan");
         s.write(2, b"warn\n");
         s.write(1, b"nels: 4\nnext");
-        s.flush();
+        assert_eq!(s.end_callback(), 0);
         assert_eq!(
             *lines.lock().unwrap(),
             [(Stream::Stderr, "warn".into()), (Stream::Stdout, "Num Channels: 4".into()), (Stream::Stdout, "next".into())]
@@ -132,7 +155,7 @@ mod tests {
     #[test]
     fn a_huge_line_is_cut_not_buffered_without_bound() {
         let (sink, lines) = collect();
-        let mut s = LineSplitter::new("t".into(), sink);
+        let mut s = LineSplitter::new("t".into(), sink, usize::MAX);
         for _ in 0..100 {
             s.write(1, &[b'x'; 4096]);
         }
@@ -140,5 +163,19 @@ mod tests {
         s.write(1, b"\n");
         let got = lines.lock().unwrap();
         assert!(got[0].1.ends_with("[line cut]") && got[0].1.len() < MAX_LINE_BYTES + 20);
+    }
+
+    #[test]
+    fn output_past_the_budget_is_dropped_counted_and_the_budget_renews_per_callback() {
+        let (sink, lines) = collect();
+        let mut s = LineSplitter::new("t".into(), sink, 10);
+        s.write(1, b"0123456789abcdef\n");
+        assert_eq!(s.end_callback(), 7);
+        s.write(1, b"again\n");
+        assert_eq!(s.end_callback(), 0);
+        let got = lines.lock().unwrap();
+        assert_eq!(got[0], (Stream::Stdout, "0123456789".into()));
+        assert!(got[1].1.contains("7 more bytes of output dropped"), "{:?}", got[1]);
+        assert_eq!(got[2], (Stream::Stdout, "again".into()));
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -25,12 +26,15 @@ use crate::frame::Command;
 use crate::guest;
 use crate::guest_output::{LineSplitter, OutputSink};
 use crate::interpreter::STDLIB_GUEST_DIR;
+use crate::limits::{check_deadline, Limits};
 
 /// What the store holds.
 pub(crate) struct HostState {
     wasi: WasiP1Ctx,
     limits: StoreLimits,
     pub door: DoorState,
+    /// When the command running now must be done (see `limits::check_deadline`).
+    pub deadline: Instant,
 }
 
 impl HostState {
@@ -48,7 +52,7 @@ const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
 pub(crate) struct InstanceConfig {
     pub label: String,
     pub output: OutputSink,
-    pub memory_limit_bytes: usize,
+    pub limits: Limits,
     /// Host directories visible read-write at their own paths.
     pub writable_dirs: Vec<PathBuf>,
 }
@@ -66,6 +70,10 @@ pub(crate) struct GuestInstance {
 #[derive(Debug)]
 pub(crate) struct Died {
     pub reason: String,
+    /// It was stopped by its deadline (not another trap).
+    pub deadline: bool,
+    /// How long the command had run.
+    pub ran_for: Duration,
 }
 
 impl GuestInstance {
@@ -83,19 +91,24 @@ impl GuestInstance {
             wasi.preopened_dir(dir, guest, FsPerms::ReadWrite).map_err(|e| Error::engine("granting a directory", e))?;
         }
         let mailbox = Arc::new(Mailbox::default());
+        mailbox.lock().emitted_cap = config.limits.emitted_per_callback;
         let state = HostState {
             wasi: wasi.build_p1(),
-            limits: StoreLimitsBuilder::new().memory_size(config.memory_limit_bytes).build(),
+            limits: StoreLimitsBuilder::new().memory_size(config.limits.memory_bytes).build(),
             door: DoorState {
                 mailbox: mailbox.clone(),
                 memory: None,
                 host_alloc: None,
                 command_area: None,
-                output: LineSplitter::new(config.label.clone(), config.output.clone()),
+                output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
             },
+            // Starting the runtime imports numpy: it gets the import deadline.
+            deadline: Instant::now() + config.limits.init_deadline,
         };
         let mut store = Store::new(engine.wasmtime(), state);
         store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| Ok(check_deadline(ctx.data().deadline)));
         let pre = engine.instance_pre().clone();
         let bootstrap = guest::bootstrap_turn();
         let turn: Turn = Box::pin(async move {
@@ -113,7 +126,7 @@ impl GuestInstance {
             turn.call_async(&mut store, (ptr, len)).await
         });
         let mut instance = GuestInstance { turn: Some(turn), mailbox, stderr };
-        match instance.poll() {
+        match instance.poll(Instant::now()) {
             Ok(()) if matches!(instance.mailbox.lock().outcome.take(), Some(Outcome::Done)) => Ok(instance),
             Ok(()) => Err(Error::engine("starting the guest runtime", "it did not report ready")),
             Err(died) => Err(Error::engine("starting the guest runtime", died.reason)),
@@ -121,15 +134,17 @@ impl GuestInstance {
     }
 
     /// Hands `command` (and, for `Process`, the caller's block) to the guest and runs it
-    /// until it waits for the next command.
-    pub fn run(&mut self, command: Command, block: Option<RawBlock>) -> Result<Outcome, Died> {
+    /// until it waits for the next command, or until `deadline` has passed.
+    pub fn run(&mut self, command: Command, block: Option<RawBlock>, deadline: Duration) -> Result<Outcome, Died> {
         {
             let mut slot = self.mailbox.lock();
             slot.command = Some(command);
             slot.block = block;
             slot.outcome = None;
+            slot.deadline = deadline;
         }
-        let polled = self.poll();
+        let started = Instant::now();
+        let polled = self.poll(started);
         let outcome = {
             let mut slot = self.mailbox.lock();
             // Never keep the caller's block past this call, whatever happened.
@@ -138,53 +153,53 @@ impl GuestInstance {
             slot.outcome.take()
         };
         polled?;
-        outcome.ok_or_else(|| self.kill("the guest waited at the door without answering the command"))
+        outcome.ok_or_else(|| self.kill("the guest waited at the door without answering the command", started))
     }
 
     pub fn mailbox(&self) -> &Mailbox {
         &self.mailbox
     }
 
-    fn poll(&mut self) -> Result<(), Died> {
+    fn poll(&mut self, started: Instant) -> Result<(), Died> {
         let Some(turn) = self.turn.as_mut() else {
-            return Err(Died { reason: "it had already stopped".into() });
+            return Err(Died { reason: "it had already stopped".into(), deadline: false, ran_for: Duration::ZERO });
         };
         let mut cx = Context::from_waker(Waker::noop());
         match turn.as_mut().poll(&mut cx) {
             Poll::Pending => Ok(()),
             Poll::Ready(result) => {
                 self.turn = None;
-                let reason = match result {
-                    Ok(0) => "the guest runtime's loop ended".to_owned(),
-                    Ok(code) => format!("the guest runtime's turn returned {code}"),
-                    Err(e) => match e.downcast_ref::<wasmtime::Trap>() {
-                        Some(trap) => format!("trap: {trap}"),
-                        None => format!("{e:#}"),
-                    },
+                let trap = result.as_ref().err().and_then(|e| e.downcast_ref::<wasmtime::Trap>().copied());
+                let reason = match (&result, trap) {
+                    (Ok(0), _) => "the guest runtime's loop ended".to_owned(),
+                    (Ok(code), _) => format!("the guest runtime's turn returned {code}"),
+                    (Err(_), Some(wasmtime::Trap::Interrupt)) => "it ran past its deadline".to_owned(),
+                    (Err(_), Some(trap)) => format!("trap: {trap}"),
+                    (Err(e), None) => format!("{e:#}"),
                 };
-                Err(self.died(reason))
+                Err(self.died(reason, trap == Some(wasmtime::Trap::Interrupt), started.elapsed()))
             }
         }
     }
 
-    fn kill(&mut self, reason: &str) -> Died {
+    fn kill(&mut self, reason: &str, started: Instant) -> Died {
         self.turn = None;
-        self.died(reason.to_owned())
+        self.died(reason.to_owned(), false, started.elapsed())
     }
 
-    fn died(&self, mut reason: String) -> Died {
+    fn died(&self, mut reason: String, deadline: bool, ran_for: Duration) -> Died {
         let stderr = self.stderr.contents();
         if !stderr.is_empty() {
             reason.push_str("\ninterpreter stderr:\n");
             reason.push_str(String::from_utf8_lossy(&stderr).trim_end());
         }
-        Died { reason }
+        Died { reason, deadline, ran_for }
     }
 
     /// Ends the guest's loop so the store is dropped at rest, not mid-call.
     pub fn quit(&mut self) {
         if self.turn.is_some() {
-            let _ = self.run(Command::Quit, None);
+            let _ = self.run(Command::Quit, None, Duration::from_secs(1));
             self.turn = None;
         }
     }

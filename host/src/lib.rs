@@ -34,10 +34,13 @@ mod guest;
 mod guest_output;
 mod instance;
 pub mod interpreter;
+mod limits;
 mod module_cache;
 mod processor;
 mod progress;
+mod recovery;
 mod spike_cut;
+mod ticker;
 
 pub use callback::Callback;
 pub use engine::{Engine, EngineBuilder};
@@ -46,5 +49,7 @@ pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAM
 pub use spike_cut::{CutSpike, SpikeCutter};
 pub use frame::FrameError;
 pub use guest_output::{OutputLine, OutputSink, Stream};
-pub use processor::{Processor, ProcessorBuilder, StreamInfo, DEFAULT_MEMORY_LIMIT};
+pub use limits::Limits;
+pub use processor::{Processor, ProcessorBuilder, Stats, StreamInfo};
+pub use recovery::Status;
 pub use progress::{Progress, SetupEvent};

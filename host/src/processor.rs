@@ -1,21 +1,31 @@
 //! [`Processor`]: one `PyProcessor` script running in its own interpreter.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ndarray::ArrayViewMut2;
 
 use crate::buffer::RawBlock;
 use crate::callback::Callback;
-use crate::door::{Outcome, PythonFailure};
+use crate::door::{Dropped, Outcome, PythonFailure};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
 use crate::frame::Command;
 use crate::guest_output::OutputSink;
 use crate::instance::{Died, GuestInstance, InstanceConfig};
+use crate::limits::Limits;
+use crate::recovery::{Recovery, Status};
 
-/// Default cap on the guest's linear memory.
-pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
+/// What a processor has dropped or survived, for a status line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Times the interpreter was restarted after a deadline or trap.
+    pub restarts: u32,
+    pub events_dropped: u64,
+    pub spikes_dropped: u64,
+    pub output_bytes_dropped: u64,
+}
 
 /// The continuous stream a processor is set up for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,7 +43,7 @@ pub struct ProcessorBuilder {
     stream: StreamInfo,
     label: Option<String>,
     output: OutputSink,
-    memory_limit: usize,
+    limits: Limits,
     recording_roots: Vec<PathBuf>,
 }
 
@@ -58,7 +68,13 @@ impl ProcessorBuilder {
 
     /// Cap on the interpreter's memory; a larger allocation is a Python `MemoryError`.
     pub fn memory_limit(mut self, bytes: usize) -> Self {
-        self.memory_limit = bytes;
+        self.limits.memory_bytes = bytes;
+        self
+    }
+
+    /// Deadlines, memory, output caps and restarts (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -81,19 +97,27 @@ impl ProcessorBuilder {
         for root in &self.recording_roots {
             roots.push(std::path::absolute(root).map_err(|e| Error::engine("granting a recording root", e))?);
         }
-        let config = InstanceConfig { label, output: self.output, memory_limit_bytes: self.memory_limit, writable_dirs: roots.clone() };
+        let config = InstanceConfig { label, output: self.output, limits: self.limits.clone(), writable_dirs: roots.clone() };
         let instance = GuestInstance::start(&self.engine, &config)?;
         let mut processor = Processor {
-            instance,
+            engine: self.engine,
+            instance: Some(instance),
+            recovery: Recovery::new(self.limits.max_consecutive_restarts),
+            limits: self.limits,
+            config,
+            source: String::new(),
             script,
             stream: self.stream,
             recording_roots: roots,
+            acquiring: false,
+            recording: None,
             capacity: 0,
             events: Vec::new(),
             spikes: Vec::new(),
-            dead: None,
+            stats: Stats::default(),
         };
-        processor.load()?;
+        processor.source = processor.read_script()?;
+        processor.run(Callback::Import, processor.load_command(processor.source.clone()), None)?;
         Ok(processor)
     }
 }
@@ -115,17 +139,28 @@ impl ProcessorBuilder {
 /// # Ok::<(), pyproc_host::Error>(())
 /// ```
 pub struct Processor {
-    instance: GuestInstance,
+    engine: Engine,
+    config: InstanceConfig,
+    limits: Limits,
+    /// None while the interpreter is down, waiting for its restart.
+    instance: Option<GuestInstance>,
+    recovery: Recovery,
     script: PathBuf,
+    /// The source the running processor was made from: a restart uses it, not the file.
+    source: String,
     stream: StreamInfo,
     recording_roots: Vec<PathBuf>,
+    /// Replayed into a restarted interpreter.
+    acquiring: bool,
+    recording: Option<String>,
     /// Floats the guest's buffer holds.
     capacity: usize,
     /// Events and spikes returned by the last `process`; reused so steady state allocates
     /// nothing.
     events: Vec<TtlEvent>,
     spikes: Vec<SpikeOut>,
-    dead: Option<String>,
+    /// Counts from interpreters that have been replaced.
+    stats: Stats,
 }
 
 impl Processor {
@@ -136,7 +171,7 @@ impl Processor {
             stream: StreamInfo { num_channels: 1, sample_rate: 30_000.0 },
             label: None,
             output: OutputSink::default(),
-            memory_limit: DEFAULT_MEMORY_LIMIT,
+            limits: Limits::default(),
             recording_roots: Vec::new(),
         }
     }
@@ -157,6 +192,8 @@ impl Processor {
         if floats > max || samples > u32::MAX as usize {
             return Err(Error::BlockTooLarge { samples, max: max / channels.max(1) });
         }
+        // A restart (after a failure) gives a new guest without a buffer: do it first.
+        self.ensure_running()?;
         if floats > self.capacity {
             self.reserve(floats)?;
         }
@@ -165,10 +202,12 @@ impl Processor {
         self.spikes.clear();
         let result = self.run(Callback::Process, command, Some(RawBlock::new(&mut block)));
         // What arrived before a failure stays queued for the next block.
-        if result.is_ok() {
-            let mut slot = self.instance.mailbox().lock();
+        if let (Ok(()), Some(instance)) = (&result, &self.instance) {
+            let mut slot = instance.mailbox().lock();
             std::mem::swap(&mut self.events, &mut slot.events);
             std::mem::swap(&mut self.spikes, &mut slot.spikes);
+            drop(slot);
+            self.recovery.succeeded();
         }
         result.map(|()| Emitted { events: &self.events, spikes: &self.spikes })
     }
@@ -200,10 +239,12 @@ impl Processor {
     }
 
     pub fn start_acquisition(&mut self) -> Result<()> {
+        self.acquiring = true;
         self.run(Callback::StartAcquisition, Command::Call(Callback::StartAcquisition), None)
     }
 
     pub fn stop_acquisition(&mut self) -> Result<()> {
+        self.acquiring = false;
         self.run(Callback::StopAcquisition, Command::Call(Callback::StopAcquisition), None)
     }
 
@@ -215,10 +256,12 @@ impl Processor {
             return Err(Error::RecordingNotGranted { dir, roots: self.recording_roots.clone() });
         }
         let dir = dir.to_str().ok_or_else(|| Error::engine("passing the recording directory", "path is not UTF-8"))?.to_owned();
+        self.recording = Some(dir.clone());
         self.run(Callback::StartRecording, Command::StartRecording { dir }, None)
     }
 
     pub fn stop_recording(&mut self) -> Result<()> {
+        self.recording = None;
         self.run(Callback::StopRecording, Command::Call(Callback::StopRecording), None)
     }
 
@@ -233,9 +276,17 @@ impl Processor {
 
     /// Reads the script from disk again, imports it and constructs a new `PyProcessor`. If
     /// the new code fails to import or construct, the old processor keeps running and the
-    /// error is returned.
+    /// error is returned. A reload also ends a switched-off state.
     pub fn reload(&mut self) -> Result<()> {
-        self.load()
+        let source = self.read_script()?;
+        if self.recovery.disabled().is_some() {
+            self.recovery.reset();
+            let previous = std::mem::replace(&mut self.source, source);
+            return self.restart().inspect_err(|_| self.source = previous);
+        }
+        self.run(Callback::Import, self.load_command(source.clone()), None)?;
+        self.source = source;
+        Ok(())
     }
 
     pub fn script(&self) -> &Path {
@@ -246,22 +297,32 @@ impl Processor {
         self.stream
     }
 
-    /// False once the interpreter has stopped for good (a trap); every call then fails.
-    pub fn is_alive(&self) -> bool {
-        self.dead.is_none()
+    /// Running, restarting after a failure, or switched off.
+    pub fn status(&self) -> Status {
+        self.recovery.status(self.instance.is_some())
     }
 
-    fn load(&mut self) -> Result<()> {
+    /// Restarts and what the output caps dropped, over the processor's life.
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.stats;
+        if let Some(instance) = &self.instance {
+            add_dropped(&mut stats, instance.mailbox().lock().dropped);
+        }
+        stats
+    }
+
+    fn read_script(&self) -> Result<String> {
         let bytes = std::fs::read(&self.script).map_err(|cause| Error::ScriptUnreadable { path: self.script.clone(), cause })?;
-        let source = String::from_utf8(bytes)
-            .map_err(|e| Error::ScriptNotUtf8 { path: self.script.clone(), at: e.utf8_error().valid_up_to() })?;
-        let command = Command::Load {
+        String::from_utf8(bytes).map_err(|e| Error::ScriptNotUtf8 { path: self.script.clone(), at: e.utf8_error().valid_up_to() })
+    }
+
+    fn load_command(&self, source: String) -> Command {
+        Command::Load {
             script_path: self.script.to_string_lossy().into_owned(),
             source,
             num_channels: self.stream.num_channels as u32,
             sample_rate: self.stream.sample_rate,
-        };
-        self.run(Callback::Import, command, None)
+        }
     }
 
     fn reserve(&mut self, floats: usize) -> Result<()> {
@@ -269,21 +330,101 @@ impl Processor {
         // reallocate every time.
         let floats = floats.saturating_add(floats / 4).min(u32::MAX as usize / 4);
         self.run(Callback::Process, Command::Reserve { floats: floats as u32 }, None)?;
-        self.capacity = self.instance.mailbox().lock().buffer.map_or(0, |(_, cap)| cap as usize);
+        let buffer = self.instance.as_ref().and_then(|i| i.mailbox().lock().buffer);
+        self.capacity = buffer.map_or(0, |(_, cap)| cap as usize);
         Ok(())
     }
 
-    fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
-        if let Some(reason) = &self.dead {
-            return Err(Error::InstanceDead { script: self.script.clone(), reason: reason.clone() });
+    fn deadline(&self, callback: Callback) -> Duration {
+        match callback {
+            Callback::Import | Callback::Init => self.limits.init_deadline,
+            _ => self.limits.callback_deadline,
         }
-        match self.instance.run(command, block) {
+    }
+
+    fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
+        self.ensure_running()?;
+        let deadline = self.deadline(callback);
+        let instance = self.instance.as_mut().expect("ensure_running leaves an instance");
+        match instance.run(command, block, deadline) {
             Ok(Outcome::Done) => Ok(()),
             Ok(Outcome::Failed(failure)) => Err(self.python_error(failure)),
-            Err(Died { reason }) => {
-                self.dead = Some(reason.clone());
-                Err(Error::InstanceDied { script: self.script.clone(), callback, reason })
+            Err(died) => Err(self.lost(callback, died, deadline)),
+        }
+    }
+
+    /// Errors while switched off or pausing; restarts the interpreter when it is time.
+    fn ensure_running(&mut self) -> Result<()> {
+        if let Some(reason) = self.recovery.disabled() {
+            return Err(Error::Disabled { script: self.script.clone(), reason: reason.to_owned() });
+        }
+        if self.instance.is_none() {
+            if !self.recovery.restart_now() {
+                let blocks_left = match self.recovery.status(false) {
+                    Status::Restarting { blocks_left, .. } => blocks_left,
+                    _ => 0,
+                };
+                return Err(Error::Restarting { script: self.script.clone(), blocks_left });
             }
+            self.restart()?;
+        }
+        Ok(())
+    }
+
+    /// A fresh interpreter with the same script, stream and state (acquiring, recording).
+    fn restart(&mut self) -> Result<()> {
+        self.stats.restarts += 1;
+        let started = GuestInstance::start(&self.engine, &self.config);
+        let instance = match started {
+            Ok(instance) => instance,
+            Err(e) => {
+                self.recovery.failed(&e.to_string());
+                return Err(e);
+            }
+        };
+        self.instance = Some(instance);
+        self.capacity = 0;
+        let mut replay = vec![(Callback::Import, self.load_command(self.source.clone()))];
+        if self.acquiring {
+            replay.push((Callback::StartAcquisition, Command::Call(Callback::StartAcquisition)));
+        }
+        if let Some(dir) = &self.recording {
+            replay.push((Callback::StartRecording, Command::StartRecording { dir: dir.clone() }));
+        }
+        for (callback, command) in replay {
+            let deadline = self.deadline(callback);
+            let instance = self.instance.as_mut().expect("just started");
+            match instance.run(command, None, deadline) {
+                Ok(Outcome::Done) => {}
+                Ok(Outcome::Failed(failure)) => {
+                    let err = self.python_error(failure);
+                    self.drop_instance();
+                    self.recovery.failed(&err.to_string());
+                    return Err(err);
+                }
+                Err(died) => return Err(self.lost(callback, died, deadline)),
+            }
+        }
+        tracing::warn!(script = %self.script.display(), "restarted the interpreter after a failure");
+        Ok(())
+    }
+
+    /// The interpreter stopped for good: count it, plan the restart, say so.
+    fn lost(&mut self, callback: Callback, died: Died, limit: Duration) -> Error {
+        self.drop_instance();
+        self.recovery.failed(&died.reason);
+        let next = self.recovery.next_step();
+        let script = self.script.clone();
+        if died.deadline {
+            Error::DeadlineExceeded { script, callback, limit, ran_for: died.ran_for, next }
+        } else {
+            Error::InstanceDied { script, callback, reason: died.reason, next }
+        }
+    }
+
+    fn drop_instance(&mut self) {
+        if let Some(instance) = self.instance.take() {
+            add_dropped(&mut self.stats, instance.mailbox().lock().dropped);
         }
     }
 
@@ -292,8 +433,14 @@ impl Processor {
     }
 }
 
+fn add_dropped(stats: &mut Stats, dropped: Dropped) {
+    stats.events_dropped += dropped.events;
+    stats.spikes_dropped += dropped.spikes;
+    stats.output_bytes_dropped += dropped.output_bytes;
+}
+
 impl std::fmt::Debug for Processor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Processor").field("script", &self.script).field("stream", &self.stream).field("alive", &self.is_alive()).finish()
+        f.debug_struct("Processor").field("script", &self.script).field("stream", &self.stream).field("status", &self.status()).finish()
     }
 }

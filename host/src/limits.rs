@@ -1,0 +1,60 @@
+//! What one processor may use: time per callback, memory, output per callback, and how
+//! often it is restarted before it is switched off.
+
+use std::time::Duration;
+
+/// Per-processor limits. `Limits::default()` is what a scientist gets without asking.
+///
+/// ```
+/// use std::time::Duration;
+/// let limits = pyproc_host::Limits { callback_deadline: Duration::from_millis(200), ..Default::default() };
+/// assert_eq!(limits.init_deadline, Duration::from_secs(60));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// How long `process` and every other callback may run before it is stopped.
+    pub callback_deadline: Duration,
+    /// How long importing the script and `__init__` may take (imports of scipy and model
+    /// loading are slow).
+    pub init_deadline: Duration,
+    /// Cap on the interpreter's memory; beyond it allocations fail with `MemoryError`.
+    pub memory_bytes: usize,
+    /// Printed bytes kept per callback; the rest is dropped and counted.
+    pub output_bytes_per_callback: usize,
+    /// TTL events (and, separately, spikes) kept per callback; the rest are dropped and
+    /// counted.
+    pub emitted_per_callback: usize,
+    /// Consecutive failures (deadline, trap) after which the processor is switched off
+    /// for good. Before that, each failure restarts it after a growing pause: 0, 1, 3, 7…
+    /// blocks passed through untouched.
+    pub max_consecutive_restarts: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            callback_deadline: Duration::from_secs(1),
+            init_deadline: Duration::from_secs(60),
+            memory_bytes: 1 << 30,
+            output_bytes_per_callback: 64 * 1024,
+            emitted_per_callback: 10_000,
+            max_consecutive_restarts: 5,
+        }
+    }
+}
+
+/// How often the engine's epoch advances. Deadlines are checked at this granularity.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Deadlines are not epoch counts: compiled code caches the epoch deadline when a function
+/// is entered, and CPython's eval loop is one function that never returns while the
+/// dispatch loop runs, so a deadline lowered later would go unseen. Instead the epoch
+/// deadline is always one tick ahead, and at each tick this callback compares the clock
+/// with the current command's deadline.
+pub(crate) fn check_deadline(deadline: std::time::Instant) -> wasmtime::UpdateDeadline {
+    if std::time::Instant::now() >= deadline {
+        wasmtime::UpdateDeadline::Interrupt
+    } else {
+        wasmtime::UpdateDeadline::Continue(1)
+    }
+}

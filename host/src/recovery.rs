@@ -1,0 +1,110 @@
+//! What happens after a processor's interpreter stops for good (deadline, trap): restart
+//! it, pausing longer after each consecutive failure, and switch it off after too many.
+
+/// Where a processor stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    /// The interpreter stopped; blocks pass through untouched until it is restarted.
+    Restarting { blocks_left: u32, consecutive_failures: u32 },
+    /// Switched off after too many consecutive failures: every block passes through.
+    Disabled { reason: String },
+}
+
+#[derive(Debug)]
+pub(crate) struct Recovery {
+    max_consecutive: u32,
+    consecutive: u32,
+    /// Blocks still to pass through before the next restart.
+    pause: u32,
+    disabled: Option<String>,
+}
+
+impl Recovery {
+    pub fn new(max_consecutive: u32) -> Self {
+        Recovery { max_consecutive, consecutive: 0, pause: 0, disabled: None }
+    }
+
+    /// Records a failure; after failure k the pause is 2^(k-1) - 1 blocks (0, 1, 3, 7…).
+    pub fn failed(&mut self, reason: &str) {
+        self.consecutive += 1;
+        if self.consecutive > self.max_consecutive {
+            self.disabled = Some(format!("{} consecutive failures; the last: {reason}", self.consecutive));
+        } else {
+            self.pause = (1u32 << (self.consecutive - 1).min(20)) - 1;
+        }
+    }
+
+    /// A block went through the script: the failures are behind us.
+    pub fn succeeded(&mut self) {
+        self.consecutive = 0;
+    }
+
+    /// Called for each block while the interpreter is down: true when it is time to restart.
+    pub fn restart_now(&mut self) -> bool {
+        if self.pause == 0 {
+            true
+        } else {
+            self.pause -= 1;
+            false
+        }
+    }
+
+    /// What the next step will be, said in an error message.
+    pub fn next_step(&self) -> String {
+        match &self.disabled {
+            Some(_) => format!("pyproc has switched this processor off after {} consecutive failures: blocks now pass through unchanged; reload the script to try again", self.consecutive),
+            None if self.pause == 0 => format!("pyproc restarts it with the same script and stream at the next call (failure {} of {} allowed in a row)", self.consecutive, self.max_consecutive),
+            None => format!("pyproc restarts it after {} more blocks, passed through unchanged (failure {} of {} allowed in a row)", self.pause, self.consecutive, self.max_consecutive),
+        }
+    }
+
+    pub fn status(&self, running: bool) -> Status {
+        match (&self.disabled, running) {
+            (Some(reason), _) => Status::Disabled { reason: reason.clone() },
+            (None, true) => Status::Running,
+            (None, false) => Status::Restarting { blocks_left: self.pause, consecutive_failures: self.consecutive },
+        }
+    }
+
+    pub fn disabled(&self) -> Option<&str> {
+        self.disabled.as_deref()
+    }
+
+    /// A reload starts afresh.
+    pub fn reset(&mut self) {
+        *self = Recovery::new(self.max_consecutive);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_grow_with_consecutive_failures_then_the_processor_is_switched_off() {
+        let mut r = Recovery::new(3);
+        let mut pauses = Vec::new();
+        for _ in 0..3 {
+            r.failed("x");
+            let mut blocks = 0;
+            while !r.restart_now() {
+                blocks += 1;
+            }
+            pauses.push(blocks);
+        }
+        assert_eq!(pauses, [0, 1, 3]);
+        r.failed("deadline");
+        assert!(matches!(r.status(false), Status::Disabled { reason } if reason.contains("4 consecutive failures; the last: deadline")));
+    }
+
+    #[test]
+    fn a_success_resets_the_count() {
+        let mut r = Recovery::new(2);
+        r.failed("x");
+        r.failed("x");
+        r.succeeded();
+        r.failed("x");
+        assert_eq!(r.status(false), Status::Restarting { blocks_left: 0, consecutive_failures: 1 });
+    }
+}

@@ -1,0 +1,162 @@
+//! A script cannot hurt the host: runaway loops are cut by a deadline, dying interpreters
+//! are replaced, repeated failures back off and end switched off, output is capped.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{builder, test_script, Printed};
+use ndarray::{array, Array2};
+use pyproc_host::{Callback, Error, Limits, Processor, Status};
+
+fn limits(deadline_ms: u64) -> Limits {
+    Limits { callback_deadline: Duration::from_millis(deadline_ms), ..Limits::default() }
+}
+
+/// Runs case `case` of misbehave.py on a one-sample block; returns the result and the block.
+fn run_case(p: &mut Processor, case: f32) -> (pyproc_host::Result<()>, f32) {
+    let mut block = array![[case]];
+    let result = p.process(block.view_mut(), 0).map(|_| ());
+    (result, block[[0, 0]])
+}
+
+#[test]
+fn a_runaway_process_is_stopped_at_its_deadline_and_the_processor_is_restarted() {
+    let printed = Printed::default();
+    let recording = tempfile::tempdir().unwrap();
+    let mut p = builder(test_script("misbehave.py")).limits(limits(200)).recording_root(recording.path()).output(printed.sink()).build().unwrap();
+    p.start_acquisition().unwrap();
+    p.start_recording(recording.path()).unwrap();
+    let started = Instant::now();
+    let (result, value) = run_case(&mut p, 1.0);
+    let took = started.elapsed();
+    let err = result.unwrap_err();
+    let Error::DeadlineExceeded { callback, limit, ran_for, .. } = &err else { panic!("{err}") };
+    assert_eq!((*callback, *limit), (Callback::Process, Duration::from_millis(200)));
+    assert!(*ran_for >= Duration::from_millis(200) && took < Duration::from_secs(2), "ran {ran_for:?}, returned after {took:?}");
+    assert!(err.to_string().contains("ran for") && err.to_string().contains("restarts it"), "{err}");
+    assert_eq!(value, 1.0, "the block passed through unchanged");
+    assert!(matches!(p.status(), Status::Restarting { .. }));
+    // The next block restarts the interpreter, with acquisition and recording replayed.
+    let (result, value) = run_case(&mut p, 0.0);
+    result.unwrap();
+    assert_eq!(value, 1.0);
+    assert_eq!(p.status(), Status::Running);
+    assert_eq!(p.stats().restarts, 1);
+    let lines = printed.take();
+    let dir = recording.path().display().to_string();
+    assert_eq!(lines, ["init", "start_acquisition", &format!("start_recording {dir}"), "init", "start_acquisition", &format!("start_recording {dir}")]);
+}
+
+#[test]
+fn another_processor_keeps_running_while_one_is_stuck() {
+    let mut stuck = builder(test_script("misbehave.py")).limits(limits(1500)).build().unwrap();
+    let mut healthy = builder(test_script("misbehave.py")).build().unwrap();
+    let (done_healthy, done_stuck) = std::thread::scope(|scope| {
+        let a = scope.spawn(move || {
+            let _ = run_case(&mut stuck, 1.0);
+            Instant::now()
+        });
+        let b = scope.spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            for _ in 0..200 {
+                let (result, value) = run_case(&mut healthy, 0.0);
+                result.unwrap();
+                assert_eq!(value, 1.0);
+            }
+            Instant::now()
+        });
+        (b.join().unwrap(), a.join().unwrap())
+    });
+    assert!(done_healthy < done_stuck, "the healthy processor finished its 200 blocks while the other was stuck");
+}
+
+#[test]
+fn repeated_failures_back_off_and_end_switched_off_until_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("loop.py");
+    std::fs::write(&script, "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        while True:\n            pass\n").unwrap();
+    let mut p = builder(&script).limits(Limits { max_consecutive_restarts: 2, ..limits(50) }).build().unwrap();
+    let mut kinds = Vec::new();
+    for _ in 0..6 {
+        let mut block = array![[7.0f32]];
+        let err = p.process(block.view_mut(), 0).unwrap_err();
+        assert_eq!(block[[0, 0]], 7.0, "every block passes through unchanged");
+        kinds.push(match err {
+            Error::DeadlineExceeded { .. } => "deadline",
+            Error::Restarting { .. } => "pause",
+            Error::Disabled { .. } => "off",
+            other => panic!("{other}"),
+        });
+    }
+    // Failure 1: restart at once. Failure 2: one block of pause. Failure 3: switched off.
+    assert_eq!(kinds, ["deadline", "deadline", "pause", "deadline", "off", "off"]);
+    assert!(matches!(p.status(), Status::Disabled { reason } if reason.contains("3 consecutive failures")));
+    std::fs::write(&script, "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        data += 1\n").unwrap();
+    p.reload().unwrap();
+    assert_eq!(p.status(), Status::Running);
+    let mut block = array![[7.0f32]];
+    p.process(block.view_mut(), 0).unwrap();
+    assert_eq!(block[[0, 0]], 8.0);
+}
+
+#[test]
+fn an_init_that_never_returns_is_stopped_by_the_init_deadline() {
+    let started = Instant::now();
+    let err = builder(test_script("slow_init.py"))
+        .limits(Limits { init_deadline: Duration::from_millis(2000), ..Limits::default() })
+        .build()
+        .unwrap_err();
+    assert!(matches!(&err, Error::DeadlineExceeded { callback: Callback::Import, .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(8));
+}
+
+#[test]
+fn sys_exit_keyboard_interrupt_and_recursion_are_python_errors_and_the_processor_goes_on() {
+    let mut p = builder(test_script("misbehave.py")).build().unwrap();
+    for (case, kind) in [(2.0, "SystemExit: leaving"), (3.0, "KeyboardInterrupt"), (5.0, "RecursionError")] {
+        let (result, value) = run_case(&mut p, case);
+        let err = result.unwrap_err();
+        assert!(matches!(&err, Error::Python { summary, .. } if summary.starts_with(kind)), "case {case}: {err}");
+        assert_eq!(value, case, "unchanged");
+    }
+    run_case(&mut p, 0.0).0.unwrap();
+    assert_eq!(p.stats().restarts, 0);
+}
+
+#[test]
+fn os_exit_ends_the_interpreter_which_is_then_replaced() {
+    let mut p = builder(test_script("misbehave.py")).build().unwrap();
+    let (result, value) = run_case(&mut p, 4.0);
+    let err = result.unwrap_err();
+    assert!(matches!(&err, Error::InstanceDied { callback: Callback::Process, .. }), "{err}");
+    assert_eq!(value, 4.0);
+    let (result, value) = run_case(&mut p, 0.0);
+    result.unwrap();
+    assert_eq!(value, 1.0);
+    assert_eq!(p.stats().restarts, 1);
+}
+
+#[test]
+fn printing_past_the_output_cap_is_dropped_and_counted() {
+    let printed = Printed::default();
+    let mut p = builder(test_script("misbehave.py"))
+        .limits(Limits { output_bytes_per_callback: 10_000, ..Limits::default() })
+        .output(printed.sink())
+        .build()
+        .unwrap();
+    printed.take();
+    run_case(&mut p, 6.0).0.unwrap();
+    let lines = printed.take();
+    assert_eq!(lines.len(), 11, "10 000 bytes = 9 full lines of 1001, a partial one, and the note");
+    assert!(lines[10].contains("more bytes of output dropped"), "{}", lines[10]);
+    assert!(p.stats().output_bytes_dropped >= 1_000_000 - 10_000);
+}
+
+#[test]
+fn events_past_the_cap_are_dropped_and_counted() {
+    let mut p = builder(test_script("misbehave.py")).limits(Limits { emitted_per_callback: 20, ..Limits::default() }).build().unwrap();
+    let mut block = Array2::from_elem((1, 4), 7.0f32);
+    assert_eq!(p.process(block.view_mut(), 0).unwrap().events.len(), 20);
+    assert_eq!(p.stats().events_dropped, 30);
+}
