@@ -47,6 +47,9 @@ impl HostState {
 /// runtime takes over `sys.stderr`, and the last words of a dying turn).
 const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
 
+/// Table entries that are not the script's own files: stdio, preopens, and slack.
+const TABLE_MARGIN: usize = 16;
+
 /// Per-instance settings.
 #[derive(Debug, Clone)]
 pub(crate) struct InstanceConfig {
@@ -90,10 +93,14 @@ impl GuestInstance {
             let guest = dir.to_str().ok_or_else(|| Error::engine("granting a directory", format!("{} is not UTF-8", dir.display())))?;
             wasi.preopened_dir(dir, guest, FsPerms::ReadWrite).map_err(|e| Error::engine("granting a directory", e))?;
         }
+        let mut wasi = wasi.build_p1();
+        // Every guest file is a host descriptor: cap them so a script cannot exhaust the
+        // host's (the table also holds stdio and the preopened folders, hence the margin).
+        wasmtime_wasi::WasiView::ctx(&mut wasi).table.set_max_capacity(config.limits.open_files as usize + TABLE_MARGIN);
         let mailbox = Arc::new(Mailbox::default());
         mailbox.lock().emitted_cap = config.limits.emitted_per_callback;
         let state = HostState {
-            wasi: wasi.build_p1(),
+            wasi,
             limits: StoreLimitsBuilder::new().memory_size(config.limits.memory_bytes).build(),
             door: DoorState {
                 mailbox: mailbox.clone(),
@@ -109,6 +116,7 @@ impl GuestInstance {
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| Ok(check_deadline(ctx.data().deadline)));
+
         let pre = engine.instance_pre().clone();
         let bootstrap = guest::bootstrap_turn();
         let turn: Turn = Box::pin(async move {

@@ -24,6 +24,9 @@ pub struct Limits {
     /// TTL events (and, separately, spikes) kept per callback; the rest are dropped and
     /// counted.
     pub emitted_per_callback: usize,
+    /// Files the script may hold open at once; past it `open` fails with "too many open
+    /// files" (each is a host file descriptor).
+    pub open_files: u32,
     /// Consecutive failures (deadline, trap) after which the processor is switched off
     /// for good. Before that, each failure restarts it after a growing pause: 0, 1, 3, 7…
     /// blocks passed through untouched.
@@ -38,6 +41,7 @@ impl Default for Limits {
             memory_bytes: 1 << 30,
             output_bytes_per_callback: 64 * 1024,
             emitted_per_callback: 10_000,
+            open_files: 256,
             max_consecutive_restarts: 5,
         }
     }

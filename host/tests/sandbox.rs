@@ -1,0 +1,86 @@
+//! A script sees only the stdlib (read-only) and its recording folder. Every way out it
+//! tries must fail, harmlessly.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+
+use common::{builder, test_script, Printed};
+use serde_json::{json, Value};
+
+#[test]
+fn every_attempt_to_leave_the_sandbox_fails_and_the_recording_folder_works() {
+    let outside = tempfile::tempdir().unwrap();
+    let root = outside.path().join("recordings");
+    let recording = root.join("rec1");
+    std::fs::create_dir_all(&recording).unwrap();
+    std::fs::write(root.join("secret.txt"), "host secret").unwrap();
+    std::os::unix::fs::symlink("/etc", recording.join("link_out")).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let targets = json!({
+        "home": std::env::var("HOME").unwrap_or_else(|_| "/root".into()),
+        "script_dir": test_script("").to_str().unwrap(),
+        "sibling_file": root.join("secret.txt").to_str().unwrap(),
+        "port": listener.local_addr().unwrap().port(),
+    });
+    std::fs::write(recording.join("targets.json"), targets.to_string()).unwrap();
+
+    let printed = Printed::default();
+    let mut p = builder(test_script("escape.py")).recording_root(&recording).output(printed.sink()).build().unwrap();
+    p.start_recording(&recording).unwrap();
+    let results: BTreeMap<String, (bool, String)> = printed
+        .take()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
+        .collect();
+    for (name, (ok, detail)) in &results {
+        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
+    }
+    let allowed = ["write in the recording folder"];
+    assert_eq!(results.len(), 17, "{results:#?}");
+    for (name, (ok, detail)) in &results {
+        if !allowed.contains(&name.as_str()) {
+            assert!(!ok, "{name} got through: {detail}");
+        }
+    }
+    assert!(results["write in the recording folder"].0);
+    // Nothing reached the host.
+    assert!(listener.accept().is_err(), "no connection arrived");
+    assert!(!std::path::Path::new("/tmp/pyproc-escaped.txt").exists());
+    assert!(!root.join("escaped.txt").exists() && !outside.path().join("escaped.txt").exists());
+    assert_eq!(std::fs::read_to_string(root.join("secret.txt")).unwrap(), "host secret");
+    // The instance is fine afterwards.
+    let mut block = ndarray::Array2::<f32>::zeros((1, 4));
+    p.process(block.view_mut(), 0).unwrap();
+}
+
+fn host_open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn a_script_hoarding_file_descriptors_is_stopped_before_the_host_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("hog.py");
+    std::fs::write(
+        &script,
+        "import os\nclass PyProcessor:\n    def __init__(self, p, n, r):\n        self.files = []\n    def process(self, data):\n        data += 1\n    def start_recording(self, d):\n        for i in range(100000):\n            self.files.append(open(os.path.join(d, 'f.txt'), 'w'))\n",
+    )
+    .unwrap();
+    let limits = pyproc_host::Limits { open_files: 64, ..Default::default() };
+    let mut p = builder(&script).recording_root(dir.path()).limits(limits).build().unwrap();
+    let before = host_open_fds();
+    // wasmtime-wasi ends the instance (a trap) when its descriptor table is full.
+    let err = p.start_recording(dir.path()).unwrap_err();
+    assert!(matches!(&err, pyproc_host::Error::InstanceDied { .. }), "{err}");
+    assert!(host_open_fds() <= before + 8, "the host's descriptors were not exhausted: {before} -> {}", host_open_fds());
+    // The restarted interpreter replays start_recording, hoards again and is stopped again;
+    // after that the processor switches itself off rather than loop.
+    let mut block = ndarray::array![[0.0f32]];
+    let _ = p.process(block.view_mut(), 0);
+    assert!(host_open_fds() <= before + 8);
+    assert!(p.stats().restarts >= 1);
+}
