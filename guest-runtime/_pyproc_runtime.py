@@ -6,6 +6,7 @@ The loop runs inside one long `turn`, so nothing here is compiled per block."""
 
 import inspect
 import linecache
+import random
 import struct
 import sys
 import traceback
@@ -43,6 +44,7 @@ AVAILABLE = ("the standard library, numpy, scipy, pandas, scikit-learn, statsmod
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
 _event = struct.Struct("<qBB")
 _spike = struct.Struct("<qIqI")
+FLOAT32 = np.dtype(np.float32)
 _process_fields = struct.Struct("<qI")
 _call = _host.call
 
@@ -165,6 +167,16 @@ class Dispatcher:
                         self.spikes.clear()
                         raise Failure(PROCESS_CB, exc, self.script)
                     processor._block_len = 0
+                    if data.dtype is not FLOAT32 or data.shape != (self.num_channels, n):
+                        # The host copies raw float32 bytes back: a reinterpreted view would
+                        # silently corrupt the block. Refuse it, and forget the view.
+                        self.views.pop(n, None)
+                        self.events.clear()
+                        self.spikes.clear()
+                        raise Failure(PROCESS_CB, TypeError(
+                            f"process changed data in place to dtype {data.dtype} and shape {data.shape}; "
+                            f"it must stay float32 ({self.num_channels}, {n}): edit the values instead, "
+                            f"e.g. data[:] = new_values"), self.script)
                     request = self.answer()
                 elif op == TTL:
                     request = self.ttl(cmd)
@@ -229,10 +241,13 @@ class Dispatcher:
         return self.call(HANDLE_SPIKE, source_node, name, nch, ns, sample_number, sorted_id, waveform)
 
     def load(self, cmd):
-        num_channels, rate = struct.unpack_from("<Id", cmd, 1)
-        path, at = _unpack_str(cmd, 13)
+        num_channels, rate, seed = struct.unpack_from("<IdQ", cmd, 1)
+        path, at = _unpack_str(cmd, 21)
         source, _ = _unpack_str(cmd, at)
         name = path.rsplit("/", 1)[-1].removesuffix(".py") or "script"
+        # Same seed, same numbers: every load starts the script's random state afresh.
+        random.seed(seed)
+        np.random.seed([seed & 0xFFFFFFFF, seed >> 32])
         module = types.ModuleType(name)
         module.__file__ = path
         # The script's file is not visible in the sandbox; tracebacks read its lines here.

@@ -37,7 +37,7 @@ const SPIKE_HEADER_BYTES: usize = 24;
 /// An order for the guest.
 #[derive(Debug, Clone)]
 pub(crate) enum Command {
-    Load { script_path: String, source: String, num_channels: u32, sample_rate: f64 },
+    Load { script_path: String, source: String, num_channels: u32, sample_rate: f64, seed: u64 },
     SetStream { num_channels: u32, sample_rate: f64 },
     /// Allocate a float32 buffer of at least this many values and report it.
     Reserve { floats: u32 },
@@ -64,7 +64,7 @@ impl Command {
     pub fn encoded_len(&self) -> usize {
         let s = |t: &str| 4 + t.len();
         1 + match self {
-            Command::Load { script_path, source, .. } => 4 + 8 + s(script_path) + s(source),
+            Command::Load { script_path, source, .. } => 4 + 8 + 8 + s(script_path) + s(source),
             Command::SetStream { .. } => 4 + 8,
             Command::Reserve { .. } => 4,
             Command::Process { .. } => 8 + 4,
@@ -82,8 +82,8 @@ impl Command {
     pub fn encode(&self, out: &mut [u8]) {
         let mut w = Writer { out, at: 0 };
         match self {
-            Command::Load { script_path, source, num_channels, sample_rate } => {
-                w.u8(op::LOAD).u32(*num_channels).f64(*sample_rate).str(script_path).str(source);
+            Command::Load { script_path, source, num_channels, sample_rate, seed } => {
+                w.u8(op::LOAD).u32(*num_channels).f64(*sample_rate).u64(*seed).str(script_path).str(source);
             }
             Command::SetStream { num_channels, sample_rate } => {
                 w.u8(op::SET_STREAM).u32(*num_channels).f64(*sample_rate);
@@ -136,6 +136,9 @@ impl Writer<'_> {
         self.bytes(&[v])
     }
     fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
         self.bytes(&v.to_le_bytes())
     }
     fn i64(&mut self, v: i64) -> &mut Self {
@@ -310,7 +313,7 @@ mod tests {
     #[test]
     fn every_command_encodes_to_exactly_its_stated_length() {
         let commands = [
-            Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4 },
+            Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4, seed: 9 },
             Command::SetStream { num_channels: 2, sample_rate: 1e3 },
             Command::Reserve { floats: 10 },
             Command::Process { first_sample: -5, num_samples: 1024 },

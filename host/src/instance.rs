@@ -56,6 +56,8 @@ pub(crate) struct InstanceConfig {
     pub label: String,
     pub output: OutputSink,
     pub limits: Limits,
+    /// This interpreter's seed (see `seed.rs`).
+    pub seed: u64,
     /// Host directories visible read-write at their own paths.
     pub writable_dirs: Vec<PathBuf>,
 }
@@ -86,6 +88,12 @@ impl GuestInstance {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(MemoryOutputPipe::new(STDERR_CAPTURE_BYTES)).stderr(stderr.clone()).arg("pyproc");
         wasi.allow_blocking_current_thread(true);
+        {
+            use rand_chacha::rand_core::SeedableRng;
+            wasi.secure_random(rand_chacha::ChaCha20Rng::seed_from_u64(config.seed));
+            wasi.insecure_random(rand_chacha::ChaCha20Rng::seed_from_u64(config.seed ^ 0x5eed));
+            wasi.insecure_random_seed(config.seed as u128);
+        }
         let stdlib = engine.interpreter().stdlib_dir();
         wasi.preopened_dir(&stdlib, STDLIB_GUEST_DIR, FsPerms::ReadOnly)
             .map_err(|e| Error::engine("opening the stdlib directory", e))?;

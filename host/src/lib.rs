@@ -22,6 +22,15 @@
 //! ```
 //!
 //! How data crosses into the guest is written down in `guest-runtime/README.md`.
+//!
+//! # Determinism
+//!
+//! The same script on the same input gives byte-identical output, run after run, with one
+//! processor or many, on one thread or several. Each processor's random state (WASI's
+//! random source, `random` and numpy's global generator, reseeded at every load) comes
+//! from [`ProcessorBuilder::seed`] (default 0) and its label: same seed and label, same
+//! numbers; another label, other numbers. The interpreter's string-hash seed is fixed in
+//! the pinned snapshot and the same everywhere.
 
 mod buffer;
 mod callback;
@@ -39,6 +48,7 @@ mod module_cache;
 mod processor;
 mod progress;
 mod recovery;
+mod seed;
 mod spike_cut;
 mod ticker;
 

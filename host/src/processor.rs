@@ -44,10 +44,18 @@ pub struct ProcessorBuilder {
     label: Option<String>,
     output: OutputSink,
     limits: Limits,
+    seed: u64,
     recording_roots: Vec<PathBuf>,
 }
 
 impl ProcessorBuilder {
+    /// The seed of the script's random state (default 0); see the crate docs on
+    /// determinism. The interpreter's own seed also depends on the label.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
     /// The stream the script's `PyProcessor` is constructed for (default 1 channel, 30 kHz).
     pub fn stream(mut self, num_channels: usize, sample_rate: f64) -> Self {
         self.stream = StreamInfo { num_channels, sample_rate };
@@ -97,7 +105,8 @@ impl ProcessorBuilder {
         for root in &self.recording_roots {
             roots.push(std::path::absolute(root).map_err(|e| Error::engine("granting a recording root", e))?);
         }
-        let config = InstanceConfig { label, output: self.output, limits: self.limits.clone(), writable_dirs: roots.clone() };
+        let seed = crate::seed::instance_seed(self.seed, &label);
+        let config = InstanceConfig { label, output: self.output, limits: self.limits.clone(), seed, writable_dirs: roots.clone() };
         let instance = GuestInstance::start(&self.engine, &config)?;
         let mut processor = Processor {
             engine: self.engine,
@@ -172,6 +181,7 @@ impl Processor {
             label: None,
             output: OutputSink::default(),
             limits: Limits::default(),
+            seed: 0,
             recording_roots: Vec::new(),
         }
     }
@@ -322,6 +332,7 @@ impl Processor {
             source,
             num_channels: self.stream.num_channels as u32,
             sample_rate: self.stream.sample_rate,
+            seed: self.config.seed,
         }
     }
 

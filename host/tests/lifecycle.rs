@@ -159,3 +159,39 @@ fn a_block_too_large_for_the_memory_limit_is_an_error_and_the_processor_lives_on
     p.process(block.view_mut(), 0).unwrap();
     assert_eq!(block[[63, 1023]], 1.0);
 }
+
+#[test]
+fn mistakes_with_data_are_harmless_or_refused_with_a_clear_error() {
+    let mut p = builder(test_script("bad_data.py")).stream(2, 30_000.0).build().unwrap();
+    let mut run = |case: f32| {
+        let mut block = Array2::from_elem((2, 3), case);
+        let result = p.process(block.view_mut(), 0).map(|_| ());
+        (result, block)
+    };
+    // Rebinding changes nothing.
+    let (r, b) = run(1.0);
+    r.unwrap();
+    assert_eq!(b, Array2::from_elem((2, 3), 1.0));
+    // resize and in-place reinterpretation are refused; the block passes through.
+    for case in [2.0, 3.0, 4.0] {
+        let (r, b) = run(case);
+        let err = r.unwrap_err();
+        assert!(matches!(&err, Error::Python { callback: Callback::Process, .. }), "case {case}: {err}");
+        assert_eq!(b, Array2::from_elem((2, 3), case), "case {case}: unchanged");
+        if case != 2.0 {
+            assert!(err.to_string().contains("it must stay float32 (2, 3)"), "{err}");
+        }
+    }
+    // NaN and Inf are the script's to write, and come back as written.
+    let (r, b) = run(5.0);
+    r.unwrap();
+    assert!(b[[0, 0]].is_nan() && b[[0, 1]].is_infinite());
+    // A kept view edited later edits that later block (it is the same buffer), nothing else.
+    run(6.0).0.unwrap();
+    let (r, b) = run(7.0);
+    r.unwrap();
+    assert_eq!(b, Array2::from_elem((2, 3), 42.0));
+    let (r, b) = run(0.0);
+    r.unwrap();
+    assert_eq!(b, Array2::from_elem((2, 3), 0.0));
+}
