@@ -399,3 +399,53 @@ mod tests {
         assert_eq!(Request::decode(&bad_state), Err(FrameError::BadState(2)));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! The guest is untrusted: any bytes it sends must decode or be refused, never panic,
+    //! and never make the host allocate more than the frame holds.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = Request::decode(&bytes);
+        }
+
+        #[test]
+        fn done_frames_with_arbitrary_counts_and_bodies_never_panic(
+            events in any::<u32>(), spikes in any::<u32>(), body in proptest::collection::vec(any::<u8>(), 0..512)
+        ) {
+            let mut frame = vec![op::DONE];
+            frame.extend_from_slice(&events.to_le_bytes());
+            frame.extend_from_slice(&body);
+            if let Ok(Request::Done { events, spikes }) = Request::decode(&frame) {
+                // Whatever decodes iterates within the frame.
+                prop_assert!(events.iter().count() * EVENT_BYTES <= frame.len());
+                prop_assert!(spikes.iter().count() * SPIKE_HEADER_BYTES <= frame.len());
+            }
+            let mut with_spikes = vec![op::DONE, 0, 0, 0, 0];
+            with_spikes.extend_from_slice(&spikes.to_le_bytes());
+            with_spikes.extend_from_slice(&body);
+            if let Ok(Request::Done { spikes, .. }) = Request::decode(&with_spikes) {
+                for spike in spikes.iter() {
+                    prop_assert!(spike.waveform.map_or(0, |w| w.len()) <= SPIKE_SAMPLES);
+                }
+            }
+        }
+
+        #[test]
+        fn failed_frames_with_arbitrary_lengths_never_panic(
+            callback in any::<u8>(), line in any::<u32>(), a in any::<u32>(), body in proptest::collection::vec(any::<u8>(), 0..128)
+        ) {
+            let mut frame = vec![op::FAILED, callback];
+            frame.extend_from_slice(&line.to_le_bytes());
+            frame.extend_from_slice(&a.to_le_bytes());
+            frame.extend_from_slice(&body);
+            let _ = Request::decode(&frame);
+        }
+    }
+}
