@@ -64,6 +64,8 @@ pub(crate) struct MailboxSlot {
     pub emitted_cap: usize,
     /// What the caps dropped.
     pub dropped: Dropped,
+    /// The guest's linear memory, in bytes, at its last frame.
+    pub memory_bytes: usize,
 }
 
 /// Counts of what the per-callback caps dropped.
@@ -123,6 +125,7 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
     let door = &mut state.door;
     let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
     let mut slot = door.mailbox.lock();
+    slot.memory_bytes = mem.len();
     let next = match request {
         Request::Log { stream, text } => {
             door.output.write(stream, text);

@@ -321,6 +321,11 @@ impl Processor {
         stats
     }
 
+    /// The interpreter's linear memory in bytes (None while it is being restarted).
+    pub fn memory_bytes(&self) -> Option<usize> {
+        self.instance.as_ref().map(|i| i.mailbox().lock().memory_bytes)
+    }
+
     fn read_script(&self) -> Result<String> {
         let bytes = std::fs::read(&self.script).map_err(|cause| Error::ScriptUnreadable { path: self.script.clone(), cause })?;
         String::from_utf8(bytes).map_err(|e| Error::ScriptNotUtf8 { path: self.script.clone(), at: e.utf8_error().valid_up_to() })
