@@ -160,3 +160,30 @@ fn events_past_the_cap_are_dropped_and_counted() {
     assert_eq!(p.process(block.view_mut(), 0).unwrap().events.len(), 20);
     assert_eq!(p.stats().events_dropped, 30);
 }
+
+#[test]
+fn allocating_past_the_memory_cap_is_a_memory_error_in_the_script() {
+    let mut p = builder(test_script("misbehave.py")).limits(Limits { memory_bytes: 512 << 20, ..Limits::default() }).build().unwrap();
+    let (result, value) = run_case(&mut p, 8.0);
+    let err = result.unwrap_err();
+    assert!(matches!(&err, Error::Python { summary, .. } if summary.starts_with("MemoryError")), "{err}");
+    assert_eq!(value, 8.0);
+    run_case(&mut p, 0.0).0.unwrap();
+    assert_eq!(p.stats().restarts, 0, "no restart needed");
+}
+
+#[test]
+fn deeply_nested_generators_never_hurt_the_host_and_the_processor_goes_on() {
+    let mut p = builder(test_script("misbehave.py")).build().unwrap();
+    // CPython 3.15 runs 200 000 nested generators without C recursion; whether it completes,
+    // raises or traps, the block and the processor must come through.
+    let (result, value) = run_case(&mut p, 9.0);
+    match result {
+        Ok(()) => assert_eq!(value, 10.0),
+        Err(Error::Python { .. } | Error::InstanceDied { .. }) => assert_eq!(value, 9.0),
+        Err(other) => panic!("{other}"),
+    }
+    let (result, value) = run_case(&mut p, 0.0);
+    result.unwrap();
+    assert_eq!(value, 1.0);
+}

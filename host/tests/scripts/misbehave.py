@@ -38,3 +38,10 @@ class PyProcessor:
         elif case == 7:
             for i in range(50):
                 self.processor.add_python_event(1, bool(i % 2))
+        elif case == 8:
+            self.hog = __import__("numpy").ones(3 * 2**29, dtype="uint8")  # 1.5 GiB
+        elif case == 9:
+            g = iter([1])
+            for _ in range(200_000):
+                g = (x for x in g)
+            next(g)
