@@ -86,6 +86,10 @@ struct RunArgs {
     /// Synthetic stream: also keep it as an Open Ephys Binary recording in this folder.
     #[arg(long, conflicts_with = "input")]
     save_input: Option<PathBuf>,
+    /// Seed of the script's random numbers (`random`, numpy, os.urandom): same seed, same
+    /// output.
+    #[arg(long, default_value_t = 0)]
+    random_seed: u64,
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -178,7 +182,14 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             synthetic_recording::write(settings, &destination)?
         }
     };
-    let options = run::RunOptions { script: args.script.clone(), input, stream: args.stream, block_size: args.block_size as usize, output: args.output };
+    let options = run::RunOptions {
+        script: args.script.clone(),
+        input,
+        stream: args.stream,
+        block_size: args.block_size as usize,
+        output: args.output,
+        random_seed: args.random_seed,
+    };
     let report = run::run(&engine, options, interrupted)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);

@@ -26,6 +26,8 @@ pub struct RunOptions {
     /// Where the output recording goes; None: no output recording (the script's
     /// `start_recording` gets a temporary folder, removed afterwards).
     pub output: Option<PathBuf>,
+    /// Seed of the script's random state.
+    pub random_seed: u64,
 }
 
 pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -> anyhow::Result<Report> {
@@ -50,6 +52,7 @@ pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -
         .stream(info.num_channels, info.sample_rate)
         .output(script_output(bar.clone()))
         .recording_root(&recording_dir)
+        .seed(options.random_seed)
         .build()?;
 
     let mut report = Report::default();

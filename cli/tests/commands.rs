@@ -106,3 +106,18 @@ fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
     assert!(continuous.len() > 0 && continuous.len() < 60 * 30_000, "{} samples", continuous.len());
     assert!(stdout.contains(&format!("({} samples per channel", continuous.len())), "{stdout}");
 }
+
+#[test]
+fn the_same_random_seed_gives_a_byte_identical_output_recording() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = synthetic_recording(tmp.path());
+    let script = repo("host/tests/scripts/random_writer.py");
+    let dat = |name: &str, seed: &str| {
+        let out = tmp.path().join(name);
+        pyproc_ok(&["run", s(&script), "--input", s(&input), "--output", s(&out), "--random-seed", seed]);
+        std::fs::read(out.join("experiment1/recording1/continuous/Synthetic_Source-100.synthetic/continuous.dat")).unwrap()
+    };
+    let first = dat("a", "11");
+    assert_eq!(first, dat("b", "11"));
+    assert_ne!(first, dat("c", "12"));
+}
