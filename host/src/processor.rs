@@ -12,9 +12,9 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
 use crate::frame::Command;
-use crate::guest_output::OutputSink;
 use crate::instance::{Died, GuestInstance, InstanceConfig};
 use crate::limits::Limits;
+use crate::processor_builder::ProcessorBuilder;
 use crate::recovery::{Recovery, Status};
 
 /// What a processor has dropped or survived, for a status line.
@@ -35,102 +35,6 @@ pub struct StreamInfo {
     pub sample_rate: f64,
 }
 
-/// Settings for a [`Processor`]; see [`Processor::builder`].
-#[derive(Debug)]
-pub struct ProcessorBuilder {
-    engine: Engine,
-    script: PathBuf,
-    stream: StreamInfo,
-    label: Option<String>,
-    output: OutputSink,
-    limits: Limits,
-    seed: u64,
-    recording_roots: Vec<PathBuf>,
-}
-
-impl ProcessorBuilder {
-    /// The seed of the script's random state (default 0); see the crate docs on
-    /// determinism. The interpreter's own seed also depends on the label.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// The stream the script's `PyProcessor` is constructed for (default 1 channel, 30 kHz).
-    pub fn stream(mut self, num_channels: usize, sample_rate: f64) -> Self {
-        self.stream = StreamInfo { num_channels, sample_rate };
-        self
-    }
-
-    /// Name used for this instance in logs (default: the script's file name).
-    pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
-        self
-    }
-
-    /// Where the script's printed lines go (default: `tracing`).
-    pub fn output(mut self, sink: OutputSink) -> Self {
-        self.output = sink;
-        self
-    }
-
-    /// Cap on the interpreter's memory; a larger allocation is a Python `MemoryError`.
-    pub fn memory_limit(mut self, bytes: usize) -> Self {
-        self.limits.memory_bytes = bytes;
-        self
-    }
-
-    /// Deadlines, memory, output caps and restarts (see [`Limits`]).
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// A directory under which `start_recording` directories may lie. It is visible to the
-    /// script read-write at its own path (WASI fixes an instance's directories when it
-    /// starts, so they must be named here, before the interpreter starts).
-    pub fn recording_root(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.recording_roots.push(dir.into());
-        self
-    }
-
-    /// Starts the interpreter, imports the script and constructs its `PyProcessor`.
-    pub fn build(self) -> Result<Processor> {
-        let script = std::path::absolute(&self.script)
-            .map_err(|cause| Error::ScriptUnreadable { path: self.script.clone(), cause })?;
-        let label = self.label.unwrap_or_else(|| {
-            script.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
-        });
-        let mut roots = Vec::new();
-        for root in &self.recording_roots {
-            roots.push(std::path::absolute(root).map_err(|e| Error::engine("granting a recording root", e))?);
-        }
-        let seed = crate::seed::instance_seed(self.seed, &label);
-        let config = InstanceConfig { label, output: self.output, limits: self.limits.clone(), seed, writable_dirs: roots.clone() };
-        let instance = GuestInstance::start(&self.engine, &config)?;
-        let mut processor = Processor {
-            engine: self.engine,
-            instance: Some(instance),
-            recovery: Recovery::new(self.limits.max_consecutive_restarts),
-            limits: self.limits,
-            config,
-            source: String::new(),
-            script,
-            stream: self.stream,
-            recording_roots: roots,
-            acquiring: false,
-            recording: None,
-            capacity: 0,
-            events: Vec::new(),
-            spikes: Vec::new(),
-            stats: Stats::default(),
-        };
-        processor.source = processor.read_script()?;
-        processor.run(Callback::Import, processor.load_command(processor.source.clone()), None)?;
-        Ok(processor)
-    }
-}
-
 /// A `PyProcessor` script in its own sandboxed interpreter.
 ///
 /// ```no_run
@@ -148,42 +52,34 @@ impl ProcessorBuilder {
 /// # Ok::<(), pyproc_host::Error>(())
 /// ```
 pub struct Processor {
-    engine: Engine,
-    config: InstanceConfig,
-    limits: Limits,
+    pub(crate) engine: Engine,
+    pub(crate) config: InstanceConfig,
+    pub(crate) limits: Limits,
     /// None while the interpreter is down, waiting for its restart.
-    instance: Option<GuestInstance>,
-    recovery: Recovery,
-    script: PathBuf,
+    pub(crate) instance: Option<GuestInstance>,
+    pub(crate) recovery: Recovery,
+    pub(crate) script: PathBuf,
     /// The source the running processor was made from: a restart uses it, not the file.
-    source: String,
-    stream: StreamInfo,
-    recording_roots: Vec<PathBuf>,
+    pub(crate) source: String,
+    pub(crate) stream: StreamInfo,
+    pub(crate) recording_roots: Vec<PathBuf>,
     /// Replayed into a restarted interpreter.
-    acquiring: bool,
-    recording: Option<String>,
+    pub(crate) acquiring: bool,
+    pub(crate) recording: Option<String>,
     /// Floats the guest's buffer holds.
-    capacity: usize,
+    pub(crate) capacity: usize,
     /// Events and spikes returned by the last `process`; reused so steady state allocates
     /// nothing.
-    events: Vec<TtlEvent>,
-    spikes: Vec<SpikeOut>,
+    pub(crate) events: Vec<TtlEvent>,
+    pub(crate) spikes: Vec<SpikeOut>,
     /// Counts from interpreters that have been replaced.
-    stats: Stats,
+    pub(crate) stats: Stats,
 }
 
 impl Processor {
+    /// Settings for a new processor running `script`; see [`ProcessorBuilder`].
     pub fn builder(engine: &Engine, script: impl Into<PathBuf>) -> ProcessorBuilder {
-        ProcessorBuilder {
-            engine: engine.clone(),
-            script: script.into(),
-            stream: StreamInfo { num_channels: 1, sample_rate: 30_000.0 },
-            label: None,
-            output: OutputSink::default(),
-            limits: Limits::default(),
-            seed: 0,
-            recording_roots: Vec::new(),
-        }
+        ProcessorBuilder::new(engine, script.into())
     }
 
     /// Runs `process(data)` on `block` (channels x samples) in place and returns the TTL
@@ -326,12 +222,12 @@ impl Processor {
         self.instance.as_ref().map(|i| i.mailbox().lock().memory_bytes)
     }
 
-    fn read_script(&self) -> Result<String> {
+    pub(crate) fn read_script(&self) -> Result<String> {
         let bytes = std::fs::read(&self.script).map_err(|cause| Error::ScriptUnreadable { path: self.script.clone(), cause })?;
         String::from_utf8(bytes).map_err(|e| Error::ScriptNotUtf8 { path: self.script.clone(), at: e.utf8_error().valid_up_to() })
     }
 
-    fn load_command(&self, source: String) -> Command {
+    pub(crate) fn load_command(&self, source: String) -> Command {
         Command::Load {
             script_path: self.script.to_string_lossy().into_owned(),
             source,
@@ -358,7 +254,7 @@ impl Processor {
         }
     }
 
-    fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
+    pub(crate) fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
         self.ensure_running()?;
         let deadline = self.deadline(callback);
         let instance = self.instance.as_mut().expect("ensure_running leaves an instance");
