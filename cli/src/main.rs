@@ -90,6 +90,10 @@ struct RunArgs {
     /// output.
     #[arg(long, default_value_t = 0)]
     random_seed: u64,
+    /// How long each callback may run (milliseconds) before pyproc stops it, passes the
+    /// block through and restarts the script.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: u64,
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -189,6 +193,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         block_size: args.block_size as usize,
         output: args.output,
         random_seed: args.random_seed,
+        deadline: std::time::Duration::from_millis(args.deadline_ms),
     };
     let report = run::run(&engine, options, interrupted)?;
     if args.json {

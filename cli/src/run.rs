@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub output: Option<PathBuf>,
     /// Seed of the script's random state.
     pub random_seed: u64,
+    /// How long each callback may run.
+    pub deadline: Duration,
 }
 
 pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -> anyhow::Result<Report> {
@@ -53,6 +55,7 @@ pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -
         .output(script_output(bar.clone()))
         .recording_root(&recording_dir)
         .seed(options.random_seed)
+        .limits(pyproc_host::Limits { callback_deadline: options.deadline, ..Default::default() })
         .build()?;
 
     let mut report = Report::default();

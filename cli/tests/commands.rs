@@ -121,3 +121,16 @@ fn the_same_random_seed_gives_a_byte_identical_output_recording() {
     assert_eq!(first, dat("b", "11"));
     assert_ne!(first, dat("c", "12"));
 }
+
+#[test]
+fn a_runaway_script_is_cut_at_the_deadline_and_the_run_finishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("runaway.py");
+    std::fs::write(&script, "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        if data.shape[1] < 1024:\n            while True:\n                pass\n").unwrap();
+    // 0.1 s at 30 kHz: two full blocks, then a short one that loops forever.
+    let out = pyproc(&["run", s(&script), "--seconds", "0.1", "--channels", "2", "--deadline-ms", "100"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("blocks        3"), "{stdout}");
+    assert!(stdout.contains("past its deadline of 100 ms") && stdout.contains("--deadline-ms"), "{stdout}");
+}

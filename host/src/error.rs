@@ -82,7 +82,7 @@ pub enum Error {
     /// The callback ran past its deadline and its interpreter was stopped.
     #[error(
         "{script}: {callback} ran for {} ms, past its deadline of {} ms, and was stopped; \
-         the block passed through unchanged.\n{next}\nfix: make {callback} faster, or raise the deadline (Limits::callback_deadline)",
+         the block passed through unchanged.\n{next}\nfix: make {callback} faster, or raise the deadline (pyproc run --deadline-ms; Limits in Rust)",
         .ran_for.as_millis(), .limit.as_millis()
     )]
     DeadlineExceeded { script: PathBuf, callback: Callback, limit: std::time::Duration, ran_for: std::time::Duration, next: String },
