@@ -20,7 +20,7 @@ import oe_pyprocessor
 # Opcodes: host -> guest.
 LOAD, SET_STREAM, RESERVE, PROCESS, TTL, SPIKE, CALL, START_RECORDING, QUIT = range(1, 10)
 # Opcodes: guest -> host.
-HELLO, DONE, BUFFER, FAILED, LOG = 0x81, 0x82, 0x83, 0x84, 0x85
+HELLO, DONE, BUFFER, FAILED, LOG, STAGE = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
 # Callback codes, as host/src/callback.rs.
 IMPORT, INIT, PROCESS_CB, HANDLE_TTL, HANDLE_SPIKE, START_ACQ, STOP_ACQ, START_REC, STOP_REC = range(1, 10)
 OPTIONAL = {
@@ -274,6 +274,7 @@ class Dispatcher:
         """A new PyProcessor; the running one is kept if this one fails."""
         processor = oe_pyprocessor.PythonProcessor(num_channels)
         processor._block_start = self.processor._block_start
+        _call(bytes([STAGE, INIT]))  # a hang from here on is __init__'s, not the import's
         try:
             instance = module.PyProcessor(processor, num_channels, rate)
             process = instance.process

@@ -66,6 +66,8 @@ pub(crate) struct MailboxSlot {
     pub dropped: Dropped,
     /// The guest's linear memory, in bytes, at its last frame.
     pub memory_bytes: usize,
+    /// The entry point the current command has reached, if the guest said so.
+    pub stage: Option<Callback>,
 }
 
 /// Counts of what the per-callback caps dropped.
@@ -129,6 +131,10 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
     let next = match request {
         Request::Log { stream, text } => {
             door.output.write(stream, text);
+            return Ok(Next::Answer);
+        }
+        Request::Stage { callback } => {
+            slot.stage = Some(callback);
             return Ok(Next::Answer);
         }
         Request::Hello { mailbox_addr, mailbox_len } => {

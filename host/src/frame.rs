@@ -26,6 +26,7 @@ pub(crate) mod op {
     pub const BUFFER: u8 = 0x83;
     pub const FAILED: u8 = 0x84;
     pub const LOG: u8 = 0x85;
+    pub const STAGE: u8 = 0x86;
 }
 
 /// Bytes per event in a DONE frame: i64 sample number, u8 line, u8 state.
@@ -166,6 +167,9 @@ pub(crate) enum Request<'a> {
     Failed { callback: Callback, line: Option<u32>, summary: &'a str, traceback: &'a str },
     /// A line (or partial line) the script printed; `stream` 1 = stdout, 2 = stderr.
     Log { stream: u8, text: &'a [u8] },
+    /// The command has moved on to another of the script's entry points (import ->
+    /// `__init__`), so a deadline or trap is blamed on the right one.
+    Stage { callback: Callback },
 }
 
 /// Packed events inside a DONE frame; iterate to decode.
@@ -267,6 +271,10 @@ impl<'a> Request<'a> {
                 Request::Failed { callback, line: (line != 0).then_some(line), summary: r.str()?, traceback: r.str()? }
             }
             op::LOG => Request::Log { stream: r.u8()?, text: r.take(r.rest.len())? },
+            op::STAGE => {
+                let code = r.u8()?;
+                Request::Stage { callback: Callback::from_wire(code).ok_or(FrameError::UnknownCallback(code))? }
+            }
             other => return Err(FrameError::UnknownOp(other)),
         };
         match r.rest.len() {

@@ -79,6 +79,8 @@ pub(crate) struct Died {
     pub deadline: bool,
     /// How long the command had run.
     pub ran_for: Duration,
+    /// The entry point it had reached, when the guest announced one.
+    pub stage: Option<crate::callback::Callback>,
 }
 
 impl GuestInstance {
@@ -158,6 +160,7 @@ impl GuestInstance {
             slot.block = block;
             slot.outcome = None;
             slot.deadline = deadline;
+            slot.stage = None;
         }
         let started = Instant::now();
         let polled = self.poll(started);
@@ -178,7 +181,7 @@ impl GuestInstance {
 
     fn poll(&mut self, started: Instant) -> Result<(), Died> {
         let Some(turn) = self.turn.as_mut() else {
-            return Err(Died { reason: "it had already stopped".into(), deadline: false, ran_for: Duration::ZERO });
+            return Err(Died { reason: "it had already stopped".into(), deadline: false, ran_for: Duration::ZERO, stage: None });
         };
         let mut cx = Context::from_waker(Waker::noop());
         match turn.as_mut().poll(&mut cx) {
@@ -209,7 +212,7 @@ impl GuestInstance {
             reason.push_str("\ninterpreter stderr:\n");
             reason.push_str(String::from_utf8_lossy(&stderr).trim_end());
         }
-        Died { reason, deadline, ran_for }
+        Died { reason, deadline, ran_for, stage: self.mailbox.lock().stage }
     }
 
     /// Ends the guest's loop so the store is dropped at rest, not mid-call.

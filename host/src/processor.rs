@@ -323,6 +323,7 @@ impl Processor {
 
     /// The interpreter stopped for good: count it, plan the restart, say so.
     fn lost(&mut self, callback: Callback, died: Died, limit: Duration) -> Error {
+        let callback = died.stage.unwrap_or(callback);
         self.drop_instance();
         self.recovery.failed(&died.reason);
         let next = self.recovery.next_step();
