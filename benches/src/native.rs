@@ -1,0 +1,91 @@
+//! CPython embedded natively: the baseline pyproc is compared against.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use pyo3::buffer::PyBuffer;
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
+
+/// What a script imports as `oe_pyprocessor` in the native baseline: the same surface as
+/// pyproc's (events are collected and dropped; the baseline measures cost, not content).
+const OE_PYPROCESSOR_STUB: &str = r#"
+class PythonProcessor:
+    def __init__(self):
+        self.events = []
+        self.first_sample_number = 0
+    def add_python_event(self, line, state, sample_number=None):
+        self.events.append((line, state, sample_number))
+"#;
+
+/// Site-packages of a venv with numpy and scipy, made once under the target directory.
+pub fn ensure_venv() -> PathBuf {
+    static SITE: OnceLock<PathBuf> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
+        let venv = target.join("native-baseline-venv");
+        let python = venv.join("bin/python");
+        if !venv.join("ready").exists() {
+            let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().map(|s| s.success()).unwrap_or(false);
+            assert!(ok, "python3 -m venv failed (install python3-venv)");
+            let pip = Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "numpy", "scipy"])
+                .status()
+                .expect("pip runs");
+            assert!(pip.success(), "pip install numpy scipy failed");
+            std::fs::write(venv.join("ready"), "").unwrap();
+        }
+        let out = Command::new(&python).args(["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).output().unwrap();
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+    .clone()
+}
+
+/// A `PyProcessor` running in the host's own CPython.
+pub struct NativeProcessor {
+    instance: Py<PyAny>,
+    numpy_empty: Py<PyAny>,
+    channels: usize,
+}
+
+impl NativeProcessor {
+    pub fn new(script: &Path, channels: usize, sample_rate: f64) -> PyResult<NativeProcessor> {
+        let site = ensure_venv();
+        Python::attach(|py| {
+            let sys = py.import("sys")?;
+            let path = sys.getattr("path")?;
+            if !path.contains(site.to_str().unwrap())? {
+                path.call_method1("insert", (0, site.to_str().unwrap()))?;
+            }
+            let stub = PyModule::from_code(py, &CString::new(OE_PYPROCESSOR_STUB).unwrap(), c"oe_pyprocessor.py", c"oe_pyprocessor")?;
+            sys.getattr("modules")?.set_item("oe_pyprocessor", &stub)?;
+            let source = std::fs::read_to_string(script).expect("script readable");
+            let name = script.file_stem().unwrap().to_string_lossy().into_owned();
+            let module = PyModule::from_code(
+                py,
+                &CString::new(source).unwrap(),
+                &CString::new(script.to_string_lossy().into_owned()).unwrap(),
+                &CString::new(name).unwrap(),
+            )?;
+            let processor = stub.getattr("PythonProcessor")?.call0()?;
+            let instance = module.getattr("PyProcessor")?.call1((processor, channels, sample_rate))?;
+            let numpy_empty = py.import("numpy")?.getattr("empty")?;
+            Ok(NativeProcessor { instance: instance.unbind(), numpy_empty: numpy_empty.unbind(), channels })
+        })
+    }
+
+    /// One block (C order, channels x samples), in place: a fresh float32 array, copy in,
+    /// `process(data)`, copy out — as the original plugin does.
+    pub fn process(&mut self, block: &mut [f32]) -> PyResult<()> {
+        let samples = block.len() / self.channels;
+        Python::attach(|py| {
+            let array = self.numpy_empty.bind(py).call1(((self.channels, samples), "float32"))?;
+            let buffer = PyBuffer::<f32>::get(&array)?;
+            buffer.copy_from_slice(py, block)?;
+            self.instance.bind(py).call_method1("process", (&array,))?;
+            buffer.copy_to_slice(py, block)
+        })
+    }
+}
