@@ -111,16 +111,10 @@ impl OutputRecording {
         }
         self.events.sort_by_key(|e| e.sample_number);
         let time = self.time;
-        let mut word = 0u64;
         let ttl: Vec<TtlOut> = self
             .events
             .iter()
-            .map(|e| {
-                if e.line < 64 {
-                    word = if e.state { word | 1 << e.line } else { word & !(1 << e.line) };
-                }
-                TtlOut { sample_number: e.sample_number, timestamp: time.at(e.sample_number), line: e.line, state: e.state, full_word: word }
-            })
+            .map(|e| TtlOut { sample_number: e.sample_number, timestamp: time.at(e.sample_number), line: e.line, state: e.state })
             .collect();
         let ttl_folder = format!("{}/TTL/", self.node);
         self.writer.ttl_channel(&ttl_folder, &ttl)?;

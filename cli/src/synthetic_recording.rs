@@ -28,7 +28,6 @@ pub fn write(settings: Settings, destination: &Path) -> anyhow::Result<PathBuf> 
     let mut continuous = writer.continuous(&folder, &vec![BIT_VOLTS; settings.channels])?;
     let mut ttl = Vec::new();
     let mut spikes: Vec<Vec<crate::synthetic::Spike>> = vec![Vec::new(); settings.channels / ELECTRODE_CHANNELS];
-    let mut word = 0u64;
     let stream = SyntheticStream::new(settings);
     let total = stream.total_samples();
     let mut written = 0i64;
@@ -37,8 +36,7 @@ pub fn write(settings: Settings, destination: &Path) -> anyhow::Result<PathBuf> 
         written += block.data.ncols() as i64;
         continuous.write_block(block.data.view())?;
         for edge in block.ttl {
-            word = if edge.state { word | 1 << edge.line } else { word & !(1 << edge.line) };
-            ttl.push(TtlOut { sample_number: edge.sample_number, timestamp: seconds(edge.sample_number, &settings), line: edge.line, state: edge.state, full_word: word });
+            ttl.push(TtlOut { sample_number: edge.sample_number, timestamp: seconds(edge.sample_number, &settings), line: edge.line, state: edge.state });
         }
         for spike in block.spikes {
             spikes[spike.electrode].push(spike);

@@ -79,14 +79,15 @@ impl RecordingWriter {
         npy_file::write_1d_with(&dir.join("timestamps.npy"), len, timestamp)
     }
 
-    /// Writes a TTL channel's four arrays into `events/<folder>/`.
+    /// Writes a TTL channel's four arrays into `events/<folder>/`; `events` in the order
+    /// they happened (the full words are derived from it).
     pub fn ttl_channel(&self, folder: &str, events: &[TtlOut]) -> Result<()> {
         let dir = self.recording.join("events").join(folder.trim_end_matches('/'));
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let states: Array1<i16> = events.iter().map(|e| if e.state { e.line as i16 + 1 } else { -(e.line as i16 + 1) }).collect();
         let samples: Array1<i64> = events.iter().map(|e| e.sample_number).collect();
         let times: Array1<f64> = events.iter().map(|e| e.timestamp).collect();
-        let words: Array1<u64> = events.iter().map(|e| e.full_word).collect();
+        let words = full_words(events);
         npy_file::write(&dir.join("states.npy"), states.view())?;
         npy_file::write(&dir.join("sample_numbers.npy"), samples.view())?;
         npy_file::write(&dir.join("timestamps.npy"), times.view())?;
@@ -133,7 +134,21 @@ pub struct TtlOut {
     pub timestamp: f64,
     pub line: u8,
     pub state: bool,
-    pub full_word: u64,
+}
+
+/// The state of every line after each edge, as a bit word (lines 64-255 cannot be shown in
+/// 64 bits and leave the word as it was).
+fn full_words(events: &[TtlOut]) -> Array1<u64> {
+    let mut word = 0u64;
+    events
+        .iter()
+        .map(|e| {
+            if e.line < 64 {
+                word = if e.state { word | 1 << e.line } else { word & !(1 << e.line) };
+            }
+            word
+        })
+        .collect()
 }
 
 /// A spike channel's arrays, index-aligned.
@@ -219,6 +234,13 @@ fn copy_tree(from: &Path, to: &Path, relative: &Path, skip: &[PathBuf]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_words_follow_each_lines_state_in_event_order() {
+        let edge = |line, state| TtlOut { sample_number: 0, timestamp: 0.0, line, state };
+        let words = full_words(&[edge(0, true), edge(3, true), edge(0, false), edge(200, true), edge(3, false)]);
+        assert_eq!(words.to_vec(), [0b1, 0b1001, 0b1000, 0b1000, 0]);
+    }
 
     #[test]
     fn values_outside_int16_are_clipped_not_wrapped() {
