@@ -115,9 +115,23 @@ async fn door_call(mut caller: Caller<'_, HostState>, ptr: u32, len: u32, out_pt
         return Ok(0);
     }
     let mailbox = caller.data().door.mailbox.clone();
-    let command = NextCommand(&mailbox).await;
+    let (command, allowed) = NextCommand(&mailbox).await;
+    caller.data_mut().deadline = std::time::Instant::now() + allowed;
     deliver(&mut caller, command, out_ptr, out_len).await?;
     Ok(0)
+}
+
+/// Appends the first `cap` items to `into`; returns how many were left out.
+fn keep_at_most<T>(cap: usize, items: impl Iterator<Item = T>, into: &mut Vec<T>) -> u64 {
+    let mut dropped = 0;
+    for (i, item) in items.enumerate() {
+        if i < cap {
+            into.push(item);
+        } else {
+            dropped += 1;
+        }
+    }
+    dropped
 }
 
 /// Acts on the guest's frame.
@@ -151,21 +165,9 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
                 unsafe { block.copy_from_guest(src) };
             }
             let cap = slot.emitted_cap;
-            let (mut e, mut sp) = (0u64, 0u64);
-            for event in events.iter() {
-                if e < cap as u64 {
-                    slot.events.push(event);
-                }
-                e += 1;
-            }
-            for spike in spikes.iter() {
-                if sp < cap as u64 {
-                    slot.spikes.push(spike);
-                }
-                sp += 1;
-            }
-            slot.dropped.events += e.saturating_sub(cap as u64);
-            slot.dropped.spikes += sp.saturating_sub(cap as u64);
+            let slot = &mut *slot;
+            slot.dropped.events += keep_at_most(cap, events.iter(), &mut slot.events);
+            slot.dropped.spikes += keep_at_most(cap, spikes.iter(), &mut slot.spikes);
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
@@ -190,8 +192,6 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
 /// Hands `command` to the guest: the block first for `Process`, then the frame.
 async fn deliver(caller: &mut Caller<'_, HostState>, command: Command, out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
     let memory = memory(caller)?;
-    let allowed = caller.data().door.mailbox.lock().deadline;
-    caller.data_mut().deadline = std::time::Instant::now() + allowed;
     if let Command::Process { .. } = command {
         let (mem, state) = memory.data_and_store_mut(&mut *caller);
         let slot = state.door.mailbox.lock();
@@ -249,16 +249,17 @@ fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&m
         .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({size} bytes)"))
 }
 
-/// Ready when the processor has placed a command. Nothing wakes it: the processor polls
-/// the store's future itself right after placing one.
+/// Ready, with the command and how long it may run, when the processor has placed one.
+/// Nothing wakes it: the processor polls the store's future itself right after placing one.
 struct NextCommand<'a>(&'a Mailbox);
 
 impl Future for NextCommand<'_> {
-    type Output = Command;
+    type Output = (Command, std::time::Duration);
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Command> {
-        match self.0.lock().command.take() {
-            Some(command) => Poll::Ready(command),
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.0.lock();
+        match slot.command.take() {
+            Some(command) => Poll::Ready((command, slot.deadline)),
             None => Poll::Pending,
         }
     }
