@@ -143,6 +143,11 @@ class Dispatcher:
         spikes.clear()
         return b"".join(parts)
 
+    def discard_emitted(self):
+        """A failed block's events and spikes go with it."""
+        self.events.clear()
+        self.spikes.clear()
+
     def serve(self):
         addr = self.area.__array_interface__["data"][0]
         request = struct.pack("<BII", HELLO, addr, COMMAND_AREA_BYTES)
@@ -162,17 +167,15 @@ class Dispatcher:
                     try:
                         self.process(data)
                     except BaseException as exc:
-                        processor._block_len = 0
-                        self.events.clear()
-                        self.spikes.clear()
+                        self.discard_emitted()
                         raise Failure(PROCESS_CB, exc, self.script)
-                    processor._block_len = 0
+                    finally:
+                        processor._block_len = 0
                     if data.dtype is not FLOAT32 or data.shape != (self.num_channels, n):
                         # The host copies raw float32 bytes back: a reinterpreted view would
                         # silently corrupt the block. Refuse it, and forget the view.
                         self.views.pop(n, None)
-                        self.events.clear()
-                        self.spikes.clear()
+                        self.discard_emitted()
                         raise Failure(PROCESS_CB, TypeError(
                             f"process changed data in place to dtype {data.dtype} and shape {data.shape}; "
                             f"it must stay float32 ({self.num_channels}, {n}): edit the values instead, "

@@ -272,11 +272,7 @@ impl Processor {
         }
         if self.instance.is_none() {
             if !self.recovery.restart_now() {
-                let blocks_left = match self.recovery.status(false) {
-                    Status::Restarting { blocks_left, .. } => blocks_left,
-                    _ => 0,
-                };
-                return Err(Error::Restarting { script: self.script.clone(), blocks_left });
+                return Err(Error::Restarting { script: self.script.clone(), blocks_left: self.recovery.blocks_left() });
             }
             self.restart()?;
         }

@@ -67,6 +67,11 @@ impl Recovery {
         }
     }
 
+    /// Blocks still to pass through before the next restart.
+    pub fn blocks_left(&self) -> u32 {
+        self.pause
+    }
+
     pub fn disabled(&self) -> Option<&str> {
         self.disabled.as_deref()
     }
