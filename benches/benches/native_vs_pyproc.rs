@@ -4,11 +4,12 @@
 //! the end.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array2;
 use pyproc_benches::native::NativeProcessor;
+use pyproc_benches::{timed, us};
 use pyproc_host::{Engine, Processor};
 
 const SAMPLES: usize = 1024;
@@ -21,17 +22,6 @@ fn scripts() -> [(&'static str, PathBuf); 2] {
 
 fn block(channels: usize) -> Array2<f32> {
     Array2::from_shape_fn((channels, SAMPLES), |(c, s)| ((s as f32) * 0.01 + c as f32).sin() * 100.0)
-}
-
-/// Times `iters` calls of `step`, keeping the per-call mean for the table.
-fn timed(iters: u64, mean: &mut Duration, mut step: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        step();
-    }
-    let elapsed = start.elapsed();
-    *mean = elapsed / iters.max(1) as u32;
-    elapsed
 }
 
 fn native_vs_pyproc(c: &mut Criterion) {
@@ -63,10 +53,6 @@ fn native_vs_pyproc(c: &mut Criterion) {
         let ratio = ours.as_secs_f64() / theirs.as_secs_f64().max(1e-12);
         println!("{workload:>13} {channels:>9} {:>10.1} µs {:>13.1} µs {ratio:>7.2}x", us(ours), us(theirs));
     }
-}
-
-fn us(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
 }
 
 criterion_group! {

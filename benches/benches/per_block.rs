@@ -6,10 +6,11 @@
 //! each pass-through to its copy floor. The native-CPython baseline is a separate bench.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array2;
+use pyproc_benches::{timed, us};
 use pyproc_host::{Engine, Processor};
 
 const SAMPLES: usize = 1024;
@@ -34,30 +35,22 @@ fn per_block(c: &mut Criterion) {
         let mut pyproc = Duration::ZERO;
         group.bench_with_input(BenchmarkId::new("pyproc", channels), &channels, |b, _| {
             b.iter_custom(|iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
+                timed(iters, &mut pyproc, || {
                     processor.process(data.view_mut(), first).unwrap();
                     first += SAMPLES as i64;
-                }
-                let elapsed = start.elapsed();
-                pyproc = elapsed / iters.max(1) as u32;
-                elapsed
+                })
             })
         });
         let mut staging = vec![0f32; channels * SAMPLES];
         let mut copy = Duration::ZERO;
         group.bench_with_input(BenchmarkId::new("copy in+out (floor)", channels), &channels, |b, _| {
             b.iter_custom(|iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
+                timed(iters, &mut copy, || {
                     staging.copy_from_slice(data.as_slice().unwrap());
                     black_box(&mut staging);
                     data.as_slice_mut().unwrap().copy_from_slice(&staging);
                     black_box(&mut data);
-                }
-                let elapsed = start.elapsed();
-                copy = elapsed / iters.max(1) as u32;
-                elapsed
+                })
             })
         });
         ratios.push((channels, pyproc, copy));
@@ -69,10 +62,6 @@ fn per_block(c: &mut Criterion) {
         let over = pyproc.saturating_sub(copy);
         println!("{channels:>9} {:>11.2} µs {:>11.2} µs {:>13.2} µs", us(pyproc), us(copy), us(over));
     }
-}
-
-fn us(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
 }
 
 criterion_group! {
