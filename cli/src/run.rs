@@ -39,14 +39,15 @@ pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -
         Some(dir) => Some(OutputRecording::create(dir, &input, &options.script)?),
         None => None,
     };
-    let scratch = match &output {
-        Some(_) => None,
-        None => Some(tempfile::Builder::new().prefix("pyproc-recording-").tempdir().context("creating a temporary recording folder")?),
-    };
-    let recording_dir = match (&output, &scratch) {
-        (Some(out), _) => out.recording_dir().to_path_buf(),
-        (None, Some(tmp)) => tmp.path().to_path_buf(),
-        (None, None) => unreachable!("a scratch folder exists whenever there is no output"),
+    // Without an output recording the script still gets start/stop_recording, with a
+    // temporary folder that lives (in `scratch`) until the run ends.
+    let mut scratch = None;
+    let recording_dir = match &output {
+        Some(out) => out.recording_dir().to_path_buf(),
+        None => {
+            let tmp = tempfile::Builder::new().prefix("pyproc-recording-").tempdir().context("creating a temporary recording folder")?;
+            scratch.insert(tmp).path().to_path_buf()
+        }
     };
     let total = input.continuous.len();
     let bar = progress_bar(total as u64, info.sample_rate);
