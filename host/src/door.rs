@@ -116,7 +116,9 @@ async fn door_call(mut caller: Caller<'_, HostState>, ptr: u32, len: u32, out_pt
     }
     let mailbox = caller.data().door.mailbox.clone();
     let (command, allowed) = NextCommand(&mailbox).await;
-    caller.data_mut().deadline = std::time::Instant::now() + allowed;
+    let state = caller.data_mut();
+    state.deadline = std::time::Instant::now() + allowed;
+    state.gate.command_starts(&command);
     deliver(&mut caller, command, out_ptr, out_len).await?;
     Ok(0)
 }

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::instance::HostState;
 use crate::interpreter::Interpreter;
 use crate::module_cache;
+use crate::recording_gate;
 use crate::progress::Progress;
 use crate::ticker::EpochTicker;
 
@@ -73,6 +74,7 @@ impl EngineBuilder {
             module_cache::load_or_compile(&wasmtime, &interpreter.snapshot_wasm(), &snapshot.sha256, &cache_root, &self.progress)?;
         let mut linker = Linker::new(&wasmtime);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, HostState::wasi).map_err(|e| Error::engine("linking WASI", e))?;
+        recording_gate::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the recording gate", e))?;
         door::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the door", e))?;
         let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
         let _ticker = EpochTicker::start(wasmtime.clone());

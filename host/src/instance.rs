@@ -27,12 +27,15 @@ use crate::guest;
 use crate::guest_output::{LineSplitter, OutputSink};
 use crate::interpreter::STDLIB_GUEST_DIR;
 use crate::limits::{check_deadline, Limits};
+use crate::recording_gate::RecordingGate;
 
 /// What the store holds.
 pub(crate) struct HostState {
     wasi: WasiP1Ctx,
     limits: StoreLimits,
     pub door: DoorState,
+    /// Keeps the recording roots shut outside a recording.
+    pub gate: RecordingGate,
     /// When the command running now must be done (see `limits::check_deadline`).
     pub deadline: Instant,
 }
@@ -49,6 +52,10 @@ const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
 
 /// Table entries that are not the script's own files: stdio, preopens, and slack.
 const TABLE_MARGIN: usize = 16;
+
+/// Descriptor numbers as wasmtime-wasi hands them out: stdio 0-2, then the preopens in
+/// the order they are added (the stdlib first, then the writable folders).
+const FIRST_WRITABLE_FD: u32 = 4;
 
 /// Per-instance settings.
 #[derive(Debug, Clone)]
@@ -119,6 +126,7 @@ impl GuestInstance {
                 command_area: None,
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
             },
+            gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| FIRST_WRITABLE_FD + i)),
             // Starting the runtime imports numpy: it gets the import deadline.
             deadline: Instant::now() + config.limits.init_deadline,
         };

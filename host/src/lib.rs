@@ -48,6 +48,7 @@ mod module_cache;
 mod processor;
 mod processor_builder;
 mod progress;
+mod recording_gate;
 mod recovery;
 mod seed;
 mod spike_cut;

@@ -84,3 +84,43 @@ fn a_script_hoarding_file_descriptors_is_stopped_before_the_host_runs_out() {
     assert!(host_open_fds() <= before + 8);
     assert!(p.stats().restarts >= 1);
 }
+
+#[test]
+fn the_recording_folder_is_shut_before_and_after_the_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("recordings");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("existing.txt"), "there before").unwrap();
+    std::fs::write(root.join("keep.txt"), "must survive").unwrap();
+    let source = std::fs::read_to_string(test_script("recording_window.py")).unwrap();
+    let script = dir.path().join("recording_window.py");
+    std::fs::write(&script, source.replace("@ROOT@", root.to_str().unwrap())).unwrap();
+
+    let printed = Printed::default();
+    let mut p = builder(&script).recording_root(&root).output(printed.sink()).build().unwrap();
+    let mut block = ndarray::Array2::<f32>::zeros((1, 4));
+    p.process(block.view_mut(), 0).unwrap();
+    p.start_recording(&root).unwrap();
+    p.process(block.view_mut(), 4).unwrap();
+    p.stop_recording().unwrap();
+    p.process(block.view_mut(), 8).unwrap();
+
+    let attempts: Vec<(String, String, bool, String)> = printed
+        .take()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["phase"].as_str().unwrap().into(), v["what"].as_str().unwrap().into(), v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().into()))
+        .collect();
+    for (phase, what, ok, detail) in &attempts {
+        eprintln!("{phase:>14} {what:<17} {} {detail}", if *ok { "through" } else { "blocked" });
+        let open = matches!(phase.as_str(), "recording" | "stop_recording");
+        assert_eq!(*ok, open, "{phase}: {what}: {detail}");
+    }
+    // init and process before; recording (start_recording and process) and stop_recording;
+    // process after, which also tries the file and folder it kept open.
+    let count = |phase: &str| attempts.iter().filter(|a| a.0 == phase).count();
+    assert_eq!((count("init"), count("process"), count("recording"), count("stop_recording"), count("after")), (10, 0, 14, 7, 7));
+    assert!(!root.join("init.txt").exists() && !root.join("after.txt").exists());
+    assert_eq!(std::fs::read_to_string(root.join("keep.txt")).unwrap(), "must survive");
+    assert_eq!(std::fs::read_to_string(root.join("kept.txt")).unwrap(), "moremoremore", "written during the recording only");
+}
