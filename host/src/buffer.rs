@@ -16,12 +16,20 @@ use ndarray::ArrayViewMut2;
 /// and takes it out again before returning, so it never outlives the borrow it came from.
 #[derive(Debug)]
 pub(crate) struct RawBlock {
-    ptr: *mut f32,
+    rows: Rows,
     channels: usize,
     samples: usize,
-    /// Distances in elements, as ndarray's strides.
-    row_stride: isize,
+    /// Distance between samples of a channel, in elements (1: contiguous rows).
     col_stride: isize,
+}
+
+/// Where each channel's samples start.
+#[derive(Debug)]
+enum Rows {
+    /// An ndarray view: row c starts `c * row_stride` elements after `ptr`.
+    Strided { ptr: *mut f32, row_stride: isize },
+    /// One pointer per channel, as audio hosts hand blocks over (`float* const*`).
+    Pointers(*const *mut f32),
 }
 
 // SAFETY: a RawBlock only moves together with the `&mut` borrow it was made from (see the
@@ -32,7 +40,16 @@ impl RawBlock {
     pub fn new(block: &mut ArrayViewMut2<'_, f32>) -> RawBlock {
         let (channels, samples) = block.dim();
         let (row_stride, col_stride) = (block.strides()[0], block.strides()[1]);
-        RawBlock { ptr: block.as_mut_ptr(), channels, samples, row_stride, col_stride }
+        RawBlock { rows: Rows::Strided { ptr: block.as_mut_ptr(), row_stride }, channels, samples, col_stride }
+    }
+
+    /// A block given as one pointer per channel.
+    ///
+    /// # Safety
+    /// Every pointer in `channels` must be valid for reads and writes of `samples` floats,
+    /// and none may overlap another, for as long as the block is in use (see the type).
+    pub unsafe fn from_channel_pointers(channels: &[*mut f32], samples: usize) -> RawBlock {
+        RawBlock { rows: Rows::Pointers(channels.as_ptr()), channels: channels.len(), samples, col_stride: 1 }
     }
 
     pub fn channels(&self) -> usize {
@@ -49,8 +66,14 @@ impl RawBlock {
     }
 
     fn row_ptr(&self, channel: usize) -> *mut f32 {
-        // SAFETY: channel < channels, so the offset stays inside the borrowed array.
-        unsafe { self.ptr.offset(channel as isize * self.row_stride) }
+        // SAFETY: channel < channels, so the offset stays inside the borrowed array (or
+        // the pointer list).
+        unsafe {
+            match self.rows {
+                Rows::Strided { ptr, row_stride } => ptr.offset(channel as isize * row_stride),
+                Rows::Pointers(list) => *list.add(channel),
+            }
+        }
     }
 
     /// Copies the block into `dst` (C order, `guest_bytes()` long).
@@ -110,6 +133,20 @@ mod tests {
         let doubled: Vec<f32> = floats.iter().map(|v| v * 2.0).collect();
         unsafe { raw.copy_from_guest(bytemuck::cast_slice(&doubled)) };
         assert_eq!(a, expected * 2.0);
+    }
+
+    #[test]
+    fn separate_channel_buffers_round_trip() {
+        let mut left = vec![1.0f32, 2.0, 3.0];
+        let mut right = vec![4.0f32, 5.0, 6.0];
+        let pointers = [left.as_mut_ptr(), right.as_mut_ptr()];
+        let raw = unsafe { RawBlock::from_channel_pointers(&pointers, 3) };
+        let mut guest = vec![0u8; raw.guest_bytes()];
+        unsafe { raw.copy_to_guest(&mut guest) };
+        assert_eq!(bytemuck::cast_slice::<u8, f32>(&guest), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let negated: Vec<f32> = bytemuck::cast_slice::<u8, f32>(&guest).iter().map(|v| -v).collect();
+        unsafe { raw.copy_from_guest(bytemuck::cast_slice(&negated)) };
+        assert_eq!((left, right), (vec![-1.0, -2.0, -3.0], vec![-4.0, -5.0, -6.0]));
     }
 
     #[test]

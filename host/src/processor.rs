@@ -89,7 +89,21 @@ impl Processor {
     /// If the script raises, the block is left exactly as it came in and the error is
     /// returned; the processor keeps working for the next block.
     pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<Emitted<'_>> {
-        let (channels, samples) = block.dim();
+        self.process_raw(RawBlock::new(&mut block), first_sample_number)
+    }
+
+    /// [`process`](Self::process) for a block held as one buffer per channel, the way audio
+    /// hosts (and the Open Ephys GUI) hold theirs: no copy into an array first.
+    ///
+    /// # Safety
+    /// Every pointer in `channels` must be valid for reads and writes of `num_samples`
+    /// floats for the length of the call, and no two may overlap.
+    pub unsafe fn process_channels(&mut self, channels: &[*mut f32], num_samples: usize, first_sample_number: i64) -> Result<Emitted<'_>> {
+        self.process_raw(RawBlock::from_channel_pointers(channels, num_samples), first_sample_number)
+    }
+
+    fn process_raw(&mut self, block: RawBlock, first_sample_number: i64) -> Result<Emitted<'_>> {
+        let (channels, samples) = (block.channels(), block.samples());
         if channels != self.stream.num_channels {
             return Err(Error::ChannelMismatch { expected: self.stream.num_channels, got: channels });
         }
@@ -106,7 +120,7 @@ impl Processor {
         let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32 };
         self.events.clear();
         self.spikes.clear();
-        let result = self.run(Callback::Process, command, Some(RawBlock::new(&mut block)));
+        let result = self.run(Callback::Process, command, Some(block));
         // What arrived before a failure stays queued for the next block.
         if let (Ok(()), Some(instance)) = (&result, &self.instance) {
             let mut slot = instance.mailbox().lock();

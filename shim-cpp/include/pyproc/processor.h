@@ -1,0 +1,187 @@
+// pyproc for C++: run an Open Ephys `PyProcessor` script in its own WebAssembly sandbox.
+//
+//   pyproc::Engine engine;                                   // once per process
+//   pyproc::Processor p(engine, "filter.py", 64, 30000.0);   // off the audio thread
+//   p.start_acquisition();
+//   // audio thread, per block, in place on the host's own channel buffers:
+//   if (p.process(channels, 64, 1024, first_sample) == pyproc::Status::Ok)
+//       for (const pyproc::TtlEvent& e : p.events()) { /* e.line, e.state, e.sample_number */ }
+//
+// Threads: one real-time thread calls process(), handle_ttl_event() and handle_spike();
+// they never throw, never wait for a lock and do not allocate in steady state. On any
+// status but Ok the block is left exactly as it came in. One control thread calls the
+// rest; constructors throw pyproc::Error, the other control calls return a Status and
+// keep the details in last_error().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rust/cxx.h"  // rust::Error, which the bridge header leaves out
+#include "pyproc-shim/src/bridge.rs.h"
+
+namespace pyproc {
+
+using Status = ffi::Status;
+using TtlEvent = ffi::TtlEventOut;
+using ErrorReport = ffi::ErrorReport;
+
+// A failure to set up an engine or load a script; what() says what and how to fix it.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+inline const char* to_string(Status status) noexcept {
+    switch (status) {
+        case Status::Ok: return "ok";
+        case Status::ScriptError: return "script error";
+        case Status::DeadlineExceeded: return "deadline exceeded";
+        case Status::InstanceDied: return "interpreter stopped";
+        case Status::Restarting: return "restarting";
+        case Status::Disabled: return "switched off";
+        case Status::Busy: return "busy";
+        case Status::BadBlock: return "bad block";
+        case Status::Failed: return "failed";
+    }
+    return "unknown";
+}
+
+// The compiled interpreter, shared by every Processor made from it. The first one on a
+// machine fetches and compiles the pinned interpreter (minutes); later ones load it from
+// the cache (seconds).
+class Engine {
+public:
+    // cache_dir empty: $PYPROC_CACHE_DIR, else $XDG_CACHE_HOME/pyproc, else ~/.cache/pyproc.
+    explicit Engine(const std::string& cache_dir = {}) : handle_(make(cache_dir)) {}
+
+    const ffi::EngineHandle& handle() const noexcept { return *handle_; }
+
+private:
+    static rust::Box<ffi::EngineHandle> make(const std::string& cache_dir) {
+        try {
+            return ffi::engine_new(cache_dir);
+        } catch (const rust::Error& e) {
+            throw Error(e.what());
+        }
+    }
+    rust::Box<ffi::EngineHandle> handle_;
+};
+
+struct Options {
+    std::uint64_t seed = 0;
+    std::string label;           // tells apart processors running the same script
+    std::string recording_root;  // where recordings go; empty: no writable folder
+    std::uint32_t callback_deadline_ms = 0;  // 0: defaults (1 s per callback,
+    std::uint32_t init_deadline_ms = 0;      //    60 s for import and __init__,
+    std::uint32_t memory_limit_mb = 0;       //    1 GiB of interpreter memory)
+};
+
+// Events the last process() call emitted; valid until the next one.
+class Events {
+public:
+    Events(const TtlEvent* begin, std::size_t size) noexcept : begin_(begin), size_(size) {}
+    const TtlEvent* begin() const noexcept { return begin_; }
+    const TtlEvent* end() const noexcept { return begin_ + size_; }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    const TtlEvent& operator[](std::size_t i) const noexcept { return begin_[i]; }
+
+private:
+    const TtlEvent* begin_;
+    std::size_t size_;
+};
+
+class Processor {
+public:
+    // Most events a single block can return; more are dropped and counted.
+    static constexpr std::size_t kMaxEventsPerBlock = 10000;
+
+    // Starts an interpreter, imports `script` and constructs its PyProcessor.
+    // Throws pyproc::Error (with the Python traceback) if that fails.
+    Processor(const Engine& engine, const std::string& script, int num_channels, double sample_rate,
+              const Options& options = {})
+        : handle_(make(engine, script, num_channels, sample_rate, options)), events_(kMaxEventsPerBlock) {}
+
+    // --- real-time thread ---------------------------------------------------------------
+
+    // Runs process(data) in place on `channels` (one buffer of num_samples floats per
+    // channel). On anything but Ok the buffers are unchanged.
+    Status process(float* const* channels, int num_channels, int num_samples, std::int64_t first_sample) noexcept {
+        static_assert(sizeof(float*) == sizeof(std::size_t), "channel pointers cross as size_t");
+        if (num_channels < 0 || num_samples < 0) return Status::BadBlock;
+        rust::Slice<const std::size_t> pointers(reinterpret_cast<const std::size_t*>(channels),
+                                                static_cast<std::size_t>(num_channels));
+        rust::Slice<TtlEvent> out(events_.data(), events_.size());
+        ffi::ProcessResult result = handle_->process(pointers, static_cast<std::size_t>(num_samples), first_sample, out);
+        num_events_ = result.num_events;
+        events_dropped_ += result.events_dropped;
+        return result.status;
+    }
+
+    Events events() const noexcept { return Events(events_.data(), num_events_); }
+    std::uint64_t events_dropped() const noexcept { return events_dropped_; }
+
+    Status handle_ttl_event(std::int64_t source_node, const std::string& channel, std::int64_t sample_number,
+                            std::uint8_t line, bool state) noexcept {
+        return handle_->handle_ttl_event(source_node, rust::Str(channel.data(), channel.size()), sample_number, line, state);
+    }
+
+    // `waveform` is num_channels x num_samples, channel after channel.
+    Status handle_spike(std::int64_t source_node, const std::string& electrode_name, std::int64_t sample_number,
+                        std::int64_t sorted_id, const float* waveform, int num_channels, int num_samples) noexcept {
+        if (num_channels < 0 || num_samples < 0) return Status::BadBlock;
+        rust::Slice<const float> samples(waveform, static_cast<std::size_t>(num_channels) * num_samples);
+        return handle_->handle_spike(source_node, rust::Str(electrode_name.data(), electrode_name.size()), sample_number,
+                                     sorted_id, samples, num_channels, num_samples);
+    }
+
+    // --- control thread -----------------------------------------------------------------
+
+    Status start_acquisition() noexcept { return handle_->start_acquisition(); }
+    Status stop_acquisition() noexcept { return handle_->stop_acquisition(); }
+    Status start_recording(const std::string& dir) noexcept {
+        return handle_->start_recording(rust::Str(dir.data(), dir.size()));
+    }
+    Status stop_recording() noexcept { return handle_->stop_recording(); }
+    // Re-creates the PyProcessor for a new stream (the old one stays if __init__ raises).
+    Status set_stream(int num_channels, double sample_rate) noexcept {
+        return handle_->set_stream(static_cast<std::uint32_t>(num_channels), sample_rate);
+    }
+    // Loads the script again in a fresh interpreter and swaps it in between two blocks;
+    // on failure the old processor keeps running and last_error() says why.
+    Status reload() noexcept { return handle_->reload(); }
+
+    ErrorReport last_error() const { return handle_->last_error(); }
+    std::string status_text() const { return std::string(handle_->status_text()); }
+    std::string script_path() const { return std::string(handle_->script_path()); }
+    int num_channels() const noexcept { return static_cast<int>(handle_->num_channels()); }
+
+private:
+    static rust::Box<ffi::ProcessorHandle> make(const Engine& engine, const std::string& script, int num_channels,
+                                                double sample_rate, const Options& o) {
+        if (num_channels < 0) throw Error("pyproc: num_channels must not be negative");
+        ffi::ProcessorOptions options{o.seed,
+                                      rust::String(o.label),
+                                      rust::String(o.recording_root),
+                                      o.callback_deadline_ms,
+                                      o.init_deadline_ms,
+                                      o.memory_limit_mb};
+        try {
+            return ffi::processor_load(engine.handle(), script, static_cast<std::uint32_t>(num_channels), sample_rate,
+                                       options);
+        } catch (const rust::Error& e) {
+            throw Error(e.what());
+        }
+    }
+
+    rust::Box<ffi::ProcessorHandle> handle_;
+    std::vector<TtlEvent> events_;
+    std::size_t num_events_ = 0;
+    std::uint64_t events_dropped_ = 0;
+};
+
+}  // namespace pyproc

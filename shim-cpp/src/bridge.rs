@@ -1,0 +1,142 @@
+//! The whole C++ boundary, in one place. C++ code includes `pyproc/processor.h`, which
+//! wraps these declarations in RAII types; nothing else crosses.
+
+use crate::engine_handle::{engine_new, EngineHandle};
+use crate::processor_handle::{processor_load, ProcessorHandle};
+
+#[cxx::bridge(namespace = "pyproc::ffi")]
+pub mod ffi {
+    /// What a call did. Every call on the real-time path answers one of these instead of
+    /// throwing; on anything but `Ok` the block was left exactly as it came in.
+    #[derive(Debug)]
+    enum Status {
+        Ok,
+        /// The script raised; `last_error()` has the callback, message and traceback.
+        ScriptError,
+        /// The callback ran past its deadline; the interpreter is being replaced.
+        DeadlineExceeded,
+        /// The interpreter stopped (a trap); it is being replaced.
+        InstanceDied,
+        /// Waiting to restart the interpreter after a failure: the block passed through.
+        Restarting,
+        /// Switched off after repeated failures until `reload()`: the block passed through.
+        Disabled,
+        /// Another thread was using the processor (a control call, such as
+        /// `start_recording`): the block passed through rather than wait.
+        Busy,
+        /// The block does not fit the stream (wrong channel count, too large).
+        BadBlock,
+        /// Anything else (engine or file errors); see `last_error()`.
+        Failed,
+    }
+
+    /// A TTL event the script emitted with `add_python_event`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct TtlEventOut {
+        sample_number: i64,
+        line: u8,
+        state: bool,
+    }
+
+    /// What `process` did: its status and how many events it wrote to the caller's array.
+    #[derive(Debug, Clone, Copy)]
+    struct ProcessResult {
+        status: Status,
+        num_events: usize,
+        /// Events that did not fit the caller's array (lost; counted here).
+        events_dropped: usize,
+    }
+
+    /// The most recent failure. `sequence` grows with every new failure (0: none yet).
+    #[derive(Debug, Clone)]
+    struct ErrorReport {
+        sequence: u64,
+        status: Status,
+        /// The callback that failed (`process`, `__init__`, …), or empty.
+        callback: String,
+        /// One paragraph: what failed, where, and what happens next.
+        message: String,
+        /// The Python traceback, when the script raised.
+        traceback: String,
+    }
+
+    /// Settings for a processor; zero means the default.
+    #[derive(Debug, Clone)]
+    struct ProcessorOptions {
+        /// Seed for the script's random state (see the host crate's docs on determinism).
+        seed: u64,
+        /// Distinguishes processors with the same script (it feeds the seed and the log).
+        label: String,
+        /// Folder recordings go to: reachable by the script between start and stop of a
+        /// recording. Empty: the script cannot write anywhere.
+        recording_root: String,
+        callback_deadline_ms: u32,
+        init_deadline_ms: u32,
+        memory_limit_mb: u32,
+    }
+
+    extern "Rust" {
+        /// The compiled interpreter, shared by all processors made from it.
+        type EngineHandle;
+        /// One script in its own interpreter.
+        type ProcessorHandle;
+
+        /// Installs (first use) and loads the interpreter. `cache_dir` empty: the default.
+        fn engine_new(cache_dir: &str) -> Result<Box<EngineHandle>>;
+
+        /// Starts an interpreter, imports the script and constructs its `PyProcessor`.
+        fn processor_load(
+            engine: &EngineHandle,
+            script: &str,
+            num_channels: u32,
+            sample_rate: f64,
+            options: &ProcessorOptions,
+        ) -> Result<Box<ProcessorHandle>>;
+
+        // Real-time path: never blocks on a lock, never allocates in steady state.
+
+        /// `channels` holds one `float*` per channel (as `size_t`), each `num_samples` long.
+        unsafe fn process(
+            self: &ProcessorHandle,
+            channels: &[usize],
+            num_samples: usize,
+            first_sample: i64,
+            events: &mut [TtlEventOut],
+        ) -> ProcessResult;
+        fn handle_ttl_event(
+            self: &ProcessorHandle,
+            source_node: i64,
+            channel: &str,
+            sample_number: i64,
+            line: u8,
+            state: bool,
+        ) -> Status;
+        /// `waveform` is channels x samples, C order.
+        fn handle_spike(
+            self: &ProcessorHandle,
+            source_node: i64,
+            electrode_name: &str,
+            sample_number: i64,
+            sorted_id: i64,
+            waveform: &[f32],
+            num_channels: u32,
+            num_samples: u32,
+        ) -> Status;
+
+        // Control path: call from one non-real-time thread at a time.
+
+        fn start_acquisition(self: &ProcessorHandle) -> Status;
+        fn stop_acquisition(self: &ProcessorHandle) -> Status;
+        fn start_recording(self: &ProcessorHandle, dir: &str) -> Status;
+        fn stop_recording(self: &ProcessorHandle) -> Status;
+        fn set_stream(self: &ProcessorHandle, num_channels: u32, sample_rate: f64) -> Status;
+        /// Loads the script again in a fresh interpreter, then swaps it in between two
+        /// blocks. On failure the old processor keeps running.
+        fn reload(self: &ProcessorHandle) -> Status;
+        fn last_error(self: &ProcessorHandle) -> ErrorReport;
+        /// "running", "restarting in N blocks", "switched off: …".
+        fn status_text(self: &ProcessorHandle) -> String;
+        fn script_path(self: &ProcessorHandle) -> String;
+        fn num_channels(self: &ProcessorHandle) -> u32;
+    }
+}

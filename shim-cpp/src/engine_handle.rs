@@ -1,0 +1,11 @@
+//! The engine behind `pyproc::Engine`.
+
+use pyproc_host::Engine;
+
+pub struct EngineHandle(pub(crate) Engine);
+
+pub fn engine_new(cache_dir: &str) -> Result<Box<EngineHandle>, pyproc_host::Error> {
+    let builder = Engine::builder();
+    let builder = if cache_dir.is_empty() { builder } else { builder.cache_root(cache_dir) };
+    Ok(Box::new(EngineHandle(builder.build()?)))
+}

@@ -1,0 +1,282 @@
+//! The processor behind `pyproc::Processor`: a real-time path that never waits, a control
+//! path that may, and a reload that swaps a fresh interpreter in between two blocks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
+
+use ndarray::ArrayView2;
+use pyproc_host::{Engine, Error, Limits, Processor, SpikeIn, Status as HostStatus, TtlEventIn};
+
+use crate::engine_handle::EngineHandle;
+use crate::error_report::{no_error, report, status_of};
+use crate::ffi::{ErrorReport, ProcessResult, ProcessorOptions, Status, TtlEventOut};
+
+/// How long `reload` waits for the real-time thread to pick the new interpreter up before
+/// it swaps it in itself (blocks are not flowing, or are flowing very slowly).
+const SWAP_WAIT: Duration = Duration::from_millis(500);
+
+pub struct ProcessorHandle {
+    engine: Engine,
+    /// The processor blocks go through. The real-time thread only `try_lock`s it.
+    live: Mutex<Processor>,
+    /// A freshly loaded processor waiting to replace `live` at the next block.
+    incoming: Mutex<Option<Processor>>,
+    /// The processor `incoming` replaced, handed back so the control thread drops it (an
+    /// interpreter is too big to free on the real-time thread).
+    outgoing: Mutex<Option<Processor>>,
+    /// What a reload must rebuild: only the control thread touches it.
+    control: Mutex<Control>,
+    last_error: Mutex<ErrorReport>,
+    errors: AtomicU64,
+}
+
+struct Control {
+    script: String,
+    options: ProcessorOptions,
+    num_channels: u32,
+    sample_rate: f64,
+    acquiring: bool,
+    recording: Option<String>,
+}
+
+pub fn processor_load(
+    engine: &EngineHandle,
+    script: &str,
+    num_channels: u32,
+    sample_rate: f64,
+    options: &ProcessorOptions,
+) -> Result<Box<ProcessorHandle>, Error> {
+    let control = Control { script: script.to_owned(), options: options.clone(), num_channels, sample_rate, acquiring: false, recording: None };
+    let processor = control.build(&engine.0)?;
+    Ok(Box::new(ProcessorHandle {
+        engine: engine.0.clone(),
+        live: Mutex::new(processor),
+        incoming: Mutex::new(None),
+        outgoing: Mutex::new(None),
+        control: Mutex::new(control),
+        last_error: Mutex::new(no_error()),
+        errors: AtomicU64::new(0),
+    }))
+}
+
+impl Control {
+    fn build(&self, engine: &Engine) -> Result<Processor, Error> {
+        let o = &self.options;
+        let defaults = Limits::default();
+        let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
+        let limits = Limits {
+            callback_deadline: ms(o.callback_deadline_ms, defaults.callback_deadline),
+            init_deadline: ms(o.init_deadline_ms, defaults.init_deadline),
+            memory_bytes: if o.memory_limit_mb == 0 { defaults.memory_bytes } else { o.memory_limit_mb as usize * 1024 * 1024 },
+            ..defaults
+        };
+        let mut builder = Processor::builder(engine, &self.script)
+            .stream(self.num_channels as usize, self.sample_rate)
+            .seed(o.seed)
+            .limits(limits);
+        if !o.label.is_empty() {
+            builder = builder.label(o.label.as_str());
+        }
+        if !o.recording_root.is_empty() {
+            builder = builder.recording_root(o.recording_root.as_str());
+        }
+        let mut processor = builder.build()?;
+        // A reloaded processor joins in the state its predecessor was in.
+        if self.acquiring {
+            processor.start_acquisition()?;
+        }
+        if let Some(dir) = &self.recording {
+            processor.start_recording(dir)?;
+        }
+        Ok(processor)
+    }
+}
+
+/// `try_lock`, treating a poisoned lock as usable: a panic elsewhere leaves a processor
+/// that still works or reports its own errors.
+fn try_lock<T>(mutex: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match mutex.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ProcessorHandle {
+    /// # Safety
+    /// Each entry of `channels` is a `float*` valid for `num_samples` reads and writes for
+    /// the length of the call; no two overlap.
+    pub unsafe fn process(&self, channels: &[usize], num_samples: usize, first_sample: i64, events: &mut [TtlEventOut]) -> ProcessResult {
+        let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0 };
+        let Some(mut live) = try_lock(&self.live) else {
+            result.status = Status::Busy;
+            return result;
+        };
+        self.swap_in_incoming(&mut live);
+        // SAFETY: a pointer and a usize have the same size and layout (checked by the C++
+        // header too), and the caller vouches for what they point at.
+        let channels = std::slice::from_raw_parts(channels.as_ptr().cast::<*mut f32>(), channels.len());
+        match live.process_channels(channels, num_samples, first_sample) {
+            Ok(emitted) => {
+                let fit = emitted.events.len().min(events.len());
+                for (out, event) in events.iter_mut().zip(emitted.events) {
+                    *out = TtlEventOut { sample_number: event.sample_number, line: event.line, state: event.state };
+                }
+                result.num_events = fit;
+                result.events_dropped = emitted.events.len() - fit;
+            }
+            Err(error) => result.status = self.failed(&error),
+        }
+        result
+    }
+
+    /// Puts a reloaded processor in place of the live one, if one is waiting and the old
+    /// one can be handed back without waiting.
+    fn swap_in_incoming(&self, live: &mut Processor) {
+        let Some(mut outgoing) = try_lock(&self.outgoing) else { return };
+        if outgoing.is_some() {
+            return; // the control thread has not collected the previous one yet
+        }
+        let Some(mut incoming) = try_lock(&self.incoming) else { return };
+        if let Some(fresh) = incoming.take() {
+            *outgoing = Some(std::mem::replace(live, fresh));
+        }
+    }
+
+    pub fn handle_ttl_event(&self, source_node: i64, channel: &str, sample_number: i64, line: u8, state: bool) -> Status {
+        let event = TtlEventIn { source_node, channel, sample_number, line, state };
+        self.on_live_now(|p| p.handle_ttl_event(&event))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn handle_spike(
+        &self,
+        source_node: i64,
+        electrode_name: &str,
+        sample_number: i64,
+        sorted_id: i64,
+        waveform: &[f32],
+        num_channels: u32,
+        num_samples: u32,
+    ) -> Status {
+        let Ok(waveform) = ArrayView2::from_shape((num_channels as usize, num_samples as usize), waveform) else {
+            return Status::BadBlock;
+        };
+        let spike = SpikeIn { source_node, electrode_name, sample_number, sorted_id, waveform };
+        self.on_live_now(|p| p.handle_spike(&spike))
+    }
+
+    /// Runs `call` on the live processor if nobody else holds it (real-time path).
+    fn on_live_now(&self, call: impl FnOnce(&mut Processor) -> Result<(), Error>) -> Status {
+        let Some(mut live) = try_lock(&self.live) else { return Status::Busy };
+        match call(&mut live) {
+            Ok(()) => Status::Ok,
+            Err(error) => self.failed(&error),
+        }
+    }
+
+    /// Runs `call` on the live processor, waiting for the real-time thread's block to end
+    /// (control path).
+    fn on_live(&self, call: impl FnOnce(&mut Processor) -> Result<(), Error>) -> Status {
+        let mut live = lock(&self.live);
+        match call(&mut live) {
+            Ok(()) => Status::Ok,
+            Err(error) => self.failed(&error),
+        }
+    }
+
+    /// Records the failure for `last_error` (if the control thread is not reading it right
+    /// now: then only the count goes up) and says what kind it was.
+    fn failed(&self, error: &Error) -> Status {
+        let sequence = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(mut last) = try_lock(&self.last_error) {
+            *last = report(error, sequence);
+        }
+        status_of(error)
+    }
+
+    pub fn start_acquisition(&self) -> Status {
+        let mut control = lock(&self.control);
+        control.acquiring = true;
+        self.on_live(|p| p.start_acquisition())
+    }
+
+    pub fn stop_acquisition(&self) -> Status {
+        let mut control = lock(&self.control);
+        control.acquiring = false;
+        self.on_live(|p| p.stop_acquisition())
+    }
+
+    pub fn start_recording(&self, dir: &str) -> Status {
+        let mut control = lock(&self.control);
+        control.recording = Some(dir.to_owned());
+        self.on_live(|p| p.start_recording(dir))
+    }
+
+    pub fn stop_recording(&self) -> Status {
+        let mut control = lock(&self.control);
+        control.recording = None;
+        self.on_live(|p| p.stop_recording())
+    }
+
+    pub fn set_stream(&self, num_channels: u32, sample_rate: f64) -> Status {
+        let mut control = lock(&self.control);
+        let status = self.on_live(|p| p.set_stream(num_channels as usize, sample_rate));
+        if status == Status::Ok {
+            control.num_channels = num_channels;
+            control.sample_rate = sample_rate;
+        }
+        status
+    }
+
+    pub fn reload(&self) -> Status {
+        let control = lock(&self.control);
+        let fresh = match control.build(&self.engine) {
+            Ok(fresh) => fresh,
+            Err(error) => return self.failed(&error),
+        };
+        // An older reload the real-time thread never picked up is replaced.
+        drop(lock(&self.incoming).replace(fresh));
+        let asked = Instant::now();
+        while control.acquiring && asked.elapsed() < SWAP_WAIT {
+            if lock(&self.outgoing).is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Blocks are not flowing: swap it in here.
+        if let Some(fresh) = lock(&self.incoming).take() {
+            let old = std::mem::replace(&mut *lock(&self.live), fresh);
+            drop(old);
+        }
+        drop(lock(&self.outgoing).take());
+        Status::Ok
+    }
+
+    pub fn last_error(&self) -> ErrorReport {
+        lock(&self.last_error).clone()
+    }
+
+    pub fn status_text(&self) -> String {
+        match lock(&self.live).status() {
+            HostStatus::Running => "running".to_owned(),
+            HostStatus::Restarting { blocks_left, consecutive_failures } => {
+                format!("restarting after failure {consecutive_failures} (in {blocks_left} blocks)")
+            }
+            HostStatus::Disabled { reason } => format!("switched off: {reason}"),
+        }
+    }
+
+    pub fn script_path(&self) -> String {
+        lock(&self.control).script.clone()
+    }
+
+    pub fn num_channels(&self) -> u32 {
+        lock(&self.control).num_channels
+    }
+}

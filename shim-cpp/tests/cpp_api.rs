@@ -1,0 +1,35 @@
+//! The C++ side, in the workspace's one test command: configures `shim-cpp/` with CMake,
+//! builds the library and `tests/processor_test.cpp`, and runs it under ctest.
+//!
+//! Needs `cmake` and a C++17 compiler (`.ci/run` installs cmake when it is missing).
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(what: &str, command: &mut Command) {
+    let status = command.status().unwrap_or_else(|e| {
+        panic!("cannot start {what} ({e}).\nfix: install CMake 3.18 or newer (Debian/Ubuntu: `apt-get install cmake`); .ci/run does this")
+    });
+    assert!(status.success(), "{what} failed ({status}); its output is above");
+}
+
+#[test]
+fn the_cpp_api_test_passes_under_ctest() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let build = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shim-cpp-build");
+    // The workspace's own target folder (CARGO_TARGET_TMPDIR is its `tmp`): the library is
+    // already built there, and cargo does not hold its lock while tests run.
+    let cargo_target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target/tmp has a parent");
+    run(
+        "cmake (configure)",
+        Command::new("cmake")
+            .arg("-S")
+            .arg(source)
+            .arg("-B")
+            .arg(&build)
+            .arg("-DCMAKE_BUILD_TYPE=Release")
+            .arg(format!("-DPYPROC_CARGO_TARGET_DIR={}", cargo_target.display())),
+    );
+    run("cmake --build", Command::new("cmake").arg("--build").arg(&build).arg("--parallel"));
+    run("ctest", Command::new("ctest").arg("--test-dir").arg(&build).arg("--output-on-failure"));
+}

@@ -1,0 +1,244 @@
+// The C++ API, driven the way an audio host drives it: separate channel buffers processed
+// in place, events out with their sample numbers, events and spikes in, a script that
+// raises, reloads, and two processors side by side.
+#include <pyproc/processor.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+std::atomic<int> failures{0};  // the checks also run on two threads
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            std::cerr << __FILE__ << ":" << __LINE__ << ": CHECK failed: " #cond "\n"; \
+            ++failures;                                                                  \
+        }                                                                                \
+    } while (0)
+
+#define CHECK_STATUS(expr, expected)                                                          \
+    do {                                                                                      \
+        pyproc::Status got_ = (expr);                                                         \
+        if (got_ != (expected)) {                                                             \
+            std::cerr << __FILE__ << ":" << __LINE__ << ": " #expr " gave "                  \
+                      << pyproc::to_string(got_) << ", expected " << pyproc::to_string(expected) \
+                      << "\n";                                                                \
+            ++failures;                                                                       \
+        }                                                                                     \
+    } while (0)
+
+const std::string source_dir = PYPROC_SOURCE_DIR;
+const std::string contract_script = source_dir + "/shim-cpp/tests/scripts/cpp_contract.py";
+const std::string threshold_script = source_dir + "/examples/threshold_events.py";
+
+// A block held the way audio hosts hold one: a buffer per channel.
+struct Block {
+    std::vector<std::vector<float>> data;
+    std::vector<float*> pointers;
+    Block(int channels, int samples) : data(channels, std::vector<float>(samples, 0.0f)) {
+        for (auto& channel : data) pointers.push_back(channel.data());
+    }
+    float* const* channels() { return pointers.data(); }
+};
+
+void in_place_processing_matches_the_script(const pyproc::Engine& engine) {
+    pyproc::Processor p(engine, contract_script, 3, 30000.0);
+    CHECK_STATUS(p.start_acquisition(), pyproc::Status::Ok);
+    Block block(3, 256);
+    for (int c = 0; c < 3; ++c)
+        for (int s = 0; s < 256; ++s) block.data[c][s] = 0.5f * s - c;
+    CHECK_STATUS(p.process(block.channels(), 3, 256, 0), pyproc::Status::Ok);
+    bool all_match = true;
+    for (int c = 0; c < 3; ++c)
+        for (int s = 0; s < 256; ++s) all_match &= block.data[c][s] == 2.0f * (0.5f * s - c) + c;
+    CHECK(all_match);
+    CHECK(p.events().empty());
+    CHECK_STATUS(p.stop_acquisition(), pyproc::Status::Ok);
+}
+
+void events_out_carry_their_sample_numbers(const pyproc::Engine& engine) {
+    // examples/threshold_events.py: line 1 on when channel 0 rises above 100 µV, off below.
+    pyproc::Processor p(engine, threshold_script, 2, 30000.0);
+    CHECK_STATUS(p.start_acquisition(), pyproc::Status::Ok);
+    Block first(2, 100), second(2, 100);
+    for (int s = 30; s < 100; ++s) first.data[0][s] = 150.0f;  // rises at 1000 + 30
+    for (int s = 0; s < 10; ++s) second.data[0][s] = 150.0f;   // falls at 1100 + 10
+    CHECK_STATUS(p.process(first.channels(), 2, 100, 1000), pyproc::Status::Ok);
+    CHECK(p.events().size() == 1);
+    if (p.events().size() == 1) {
+        CHECK(p.events()[0].sample_number == 1030);
+        CHECK(p.events()[0].line == 1);
+        CHECK(p.events()[0].state);
+    }
+    CHECK_STATUS(p.process(second.channels(), 2, 100, 1100), pyproc::Status::Ok);
+    CHECK(p.events().size() == 1);
+    if (p.events().size() == 1) {
+        CHECK(p.events()[0].sample_number == 1110);
+        CHECK(!p.events()[0].state);
+    }
+}
+
+void events_and_spikes_in_reach_the_script(const pyproc::Engine& engine) {
+    pyproc::Processor p(engine, contract_script, 1, 30000.0);
+    CHECK_STATUS(p.handle_ttl_event(104, "TTL", 5000, 3, true), pyproc::Status::Ok);
+    std::vector<float> waveform(4 * 40, 10.0f);
+    waveform[2 * 40 + 8] = 80.0f;  // peak on the third channel
+    CHECK_STATUS(p.handle_spike(105, "Tetrode 1", 5020, 7, waveform.data(), 4, 40), pyproc::Status::Ok);
+    Block block(1, 64);
+    CHECK_STATUS(p.process(block.channels(), 1, 64, 5000), pyproc::Status::Ok);
+    CHECK(p.events().size() == 2);
+    if (p.events().size() == 2) {
+        CHECK(p.events()[0].line == 13 && p.events()[0].state && p.events()[0].sample_number == 5000);
+        CHECK(p.events()[1].line == 200 && p.events()[1].state && p.events()[1].sample_number == 5020);
+    }
+}
+
+void a_raising_script_leaves_the_block_and_reports_the_traceback(const pyproc::Engine& engine) {
+    pyproc::Processor p(engine, contract_script, 2, 30000.0);
+    Block block(2, 32);
+    block.data[0][0] = -999.0f;
+    block.data[1][5] = 7.0f;
+    const auto before = block.data;
+    CHECK_STATUS(p.process(block.channels(), 2, 32, 0), pyproc::Status::ScriptError);
+    CHECK(block.data == before);
+    pyproc::ErrorReport error = p.last_error();
+    CHECK(error.sequence == 1);
+    CHECK(std::string(error.callback) == "process");
+    CHECK(std::string(error.traceback).find("ValueError: asked to fail") != std::string::npos);
+    CHECK(std::string(error.message).find("cpp_contract.py:14") != std::string::npos);
+    // The processor keeps working.
+    block.data[0][0] = 1.0f;
+    CHECK_STATUS(p.process(block.channels(), 2, 32, 32), pyproc::Status::Ok);
+    CHECK(block.data[0][0] == 2.0f && block.data[1][5] == 15.0f);
+    // A block of the wrong shape is refused, untouched.
+    Block wrong(3, 32);
+    CHECK_STATUS(p.process(wrong.channels(), 3, 32, 64), pyproc::Status::BadBlock);
+    CHECK(wrong.data[2][0] == 0.0f);
+}
+
+void a_script_that_does_not_load_throws_with_its_traceback(const pyproc::Engine& engine, const std::string& dir) {
+    const std::string script = dir + "/broken_init.py";
+    std::ofstream(script) << "class PyProcessor:\n    def __init__(self, p, n, r):\n        raise RuntimeError('no hardware')\n"
+                             "    def process(self, data):\n        pass\n";
+    bool threw = false;
+    try {
+        pyproc::Processor p(engine, script, 1, 30000.0);
+    } catch (const pyproc::Error& e) {
+        threw = true;
+        CHECK(std::string(e.what()).find("RuntimeError: no hardware") != std::string::npos);
+        CHECK(std::string(e.what()).find("broken_init.py:3") != std::string::npos);
+    }
+    CHECK(threw);
+}
+
+void reload_swaps_in_the_new_script_and_keeps_the_old_on_failure(const pyproc::Engine& engine,
+                                                                  const std::string& dir) {
+    const std::string script = dir + "/gain.py";
+    auto write_gain = [&](const std::string& gain) {
+        std::ofstream(script) << "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n"
+                                 "    def process(self, data):\n        data *= "
+                              << gain << "\n";
+    };
+    write_gain("3");
+    pyproc::Processor p(engine, script, 1, 30000.0);
+    CHECK_STATUS(p.start_acquisition(), pyproc::Status::Ok);
+    Block block(1, 8);
+    block.data[0][0] = 1.0f;
+    CHECK_STATUS(p.process(block.channels(), 1, 8, 0), pyproc::Status::Ok);
+    CHECK(block.data[0][0] == 3.0f);
+
+    // Blocks keep flowing on their own thread while the control thread reloads.
+    write_gain("5");
+    std::atomic<bool> stop{false};
+    std::thread audio([&] {
+        Block b(1, 8);
+        while (!stop) {
+            b.data[0][0] = 1.0f;
+            p.process(b.channels(), 1, 8, 0);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    });
+    pyproc::Status reloaded = p.reload();
+    stop = true;
+    audio.join();
+    CHECK_STATUS(reloaded, pyproc::Status::Ok);
+    block.data[0][0] = 1.0f;
+    CHECK_STATUS(p.process(block.channels(), 1, 8, 8), pyproc::Status::Ok);
+    CHECK(block.data[0][0] == 5.0f);
+
+    std::ofstream(script) << "class PyProcessor(:\n";
+    CHECK_STATUS(p.reload(), pyproc::Status::ScriptError);
+    CHECK(std::string(p.last_error().traceback).find("SyntaxError") != std::string::npos);
+    block.data[0][0] = 1.0f;
+    CHECK_STATUS(p.process(block.channels(), 1, 8, 16), pyproc::Status::Ok);
+    CHECK(block.data[0][0] == 5.0f);
+}
+
+void two_processors_are_independent(const pyproc::Engine& engine) {
+    pyproc::Processor a(engine, threshold_script, 1, 30000.0, pyproc::Options{0, "a"});
+    pyproc::Processor b(engine, threshold_script, 1, 30000.0, pyproc::Options{0, "b"});
+    Block high(1, 10), low(1, 10);
+    for (float& v : high.data[0]) v = 500.0f;
+    // a sees a rising edge; b stays low; then a stays high (no event) while b rises.
+    CHECK_STATUS(a.process(high.channels(), 1, 10, 0), pyproc::Status::Ok);
+    CHECK_STATUS(b.process(low.channels(), 1, 10, 0), pyproc::Status::Ok);
+    CHECK(a.events().size() == 1 && b.events().empty());
+    for (float& v : high.data[0]) v = 500.0f;
+    CHECK_STATUS(a.process(high.channels(), 1, 10, 10), pyproc::Status::Ok);
+    for (float& v : high.data[0]) v = 500.0f;
+    CHECK_STATUS(b.process(high.channels(), 1, 10, 10), pyproc::Status::Ok);
+    CHECK(a.events().empty());
+    CHECK(b.events().size() == 1 && b.events()[0].sample_number == 10);
+    // On two threads at once.
+    std::thread ta([&] {
+        Block x(1, 10);
+        for (int i = 0; i < 50; ++i) CHECK_STATUS(a.process(x.channels(), 1, 10, 20 + 10 * i), pyproc::Status::Ok);
+    });
+    std::thread tb([&] {
+        Block x(1, 10);
+        for (int i = 0; i < 50; ++i) CHECK_STATUS(b.process(x.channels(), 1, 10, 20 + 10 * i), pyproc::Status::Ok);
+    });
+    ta.join();
+    tb.join();
+}
+
+}  // namespace
+
+int main() {
+    char dir_template[] = "/tmp/pyproc-cpp-test-XXXXXX";
+    const char* dir = mkdtemp(dir_template);
+    if (!dir) {
+        std::perror("mkdtemp");
+        return 2;
+    }
+    try {
+        pyproc::Engine engine;
+        in_place_processing_matches_the_script(engine);
+        events_out_carry_their_sample_numbers(engine);
+        events_and_spikes_in_reach_the_script(engine);
+        a_raising_script_leaves_the_block_and_reports_the_traceback(engine);
+        a_script_that_does_not_load_throws_with_its_traceback(engine, dir);
+        reload_swaps_in_the_new_script_and_keeps_the_old_on_failure(engine, dir);
+        two_processors_are_independent(engine);
+    } catch (const pyproc::Error& e) {
+        std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
+        ++failures;
+    }
+    std::system((std::string("rm -rf ") + dir).c_str());
+    if (failures) {
+        std::cerr << failures.load() << " check(s) failed\n";
+        return 1;
+    }
+    std::cout << "pyproc C++ API: all checks passed\n";
+    return 0;
+}
