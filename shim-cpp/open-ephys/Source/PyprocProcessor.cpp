@@ -1,0 +1,316 @@
+#include "PyprocProcessor.h"
+
+#include "PyprocEditor.h"
+
+namespace
+{
+// TTL words in the GUI are 64 bits: lines 64-255, which scripts may use, have no bit.
+constexpr int kMaxTtlLine = 63;
+// How often the message thread looks for errors the real-time thread recorded.
+constexpr int kErrorPollMs = 200;
+
+String firstLine (const String& text)
+{
+    return text.upToFirstOccurrenceOf ("\n", false, false);
+}
+} // namespace
+
+PyprocProcessor::PyprocProcessor() : GenericProcessor ("pyproc Python")
+{
+    // The message thread reports errors even when no editor exists (--headless).
+    startTimer (kErrorPollMs);
+}
+
+PyprocProcessor::~PyprocProcessor()
+{
+    stopTimer();
+}
+
+void PyprocProcessor::registerParameters()
+{
+    addPathParameter (Parameter::PROCESSOR_SCOPE, "script", "Script", "The PyProcessor script to run", File(), { "*.py" }, false, false);
+    addSelectedStreamParameter (Parameter::PROCESSOR_SCOPE, "stream", "Stream", "The stream the script processes", {}, 0, true);
+    addBooleanParameter (Parameter::PROCESSOR_SCOPE, "all_streams", "Every stream", "Run one isolated interpreter per stream instead of one for the selected stream", false, true);
+}
+
+AudioProcessorEditor* PyprocProcessor::createEditor()
+{
+    editor = std::make_unique<PyprocEditor> (this);
+    return editor.get();
+}
+
+bool PyprocProcessor::runsStream (uint16 streamId) const
+{
+    if ((bool) getParameter ("all_streams")->getValue())
+        return true;
+    const String selected = getParameter ("stream")->getValueAsString();
+    for (auto* stream : dataStreams)
+        if (stream->getStreamId() == streamId)
+            return stream->getKey() == selected || (selected.isEmpty() && stream == dataStreams.getFirst());
+    return false;
+}
+
+void PyprocProcessor::updateSettings()
+{
+    for (auto* stream : dataStreams)
+    {
+        EventChannel::Settings settings { EventChannel::Type::TTL,
+                                          "Python Processor Output",
+                                          "TTL events sent by the script with add_python_event",
+                                          "pyproc.events",
+                                          getDataStream (stream->getStreamId()) };
+        eventChannels.add (new EventChannel (settings));
+        eventChannels.getLast()->addProcessor (this);
+    }
+    loadProcessors();
+}
+
+void PyprocProcessor::parameterValueChanged (Parameter* param)
+{
+    const String name = param->getName();
+    if (name == "script" || name == "stream" || name == "all_streams")
+        loadProcessors();
+}
+
+void PyprocProcessor::noteError (const String& what)
+{
+    LOGE ("pyproc: ", what);
+    const ScopedLock lock (statusLock);
+    statusLine = "error: " + firstLine (what);
+    lastErrorDetails = what;
+}
+
+void PyprocProcessor::loadProcessors()
+{
+    String script = getParameter ("script")->getValueAsString();
+    if (script == "None")
+        script = String();
+
+    // Keep the interpreters whose script and stream are unchanged; replace the rest.
+    std::map<uint16, StreamProcessor> previous;
+    previous.swap (streams);
+
+    {
+        const ScopedLock lock (statusLock);
+        statusLine = script.isEmpty() ? "no script: choose one" : "running " + File (script).getFileName();
+        lastErrorDetails = String();
+    }
+    if (script.isEmpty())
+        return;
+    if (! File (script).existsAsFile())
+    {
+        noteError ("the script " + script + " does not exist");
+        return;
+    }
+
+    try
+    {
+        if (! engine)
+        {
+            LOGC ("pyproc: loading the interpreter (the first time on this machine it is fetched and compiled, a few minutes)");
+            engine = std::make_unique<pyproc::Engine>();
+        }
+    }
+    catch (const pyproc::Error& e)
+    {
+        noteError (String ("cannot start the interpreter: ") + e.what());
+        return;
+    }
+
+    const String recordingRoot = CoreServices::getRecordingParentDirectory().getFullPathName();
+    for (auto* stream : dataStreams)
+    {
+        const uint16 id = stream->getStreamId();
+        if (! runsStream (id) || stream->getChannelCount() == 0)
+            continue;
+
+        StreamProcessor entry;
+        entry.numChannels = stream->getChannelCount();
+        entry.firstChannel = stream->getContinuousChannels()[0]->getGlobalIndex();
+        entry.sampleRate = stream->getSampleRate();
+        entry.channelPointers.assign ((size_t) entry.numChannels, nullptr);
+        for (auto* channel : eventChannels)
+            if (channel->getStreamId() == id)
+                entry.outputChannel = channel;
+
+        auto old = previous.find (id);
+        if (old != previous.end() && old->second.processor && script == loadedScript
+            && old->second.numChannels == entry.numChannels && old->second.sampleRate == entry.sampleRate)
+        {
+            entry.processor = std::move (old->second.processor);
+            entry.lastErrorSeen = old->second.lastErrorSeen;
+        }
+        else
+        {
+            pyproc::Options options;
+            options.label = String (getNodeId()).toStdString() + "/" + stream->getKey().toStdString();
+            options.recording_root = recordingRoot.toStdString();
+            try
+            {
+                entry.processor = std::make_unique<pyproc::Processor> (*engine, script.toStdString(), entry.numChannels, entry.sampleRate, options);
+                LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels)");
+            }
+            catch (const pyproc::Error& e)
+            {
+                // No dialog: the chain keeps loading; the stream passes through unchanged.
+                noteError (String (e.what()));
+            }
+        }
+        streams[id] = std::move (entry);
+    }
+    loadedScript = script;
+}
+
+void PyprocProcessor::reloadScript()
+{
+    bool anyMissing = streams.empty();
+    bool allReloaded = true;
+    for (auto& [id, entry] : streams)
+    {
+        if (! entry.processor)
+        {
+            anyMissing = true;
+            continue;
+        }
+        // A fresh interpreter, swapped in between two blocks; the old one runs meanwhile.
+        if (entry.processor->reload() != pyproc::Status::Ok)
+        {
+            allReloaded = false;
+            noteError (String (std::string (entry.processor->last_error().message)));
+        }
+    }
+    if (anyMissing && ! CoreServices::getAcquisitionStatus())
+    {
+        // Streams whose first load failed get a fresh try (the map changes: not while
+        // the audio thread walks it).
+        loadedScript = String();
+        loadProcessors();
+        return;
+    }
+    if (allReloaded)
+    {
+        LOGC ("pyproc: reloaded ", File (loadedScript).getFileName());
+        const ScopedLock lock (statusLock);
+        statusLine = "running " + File (loadedScript).getFileName();
+        lastErrorDetails = String();
+    }
+}
+
+void PyprocProcessor::process (AudioBuffer<float>& buffer)
+{
+    checkForEvents (true);
+
+    for (auto& [id, entry] : streams)
+    {
+        if (! entry.processor)
+            continue;
+        const int numSamples = (int) getNumSamplesInBlock (id);
+        if (numSamples == 0)
+            continue;
+        const int64 first = getFirstSampleNumberForBlock (id);
+        for (int c = 0; c < entry.numChannels; ++c)
+            entry.channelPointers[(size_t) c] = buffer.getWritePointer (entry.firstChannel + c);
+
+        // On failure the block is untouched and the error waits for timerCallback.
+        if (entry.processor->process (entry.channelPointers.data(), entry.numChannels, numSamples, first) != pyproc::Status::Ok)
+            continue;
+        for (const pyproc::TtlEvent& e : entry.processor->events())
+        {
+            if (e.line > kMaxTtlLine || entry.outputChannel == nullptr)
+            {
+                droppedEvents++;
+                continue;
+            }
+            const int offset = (int) jlimit<int64> (0, numSamples - 1, e.sample_number - first);
+            TTLEventPtr event = TTLEvent::createTTLEvent (entry.outputChannel, first + offset, e.line, e.state);
+            addEvent (event, offset);
+        }
+    }
+}
+
+void PyprocProcessor::handleTTLEvent (TTLEventPtr event)
+{
+    const bool perStream = (bool) getParameter ("all_streams")->getValue();
+    const std::string channel = event->getChannelInfo()->getName().toStdString();
+    for (auto& [id, entry] : streams)
+        if (entry.processor && (! perStream || id == event->getStreamId()))
+            entry.processor->handle_ttl_event (event->getProcessorId(), channel, event->getSampleNumber(), event->getLine(), event->getState());
+}
+
+void PyprocProcessor::handleSpike (SpikePtr spike)
+{
+    const bool perStream = (bool) getParameter ("all_streams")->getValue();
+    const SpikeChannel* info = spike->getChannelInfo();
+    const std::string electrode = info->getName().toStdString();
+    for (auto& [id, entry] : streams)
+        if (entry.processor && (! perStream || id == spike->getStreamId()))
+            entry.processor->handle_spike (spike->getProcessorId(), electrode, spike->getSampleNumber(), spike->getSortedId(), spike->getDataPointer(), (int) info->getNumChannels(), (int) info->getTotalSamples());
+}
+
+bool PyprocProcessor::startAcquisition()
+{
+    for (auto& [id, entry] : streams)
+        if (entry.processor && entry.processor->start_acquisition() != pyproc::Status::Ok)
+            noteError (String (std::string (entry.processor->last_error().message)));
+    return true; // a failing script never stops acquisition: its blocks pass through
+}
+
+bool PyprocProcessor::stopAcquisition()
+{
+    for (auto& [id, entry] : streams)
+        if (entry.processor && entry.processor->stop_acquisition() != pyproc::Status::Ok)
+            noteError (String (std::string (entry.processor->last_error().message)));
+    if (droppedEvents.load() > 0)
+        LOGC ("pyproc: ", (int64) droppedEvents.exchange (0), " events on lines above ", kMaxTtlLine, " were dropped (the GUI's TTL words have 64 lines)");
+    return true;
+}
+
+void PyprocProcessor::startRecording()
+{
+    File dir = CoreServices::getRecordingParentDirectory().getChildFile (CoreServices::getRecordingDirectoryName());
+    dir.createDirectory();
+    for (auto& [id, entry] : streams)
+        if (entry.processor && entry.processor->start_recording (dir.getFullPathName().toStdString()) != pyproc::Status::Ok)
+            noteError (String (std::string (entry.processor->last_error().message)));
+}
+
+void PyprocProcessor::stopRecording()
+{
+    for (auto& [id, entry] : streams)
+        if (entry.processor && entry.processor->stop_recording() != pyproc::Status::Ok)
+            noteError (String (std::string (entry.processor->last_error().message)));
+}
+
+void PyprocProcessor::timerCallback()
+{
+    for (auto& [id, entry] : streams)
+    {
+        if (! entry.processor)
+            continue;
+        pyproc::ErrorReport report = entry.processor->last_error();
+        if (report.sequence == entry.lastErrorSeen)
+            continue;
+        entry.lastErrorSeen = report.sequence;
+        String details (std::string (report.message));
+        if (report.traceback.size() > 0 && ! details.contains (String (std::string (report.traceback))))
+            details << "\n" << String (std::string (report.traceback));
+        noteError (details);
+    }
+    // Back to "running" once a processor has recovered (after a restart).
+    const ScopedLock lock (statusLock);
+    for (auto& [id, entry] : streams)
+        if (entry.processor && ! statusLine.startsWith ("error"))
+            statusLine = String (entry.processor->status_text()) + ": " + File (loadedScript).getFileName();
+}
+
+String PyprocProcessor::getStatusLine() const
+{
+    const ScopedLock lock (statusLock);
+    return statusLine;
+}
+
+String PyprocProcessor::getLastErrorDetails() const
+{
+    const ScopedLock lock (statusLock);
+    return lastErrorDetails;
+}

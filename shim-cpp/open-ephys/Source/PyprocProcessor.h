@@ -1,0 +1,71 @@
+// The pyproc plugin: Open Ephys Python Processor scripts, each in its own sandboxed
+// interpreter (see shim-cpp/open-ephys/README.md).
+#pragma once
+
+#include <ProcessorHeaders.h>
+
+#include <pyproc/processor.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+
+class PyprocProcessor : public GenericProcessor, private Timer
+{
+public:
+    PyprocProcessor();
+    ~PyprocProcessor() override;
+
+    void registerParameters() override;
+    AudioProcessorEditor* createEditor() override;
+
+    void updateSettings() override;
+    void parameterValueChanged (Parameter* param) override;
+    void process (AudioBuffer<float>& buffer) override;
+
+    bool startAcquisition() override;
+    bool stopAcquisition() override;
+    void startRecording() override;
+    void stopRecording() override;
+
+    /** Loads the script again (fresh interpreters, swapped in between blocks). */
+    void reloadScript();
+
+    /** One line for the editor: what runs, or what went wrong. */
+    String getStatusLine() const;
+    /** The last error in full (message and traceback), or empty. */
+    String getLastErrorDetails() const;
+
+private:
+    void handleTTLEvent (TTLEventPtr event) override;
+    void handleSpike (SpikePtr spike) override;
+
+    /** Logs errors the real-time thread recorded (it never logs itself). */
+    void timerCallback() override;
+
+    /** (Re)creates interpreters for the streams the settings select. */
+    void loadProcessors();
+    bool runsStream (uint16 streamId) const;
+    void noteError (const String& what);
+
+    struct StreamProcessor
+    {
+        std::unique_ptr<pyproc::Processor> processor;
+        EventChannel* outputChannel = nullptr;
+        int firstChannel = 0;
+        int numChannels = 0;
+        float sampleRate = 0.0f;
+        uint64 lastErrorSeen = 0;
+        std::vector<float*> channelPointers;
+    };
+
+    std::unique_ptr<pyproc::Engine> engine;
+    std::map<uint16, StreamProcessor> streams;
+    String loadedScript;
+    String statusLine;
+    String lastErrorDetails;
+    std::atomic<int64> droppedEvents { 0 };
+    mutable CriticalSection statusLock;
+
+    JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (PyprocProcessor);
+};
