@@ -20,7 +20,7 @@ import oe_pyprocessor
 # Opcodes: host -> guest.
 LOAD, SET_STREAM, RESERVE, PROCESS, TTL, SPIKE, CALL, START_RECORDING, QUIT = range(1, 10)
 # Opcodes: guest -> host.
-HELLO, DONE, BUFFER, FAILED, LOG, STAGE = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
+HELLO, DONE, BUFFER, FAILED, LOG, STAGE, HANDLES = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87
 # Callback codes, as host/src/callback.rs.
 IMPORT, INIT, PROCESS_CB, HANDLE_TTL, HANDLE_SPIKE, START_ACQ, STOP_ACQ, START_REC, STOP_REC = range(1, 10)
 OPTIONAL = {
@@ -285,6 +285,9 @@ class Dispatcher:
             raise Failure(INIT, exc, self.script)
         self.module, self.instance, self.process = module, instance, process
         self.optional = {cb: getattr(instance, name, None) for cb, name in OPTIONAL.items()}
+        # Tell the host which callbacks exist, so it skips the round trip for the others.
+        mask = sum(1 << cb for cb, method in self.optional.items() if method is not None)
+        _call(struct.pack("<BH", HANDLES, mask))
         self.processor, self.events, self.spikes = processor, processor._events, processor._spikes
         if num_channels != self.num_channels:
             self.num_channels = num_channels

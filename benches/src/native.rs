@@ -76,6 +76,26 @@ impl NativeProcessor {
         })
     }
 
+    /// `handle_ttl_event(...)`, as the original plugin calls it.
+    pub fn handle_ttl_event(&mut self, source_node: i64, channel: &str, sample_number: i64, line: u8, state: bool) -> PyResult<()> {
+        Python::attach(|py| {
+            self.instance.bind(py).call_method1("handle_ttl_event", (source_node, channel, sample_number, line, state))?;
+            Ok(())
+        })
+    }
+
+    /// `handle_spike(...)` with a fresh read-only float32 array (channels x samples).
+    pub fn handle_spike(&mut self, electrode: &str, sample_number: i64, waveform: &[f32], channels: usize) -> PyResult<()> {
+        let samples = waveform.len() / channels;
+        Python::attach(|py| {
+            let array = self.numpy_empty.bind(py).call1(((channels, samples), "float32"))?;
+            PyBuffer::<f32>::get(&array)?.copy_from_slice(py, waveform)?;
+            array.getattr("flags")?.setattr("writeable", false)?;
+            self.instance.bind(py).call_method1("handle_spike", (0, electrode, channels, samples, sample_number, 0, &array))?;
+            Ok(())
+        })
+    }
+
     /// One block (C order, channels x samples), in place: a fresh float32 array, copy in,
     /// `process(data)`, copy out — as the original plugin does.
     pub fn process(&mut self, block: &mut [f32]) -> PyResult<()> {

@@ -68,6 +68,16 @@ pub(crate) struct MailboxSlot {
     pub memory_bytes: usize,
     /// The entry point the current command has reached, if the guest said so.
     pub stage: Option<Callback>,
+    /// Which optional callbacks the running `PyProcessor` defines (None: not said yet).
+    pub handles: Option<u16>,
+}
+
+impl MailboxSlot {
+    /// False only when the guest said its processor has no such method: then calling it
+    /// would be a round trip that does nothing.
+    pub fn handles(&self, callback: Callback) -> bool {
+        self.handles.is_none_or(|mask| mask & (1 << callback as u16) != 0)
+    }
 }
 
 /// Counts of what the per-callback caps dropped.
@@ -151,6 +161,10 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
         }
         Request::Stage { callback } => {
             slot.stage = Some(callback);
+            return Ok(Next::Answer);
+        }
+        Request::Handles { mask } => {
+            slot.handles = Some(mask);
             return Ok(Next::Answer);
         }
         Request::Hello { mailbox_addr, mailbox_len } => {

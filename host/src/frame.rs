@@ -27,6 +27,7 @@ pub(crate) mod op {
     pub const FAILED: u8 = 0x84;
     pub const LOG: u8 = 0x85;
     pub const STAGE: u8 = 0x86;
+    pub const HANDLES: u8 = 0x87;
 }
 
 /// Bytes per event in a DONE frame: i64 sample number, u8 line, u8 state.
@@ -170,6 +171,9 @@ pub(crate) enum Request<'a> {
     /// The command has moved on to another of the script's entry points (import ->
     /// `__init__`), so a deadline or trap is blamed on the right one.
     Stage { callback: Callback },
+    /// The new `PyProcessor` defines these optional callbacks (bit n: callback code n), so
+    /// the host need not knock for the others.
+    Handles { mask: u16 },
 }
 
 /// Packed events inside a DONE frame; iterate to decode.
@@ -275,6 +279,7 @@ impl<'a> Request<'a> {
                 let code = r.u8()?;
                 Request::Stage { callback: Callback::from_wire(code).ok_or(FrameError::UnknownCallback(code))? }
             }
+            op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]) },
             other => return Err(FrameError::UnknownOp(other)),
         };
         match r.rest.len() {
@@ -388,6 +393,13 @@ mod tests {
         assert_eq!(Request::decode(&done(spike_header(0, 0, 70000, 0))), Err(FrameError::BadSortedId(70000)));
         // Claims a waveform that is not there.
         assert!(matches!(Request::decode(&done(spike_header(0, 0, 0, 40))), Err(FrameError::Truncated { .. })));
+    }
+
+    #[test]
+    fn a_handles_frame_carries_a_16_bit_mask() {
+        assert_eq!(Request::decode(&[op::HANDLES, 0x10, 0x01]), Ok(Request::Handles { mask: 0x0110 }));
+        assert!(matches!(Request::decode(&[op::HANDLES, 0x10]), Err(FrameError::Truncated { .. })));
+        assert_eq!(Request::decode(&[op::HANDLES, 0, 0, 0]), Err(FrameError::Trailing(1)));
     }
 
     #[test]

@@ -133,6 +133,9 @@ impl Processor {
     }
 
     pub fn handle_ttl_event(&mut self, event: &TtlEventIn<'_>) -> Result<()> {
+        if !self.script_handles(Callback::HandleTtlEvent) {
+            return Ok(());
+        }
         let command = Command::Ttl {
             source_node: event.source_node,
             channel: event.channel.to_owned(),
@@ -145,6 +148,9 @@ impl Processor {
 
     /// Delivers a spike; the script sees `spike_data` as a read-only float32 array.
     pub fn handle_spike(&mut self, spike: &SpikeIn<'_>) -> Result<()> {
+        if !self.script_handles(Callback::HandleSpike) {
+            return Ok(());
+        }
         let (num_channels, num_samples) = spike.waveform.dim();
         let command = Command::Spike {
             source_node: spike.source_node,
@@ -234,6 +240,12 @@ impl Processor {
     /// The interpreter's linear memory in bytes (None while it is being restarted).
     pub fn memory_bytes(&self) -> Option<usize> {
         self.instance.as_ref().map(|i| i.mailbox().lock().memory_bytes)
+    }
+
+    /// Whether the running script defines `callback` (true when not known, or while the
+    /// interpreter is down: `run` then reports the state).
+    fn script_handles(&self, callback: Callback) -> bool {
+        self.instance.as_ref().is_none_or(|i| i.mailbox().lock().handles(callback))
     }
 
     pub(crate) fn read_script(&self) -> Result<String> {

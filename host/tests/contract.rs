@@ -247,3 +247,29 @@ fn add_python_spike_emits_spikes_and_refuses_bad_arguments() {
     let err = p.handle_ttl_event(&TtlEventIn { source_node: 0, channel: "c", sample_number: 5, line: 0, state: true }).unwrap_err();
     assert!(err.to_string().contains("this is not process()"), "{err}");
 }
+
+#[test]
+fn events_reach_a_reloaded_script_only_when_it_handles_them() {
+    // The host skips callbacks a script lacks; after a reload to one that has them, they
+    // must arrive again (and the other way round).
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("switch.py");
+    std::fs::write(&script, std::fs::read_to_string(test_script("minimal.py")).unwrap()).unwrap();
+    let mut p = builder(&script).build().unwrap();
+    let event = pyproc_host::TtlEventIn { source_node: 1, channel: "TTL", sample_number: 7, line: 2, state: true };
+    p.handle_ttl_event(&event).unwrap();
+    let mut block = ndarray::Array2::<f32>::zeros((1, 4));
+    assert!(p.process(block.view_mut(), 0).unwrap().events.is_empty());
+
+    std::fs::write(&script, std::fs::read_to_string(test_script("ttl_echo.py")).unwrap()).unwrap();
+    p.reload().unwrap();
+    p.handle_ttl_event(&event).unwrap();
+    let echoed = p.process(block.view_mut(), 4).unwrap().events.to_vec();
+    assert_eq!(echoed, [pyproc_host::TtlEvent { sample_number: 7, line: 12, state: true }]);
+
+    // A reload that fails keeps the echoing script, and its handler.
+    std::fs::write(&script, "class PyProcessor(:\n").unwrap();
+    assert!(p.reload().is_err());
+    p.handle_ttl_event(&event).unwrap();
+    assert_eq!(p.process(block.view_mut(), 8).unwrap().events.len(), 1);
+}
