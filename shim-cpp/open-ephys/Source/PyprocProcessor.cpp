@@ -212,7 +212,13 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
             entry.channelPointers[(size_t) c] = buffer.getWritePointer (entry.firstChannel + c);
 
         // On failure the block is untouched and the error waits for timerCallback.
-        if (entry.processor->process (entry.channelPointers.data(), entry.numChannels, numSamples, first) != pyproc::Status::Ok)
+        const int64 started = Time::getHighResolutionTicks();
+        const pyproc::Status status = entry.processor->process (entry.channelPointers.data(), entry.numChannels, numSamples, first);
+        const int64 ticks = Time::getHighResolutionTicks() - started;
+        entry.blocks++;
+        entry.totalTicks += ticks;
+        entry.maxTicks = jmax (entry.maxTicks, ticks);
+        if (status != pyproc::Status::Ok)
             continue;
         for (const pyproc::TtlEvent& e : entry.processor->events())
         {
@@ -250,6 +256,8 @@ void PyprocProcessor::handleSpike (SpikePtr spike)
 bool PyprocProcessor::startAcquisition()
 {
     for (auto& [id, entry] : streams)
+        entry.blocks = entry.totalTicks = entry.maxTicks = 0;
+    for (auto& [id, entry] : streams)
         if (entry.processor && entry.processor->start_acquisition() != pyproc::Status::Ok)
             noteError (String (std::string (entry.processor->last_error().message)));
     return true; // a failing script never stops acquisition: its blocks pass through
@@ -257,6 +265,11 @@ bool PyprocProcessor::startAcquisition()
 
 bool PyprocProcessor::stopAcquisition()
 {
+    const double msPerTick = 1000.0 / (double) Time::getHighResolutionTicksPerSecond();
+    for (auto& [id, entry] : streams)
+        if (entry.blocks > 0)
+            LOGC ("pyproc: stream ", id, ": ", entry.blocks, " blocks, ", String (entry.totalTicks * msPerTick / (double) entry.blocks, 3),
+                  " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3), " ms)");
     for (auto& [id, entry] : streams)
         if (entry.processor && entry.processor->stop_acquisition() != pyproc::Status::Ok)
             noteError (String (std::string (entry.processor->last_error().message)));

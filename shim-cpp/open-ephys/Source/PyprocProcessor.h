@@ -57,6 +57,10 @@ private:
         float sampleRate = 0.0f;
         uint64 lastErrorSeen = 0;
         std::vector<float*> channelPointers;
+        /** Time spent in the script per block this acquisition, logged when it stops. */
+        int64 blocks = 0;
+        int64 totalTicks = 0;
+        int64 maxTicks = 0;
     };
 
     std::unique_ptr<pyproc::Engine> engine;
