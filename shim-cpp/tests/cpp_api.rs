@@ -28,7 +28,9 @@ fn the_cpp_api_test_passes_under_ctest() {
             .arg("-B")
             .arg(&build)
             .arg("-DCMAKE_BUILD_TYPE=Release")
-            .arg(format!("-DPYPROC_CARGO_TARGET_DIR={}", cargo_target.display())),
+            .arg(format!("-DPYPROC_CARGO_TARGET_DIR={}", cargo_target.display()))
+            // What `cargo test --workspace` has built already, with the same features.
+            .arg("-DPYPROC_CARGO_ARGS=--workspace;--all-targets"),
     );
     run("cmake --build", Command::new("cmake").arg("--build").arg(&build).arg("--parallel"));
     run("ctest", Command::new("ctest").arg("--test-dir").arg(&build).arg("--output-on-failure"));
