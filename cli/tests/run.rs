@@ -86,7 +86,8 @@ fn without_output_the_script_still_records_into_a_temporary_folder() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let started = stderr.lines().find(|l| l.contains("\"start_recording\"")).expect("start_recording was called");
-    assert!(started.contains("pyproc-recording-"), "{started}");
+    // The granted folder as the script sees it (the host's recording_paths.rs).
+    assert!(started.contains("\"/recordings/0\""), "{started}");
     assert!(stderr.contains("\"stop_recording\""), "{stderr}");
     assert!(text(&out.stdout).contains("output        none (the script's recording folder was temporary"));
 }

@@ -11,7 +11,9 @@ use crate::door;
 use crate::error::Error;
 use crate::instance::HostState;
 use crate::interpreter::Interpreter;
+use crate::guest;
 use crate::module_cache;
+use crate::ready_snapshot;
 use crate::recording_gate;
 use crate::progress::Progress;
 use crate::ticker::EpochTicker;
@@ -37,6 +39,8 @@ struct Inner {
     wasmtime: wasmtime::Engine,
     interpreter: Interpreter,
     instance_pre: InstancePre<HostState>,
+    /// The module is the ready snapshot: the guest runtime is already defined in it.
+    preinitialized: bool,
     _ticker: EpochTicker,
 }
 
@@ -69,17 +73,30 @@ impl EngineBuilder {
         };
         let interpreter = Interpreter::ensure(&cache_root, &self.progress)?;
         let wasmtime = wasmtime::Engine::new(&engine_config()).map_err(|e| Error::engine("configuring", e))?;
-        let snapshot = &interpreter.manifest().artifacts.snapshot;
-        let module: Module =
-            module_cache::load_or_compile(&wasmtime, &interpreter.snapshot_wasm(), &snapshot.sha256, &cache_root, &self.progress)?;
+        let (module, preinitialized) = load_interpreter(&wasmtime, &interpreter, &cache_root, &self.progress)?;
         let mut linker = Linker::new(&wasmtime);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, HostState::wasi).map_err(|e| Error::engine("linking WASI", e))?;
         recording_gate::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the recording gate", e))?;
         door::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the door", e))?;
         let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
         let _ticker = EpochTicker::start(wasmtime.clone());
-        Ok(Engine(Arc::new(Inner { wasmtime, interpreter, instance_pre, _ticker })))
+        Ok(Engine(Arc::new(Inner { wasmtime, interpreter, instance_pre, preinitialized, _ticker })))
     }
+}
+
+/// The ready snapshot (numpy, scipy.signal and the guest runtime already imported), built
+/// and cached on first use; if it cannot be built, the plain interpreter, which imports
+/// them at every start (about a second more per processor). Says which it is.
+fn load_interpreter(wasmtime: &wasmtime::Engine, interpreter: &Interpreter, cache_root: &std::path::Path, progress: &Progress) -> Result<(Module, bool), Error> {
+    let what = interpreter.snapshot_wasm().with_file_name("python-snapshot.wasm + numpy + scipy.signal (pre-initialized)");
+    let key = ready_snapshot::key(interpreter);
+    match module_cache::load_or_build(wasmtime, cache_root, "pyproc-ready", &key, &what, progress, || ready_snapshot::build(interpreter)) {
+        Ok(module) => return Ok((module, true)),
+        Err(e) => tracing::warn!("pyproc: no pre-initialized interpreter ({e}); every processor will import numpy and scipy itself"),
+    }
+    let snapshot = &interpreter.manifest().artifacts.snapshot;
+    let module = module_cache::load_or_compile(wasmtime, &interpreter.snapshot_wasm(), &snapshot.sha256, cache_root, progress)?;
+    Ok((module, false))
 }
 
 /// Every setting that shapes the compiled code lives here, so the module cache key (which
@@ -115,6 +132,15 @@ impl Engine {
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
         &self.0.instance_pre
+    }
+
+    /// The source of an instance's one long turn.
+    pub(crate) fn first_turn(&self) -> std::borrow::Cow<'static, str> {
+        if self.0.preinitialized {
+            guest::serve_turn().into()
+        } else {
+            guest::bootstrap_turn().into()
+        }
     }
 }
 

@@ -118,6 +118,9 @@ pub enum Error {
          fix: grant it with ProcessorBuilder::recording_root (CLI: it is the --output folder)"
     )]
     RecordingNotGranted { dir: PathBuf, roots: Vec<PathBuf> },
+
+    #[error("{granted} recording roots granted; a processor can have at most {max}\nfix: grant a common parent folder instead")]
+    TooManyRecordingRoots { granted: usize, max: usize },
 }
 
 fn python_message(

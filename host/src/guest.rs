@@ -11,12 +11,31 @@ const MODULES: [(&str, &str); 2] = [
 /// with this prefix so a scientist sees their own code first).
 const FILENAME_PREFIX: &str = "<pyproc>";
 
-/// The source of the single long-running turn: define the runtime modules from their
-/// embedded text, then serve commands until `Quit`.
-///
-/// Sources travel as hex so no quoting rule of Python string literals can be broken by
-/// their content.
+/// The turn that serves commands until `Quit`, in an interpreter the setup turn has run in
+/// (the ready snapshot, see `ready_snapshot.rs`).
+pub(crate) fn serve_turn() -> &'static str {
+    "import _pyproc_runtime\n_pyproc_runtime.serve()\n"
+}
+
+/// Everything before serving, in a turn that returns: the runtime modules from their
+/// embedded text, and the imports nearly every script makes (numpy is imported by the
+/// runtime itself). The ready snapshot is taken right after it.
+pub(crate) fn setup_turn() -> String {
+    let mut src = define_modules();
+    src.push_str("import _pyproc_runtime\nfrom scipy import signal\ndel signal\nimport gc\ngc.collect()\n");
+    src
+}
+
+/// The source of the single long-running turn in a plain interpreter: set up, then serve.
 pub(crate) fn bootstrap_turn() -> String {
+    let mut src = define_modules();
+    src.push_str(serve_turn());
+    src
+}
+
+/// Defines the runtime modules from their embedded text. Sources travel as hex so no
+/// quoting rule of Python string literals can be broken by their content.
+fn define_modules() -> String {
     let mut src = String::from("import sys, types, linecache\n");
     src.push_str("def _pyproc_define(name, hex_source):\n");
     src.push_str(&format!("    filename = '{FILENAME_PREFIX}/' + name + '.py'\n"));
@@ -31,7 +50,7 @@ pub(crate) fn bootstrap_turn() -> String {
     for (name, source) in MODULES {
         src.push_str(&format!("_pyproc_define('{name}', '{}')\n", hex::encode(source)));
     }
-    src.push_str("del _pyproc_define\nimport _pyproc_runtime\n_pyproc_runtime.serve()\n");
+    src.push_str("del _pyproc_define\n");
     src
 }
 
@@ -43,5 +62,12 @@ mod tests {
         assert!(src.contains("_pyproc_define('oe_pyprocessor', '"));
         assert!(src.ends_with("_pyproc_runtime.serve()\n"));
         assert!(src.is_ascii());
+    }
+
+    #[test]
+    fn the_setup_turn_imports_but_does_not_serve() {
+        let src = super::setup_turn();
+        assert!(src.contains("_pyproc_define('_pyproc_runtime', '") && src.contains("from scipy import signal"));
+        assert!(!src.contains("serve()"));
     }
 }

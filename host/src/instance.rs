@@ -23,11 +23,11 @@ use crate::door::{DoorState, Mailbox, Outcome};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::frame::Command;
-use crate::guest;
 use crate::guest_output::{LineSplitter, OutputSink};
 use crate::interpreter::STDLIB_GUEST_DIR;
 use crate::limits::{check_deadline, Limits};
 use crate::recording_gate::RecordingGate;
+use crate::recording_paths::{self, MAX_RECORDING_ROOTS};
 
 /// What the store holds.
 pub(crate) struct HostState {
@@ -65,7 +65,8 @@ pub(crate) struct InstanceConfig {
     pub limits: Limits,
     /// This interpreter's seed (see `seed.rs`).
     pub seed: u64,
-    /// Host directories visible read-write at their own paths.
+    /// Host directories visible read-write at `/recordings/<index>` (at most
+    /// `MAX_RECORDING_ROOTS`).
     pub writable_dirs: Vec<PathBuf>,
 }
 
@@ -106,9 +107,15 @@ impl GuestInstance {
         let stdlib = engine.interpreter().stdlib_dir();
         wasi.preopened_dir(&stdlib, STDLIB_GUEST_DIR, FsPerms::ReadOnly)
             .map_err(|e| Error::engine("opening the stdlib directory", e))?;
-        for dir in &config.writable_dirs {
-            let guest = dir.to_str().ok_or_else(|| Error::engine("granting a directory", format!("{} is not UTF-8", dir.display())))?;
-            wasi.preopened_dir(dir, guest, FsPerms::ReadWrite).map_err(|e| Error::engine("granting a directory", e))?;
+        // Every place the snapshot's C library knows is filled, in its order: granted roots
+        // first, then the empty placeholder (see recording_paths.rs).
+        let empty = engine.interpreter().empty_dir().map_err(|e| Error::engine("making the placeholder folder", e))?;
+        for i in 0..MAX_RECORDING_ROOTS {
+            let (dir, perms) = match config.writable_dirs.get(i) {
+                Some(dir) => (dir.as_path(), FsPerms::ReadWrite),
+                None => (empty.as_path(), FsPerms::ReadOnly),
+            };
+            wasi.preopened_dir(dir, recording_paths::guest_root(i), perms).map_err(|e| Error::engine("granting a directory", e))?;
         }
         let mut wasi = wasi.build_p1();
         // Every guest file is a host descriptor: cap them so a script cannot exhaust the
@@ -136,7 +143,7 @@ impl GuestInstance {
         store.epoch_deadline_callback(|ctx| Ok(check_deadline(ctx.data().deadline)));
 
         let pre = engine.instance_pre().clone();
-        let bootstrap = guest::bootstrap_turn();
+        let bootstrap = engine.first_turn();
         let turn: Turn = Box::pin(async move {
             let instance = pre.instantiate_async(&mut store).await?;
             let memory = instance

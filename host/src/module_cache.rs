@@ -32,7 +32,22 @@ pub fn load_or_compile(
     progress: &Progress,
 ) -> Result<Module, Error> {
     let stem = wasm.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
-    let path = compiled_path(engine, cache_root, stem, wasm_sha256);
+    let read = || std::fs::read(wasm).map_err(|e| Error::ModuleCache { action: "read", path: wasm.to_path_buf(), message: e.to_string() });
+    load_or_build(engine, cache_root, stem, wasm_sha256, wasm, progress, read)
+}
+
+/// Loads the compiled module cached as `stem` + `key`, or makes its wasm with `produce`,
+/// compiles and caches it first. `what` names it in progress events.
+pub fn load_or_build(
+    engine: &Engine,
+    cache_root: &Path,
+    stem: &str,
+    key: &str,
+    what: &Path,
+    progress: &Progress,
+    produce: impl FnOnce() -> Result<Vec<u8>, Error>,
+) -> Result<Module, Error> {
+    let path = compiled_path(engine, cache_root, stem, key);
     if path.is_file() {
         // SAFETY: only this module writes into the cache, atomically (temp file + rename),
         // from `Engine::precompile_module` with an engine of the same compatibility hash.
@@ -41,22 +56,28 @@ pub fn load_or_compile(
             Err(e) => tracing::warn!(path = %path.display(), "recompiling: the cached module is unusable: {e:#}"),
         }
     }
-    compile_into(engine, wasm, &path, progress)?;
+    compile_into(engine, what, &path, progress, produce)?;
     // SAFETY: as above; it was just written by us.
     unsafe { Module::deserialize_file(engine, &path) }
         .map_err(|e| Error::ModuleCache { action: "load", path: path.clone(), message: format!("{e:#}") })
 }
 
-fn compile_into(engine: &Engine, wasm: &Path, path: &Path, progress: &Progress) -> Result<(), Error> {
+fn compile_into(
+    engine: &Engine,
+    what: &Path,
+    path: &Path,
+    progress: &Progress,
+    produce: impl FnOnce() -> Result<Vec<u8>, Error>,
+) -> Result<(), Error> {
     let err = |action: &'static str, path: &Path, e: &dyn std::fmt::Display| Error::ModuleCache {
         action,
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    progress.emit(SetupEvent::CompilingStarted { module: wasm.to_path_buf() });
+    progress.emit(SetupEvent::CompilingStarted { module: what.to_path_buf() });
     let started = Instant::now();
-    let bytes = std::fs::read(wasm).map_err(|e| err("read", wasm, &e))?;
-    let compiled = engine.precompile_module(&bytes).map_err(|e| err("compile", wasm, &format!("{e:#}")))?;
+    let bytes = produce()?;
+    let compiled = engine.precompile_module(&bytes).map_err(|e| err("compile", what, &format!("{e:#}")))?;
     drop(bytes);
     let dir = path.parent().expect("compiled path has a parent");
     std::fs::create_dir_all(dir).map_err(|e| err("create", dir, &e))?;

@@ -175,15 +175,13 @@ impl Processor {
     }
 
     /// Calls `start_recording(dir)`. `dir` must lie inside a recording root granted when
-    /// the processor was built.
+    /// the processor was built; the script sees it under `/recordings/<root index>/`.
     pub fn start_recording(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = std::path::absolute(dir.as_ref()).map_err(|e| Error::engine("resolving the recording directory", e))?;
-        if !self.recording_roots.iter().any(|root| dir.starts_with(root)) {
-            return Err(Error::RecordingNotGranted { dir, roots: self.recording_roots.clone() });
-        }
-        let dir = dir.to_str().ok_or_else(|| Error::engine("passing the recording directory", "path is not UTF-8"))?.to_owned();
-        self.recording = Some(dir.clone());
-        self.run(Callback::StartRecording, Command::StartRecording { dir }, None)
+        let guest = crate::recording_paths::to_guest(&self.recording_roots, &dir)
+            .ok_or_else(|| Error::RecordingNotGranted { dir: dir.clone(), roots: self.recording_roots.clone() })?;
+        self.recording = Some(guest.clone());
+        self.run(Callback::StartRecording, Command::StartRecording { dir: guest }, None)
     }
 
     pub fn stop_recording(&mut self) -> Result<()> {

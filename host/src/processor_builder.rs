@@ -91,6 +91,9 @@ impl ProcessorBuilder {
         let label = self.label.unwrap_or_else(|| {
             script.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
         });
+        if self.recording_roots.len() > crate::recording_paths::MAX_RECORDING_ROOTS {
+            return Err(Error::TooManyRecordingRoots { granted: self.recording_roots.len(), max: crate::recording_paths::MAX_RECORDING_ROOTS });
+        }
         let mut roots = Vec::new();
         for root in &self.recording_roots {
             roots.push(std::path::absolute(root).map_err(|e| Error::engine("granting a recording root", e))?);

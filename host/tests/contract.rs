@@ -51,7 +51,8 @@ fn each_callback_receives_exactly_the_documented_arguments() {
     p.stop_acquisition().unwrap();
 
     let calls: Vec<Value> = printed.take().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let dir = recording.path().to_str().unwrap();
+    // The granted root, as the script sees it (see the host's recording_paths.rs).
+    let dir = "/recordings/0";
     let expected = [
         json!({"callback": "__init__", "args": [
             {"type": "str", "value": "oe_pyprocessor.PythonProcessor"},

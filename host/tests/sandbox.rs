@@ -94,7 +94,8 @@ fn the_recording_folder_is_shut_before_and_after_the_recording() {
     std::fs::write(root.join("keep.txt"), "must survive").unwrap();
     let source = std::fs::read_to_string(test_script("recording_window.py")).unwrap();
     let script = dir.path().join("recording_window.py");
-    std::fs::write(&script, source.replace("@ROOT@", root.to_str().unwrap())).unwrap();
+    // The first granted root, as the script sees it (see recording_paths.rs).
+    std::fs::write(&script, source.replace("@ROOT@", "/recordings/0")).unwrap();
 
     let printed = Printed::default();
     let mut p = builder(&script).recording_root(&root).output(printed.sink()).build().unwrap();

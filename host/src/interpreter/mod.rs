@@ -98,6 +98,14 @@ impl Interpreter {
     }
 
     /// The host directory preopened read-only at `/usr/local/lib` in the guest.
+    /// An empty folder, shown read-only where a recording root could be (see the host's
+    /// `recording_paths`). Made on first use.
+    pub fn empty_dir(&self) -> std::io::Result<PathBuf> {
+        let dir = self.dir().join("empty");
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
     pub fn stdlib_dir(&self) -> PathBuf {
         self.dir.join("lib")
     }
