@@ -90,9 +90,19 @@ impl EngineBuilder {
 fn load_interpreter(wasmtime: &wasmtime::Engine, interpreter: &Interpreter, cache_root: &std::path::Path, progress: &Progress) -> Result<(Module, bool), Error> {
     let what = interpreter.snapshot_wasm().with_file_name("python-snapshot.wasm + numpy + scipy.signal (pre-initialized)");
     let key = ready_snapshot::key(interpreter);
-    match module_cache::load_or_build(wasmtime, cache_root, "pyproc-ready", &key, &what, progress, || ready_snapshot::build(interpreter)) {
-        Ok(module) => return Ok((module, true)),
-        Err(e) => tracing::warn!("pyproc: no pre-initialized interpreter ({e}); every processor will import numpy and scipy itself"),
+    // A build that failed once fails again: remember it rather than spend a minute on it at
+    // every start (delete the file, or `pyproc setup --force`, to try again).
+    let failed = cache_root.join("compiled").join(format!("pyproc-ready-{}.failed", &key[..16]));
+    if failed.is_file() {
+        tracing::warn!("pyproc: not building the pre-initialized interpreter: it failed before (see {})", failed.display());
+    } else {
+        match module_cache::load_or_build(wasmtime, cache_root, "pyproc-ready", &key, &what, progress, || ready_snapshot::build(interpreter)) {
+            Ok(module) => return Ok((module, true)),
+            Err(e) => {
+                tracing::warn!("pyproc: no pre-initialized interpreter ({e}); every processor will import numpy and scipy itself");
+                let _ = std::fs::create_dir_all(cache_root.join("compiled")).and_then(|()| std::fs::write(&failed, e.to_string()));
+            }
+        }
     }
     let snapshot = &interpreter.manifest().artifacts.snapshot;
     let module = module_cache::load_or_compile(wasmtime, &interpreter.snapshot_wasm(), &snapshot.sha256, cache_root, progress)?;
