@@ -18,7 +18,7 @@ pub fn setup_progress() -> Progress {
             SetupEvent::Verifying { what } => format!("verifying sha256 of {what}"),
             SetupEvent::Unpacking { what } => format!("unpacking {what}"),
             SetupEvent::CompilingStarted { module } => format!(
-                "compiling {} to machine code (once per user and pyproc version; about a minute on 2 cores)",
+                "compiling {} to machine code (once per user and pyproc version; one to two minutes on 2 cores)",
                 module.display()
             ),
             SetupEvent::CompilingFinished { cached_at, elapsed } => {

@@ -12,7 +12,8 @@ pub enum SetupEvent {
     Downloading { requirement: String },
     Verifying { what: String },
     Unpacking { what: String },
-    /// Compiling the interpreter to machine code; about a minute on 2 cores, once per user.
+    /// Compiling the interpreter to machine code (for the ready snapshot: importing numpy
+    /// and scipy.signal first); one to two minutes on 2 cores, once per user.
     CompilingStarted { module: PathBuf },
     CompilingFinished { cached_at: PathBuf, elapsed: Duration },
 }
