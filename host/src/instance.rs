@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::buffer::RawBlock;
 use crate::door::{DoorState, Mailbox, Outcome};
@@ -24,10 +24,9 @@ use crate::engine::Engine;
 use crate::error::Error;
 use crate::frame::Command;
 use crate::guest_output::{LineSplitter, OutputSink};
-use crate::interpreter::STDLIB_GUEST_DIR;
 use crate::limits::{check_deadline, Limits};
 use crate::recording_gate::RecordingGate;
-use crate::recording_paths::{self, MAX_RECORDING_ROOTS};
+use crate::recording_paths;
 
 /// What the store holds.
 pub(crate) struct HostState {
@@ -52,10 +51,6 @@ const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
 
 /// Table entries that are not the script's own files: stdio, preopens, and slack.
 const TABLE_MARGIN: usize = 16;
-
-/// Descriptor numbers as wasmtime-wasi hands them out: stdio 0-2, then the preopens in
-/// the order they are added (the stdlib first, then the writable folders).
-const FIRST_WRITABLE_FD: u32 = 4;
 
 /// Per-instance settings.
 #[derive(Debug, Clone)]
@@ -104,19 +99,7 @@ impl GuestInstance {
             wasi.insecure_random(rand_chacha::ChaCha20Rng::seed_from_u64(config.seed ^ 0x5eed));
             wasi.insecure_random_seed(config.seed as u128);
         }
-        let stdlib = engine.interpreter().stdlib_dir();
-        wasi.preopened_dir(&stdlib, STDLIB_GUEST_DIR, FsPerms::ReadOnly)
-            .map_err(|e| Error::engine("opening the stdlib directory", e))?;
-        // Every place the snapshot's C library knows is filled, in its order: granted roots
-        // first, then the empty placeholder (see recording_paths.rs).
-        let empty = engine.interpreter().empty_dir().map_err(|e| Error::engine("making the placeholder folder", e))?;
-        for i in 0..MAX_RECORDING_ROOTS {
-            let (dir, perms) = match config.writable_dirs.get(i) {
-                Some(dir) => (dir.as_path(), FsPerms::ReadWrite),
-                None => (empty.as_path(), FsPerms::ReadOnly),
-            };
-            wasi.preopened_dir(dir, recording_paths::guest_root(i), perms).map_err(|e| Error::engine("granting a directory", e))?;
-        }
+        recording_paths::preopen(&mut wasi, engine.interpreter(), &config.writable_dirs)?;
         let mut wasi = wasi.build_p1();
         // Every guest file is a host descriptor: cap them so a script cannot exhaust the
         // host's (the table also holds stdio and the preopened folders, hence the margin).
@@ -133,7 +116,7 @@ impl GuestInstance {
                 command_area: None,
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
             },
-            gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| FIRST_WRITABLE_FD + i)),
+            gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| recording_paths::FIRST_ROOT_FD + i)),
             // Starting the runtime imports numpy: it gets the import deadline.
             deadline: Instant::now() + config.limits.init_deadline,
         };

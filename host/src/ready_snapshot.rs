@@ -22,13 +22,13 @@ use sha2::{Digest, Sha256};
 use wasmtime::{Config, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wizer::{WasmtimeWizer, Wizer};
 
 use crate::error::Error;
 use crate::guest;
-use crate::interpreter::{Interpreter, STDLIB_GUEST_DIR};
-use crate::recording_paths::{self, MAX_RECORDING_ROOTS};
+use crate::interpreter::Interpreter;
+use crate::recording_paths;
 
 /// Bumped whenever the way the snapshot is made changes.
 const RECIPE: &str = "pyproc-ready-2 wasmtime-wizer-48.0.8 recording-roots-4";
@@ -66,14 +66,8 @@ pub fn build(interpreter: &Interpreter) -> Result<Vec<u8>, Error> {
     let mut wasi = WasiCtxBuilder::new();
     wasi.stdout(stderr.clone()).stderr(stderr.clone()).arg("pyproc");
     wasi.allow_blocking_current_thread(true);
-    wasi.preopened_dir(interpreter.stdlib_dir(), STDLIB_GUEST_DIR, FsPerms::ReadOnly)
-        .map_err(|e| Error::engine("opening the stdlib directory", e))?;
-    // The recording roots' places, in the order instances preopen them (recording_paths.rs).
-    let empty = interpreter.empty_dir().map_err(|e| Error::engine("making the placeholder folder", e))?;
-    for i in 0..MAX_RECORDING_ROOTS {
-        wasi.preopened_dir(&empty, recording_paths::guest_root(i), FsPerms::ReadOnly)
-            .map_err(|e| Error::engine("opening the placeholder folder", e))?;
-    }
+    // The same folders, in the same order, as every instance (none granted here).
+    recording_paths::preopen(&mut wasi, interpreter, &[])?;
     let mut store = Store::new(&engine, wasi.build_p1());
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).map_err(fail("linking WASI"))?;

@@ -10,8 +10,35 @@
 
 use std::path::{Path, PathBuf};
 
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use crate::error::Error;
+use crate::interpreter::{Interpreter, STDLIB_GUEST_DIR};
+
 /// How many recording roots one processor may be granted.
 pub const MAX_RECORDING_ROOTS: usize = 4;
+
+/// The descriptor of the first recording root: stdio is 0-2 and the stdlib 3, in the
+/// order [`preopen`] adds them.
+pub const FIRST_ROOT_FD: u32 = 4;
+
+/// Preopens every folder an interpreter sees, in the one order the ready snapshot's C
+/// library recorded (the snapshot is built with no roots, instances with theirs): the
+/// stdlib read-only, then the recording roots' places, `roots` read-write first and the
+/// empty placeholder read-only in the rest.
+pub fn preopen(wasi: &mut WasiCtxBuilder, interpreter: &Interpreter, roots: &[PathBuf]) -> Result<(), Error> {
+    wasi.preopened_dir(interpreter.stdlib_dir(), STDLIB_GUEST_DIR, FsPerms::ReadOnly)
+        .map_err(|e| Error::engine("opening the stdlib directory", e))?;
+    let empty = interpreter.empty_dir();
+    for i in 0..MAX_RECORDING_ROOTS {
+        let (dir, perms) = match roots.get(i) {
+            Some(dir) => (dir.as_path(), FsPerms::ReadWrite),
+            None => (empty.as_path(), FsPerms::ReadOnly),
+        };
+        wasi.preopened_dir(dir, guest_root(i), perms).map_err(|e| Error::engine("granting a directory", e))?;
+    }
+    Ok(())
+}
 
 /// The guest path of the `index`th recording root.
 pub fn guest_root(index: usize) -> String {

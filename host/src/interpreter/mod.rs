@@ -81,7 +81,10 @@ impl Interpreter {
                 return Err(damaged(format!("{name} is not a regular file")));
             }
         }
-        Ok(Interpreter { dir: dir.to_path_buf(), manifest })
+        let interpreter = Interpreter { dir: dir.to_path_buf(), manifest };
+        let empty = interpreter.empty_dir();
+        std::fs::create_dir_all(&empty).map_err(|cause| SetupError::Io { action: "creating", path: empty, cause })?;
+        Ok(interpreter)
     }
 
     pub fn dir(&self) -> &Path {
@@ -97,15 +100,13 @@ impl Interpreter {
         self.dir.join("python-snapshot.wasm")
     }
 
-    /// The host directory preopened read-only at `/usr/local/lib` in the guest.
-    /// An empty folder, shown read-only where a recording root could be (see the host's
-    /// `recording_paths`). Made on first use.
-    pub fn empty_dir(&self) -> std::io::Result<PathBuf> {
-        let dir = self.dir().join("empty");
-        std::fs::create_dir_all(&dir)?;
-        Ok(dir)
+    /// An empty folder (made by `open`), shown read-only where a recording root could be
+    /// (see the host's `recording_paths`).
+    pub fn empty_dir(&self) -> PathBuf {
+        self.dir.join("empty")
     }
 
+    /// The host directory preopened read-only at `/usr/local/lib` in the guest.
     pub fn stdlib_dir(&self) -> PathBuf {
         self.dir.join("lib")
     }
