@@ -80,6 +80,21 @@ void PyprocProcessor::noteError (const String& what)
     lastErrorDetails = what;
 }
 
+template <typename Call>
+bool PyprocProcessor::callEach (Call call)
+{
+    bool allOk = true;
+    for (auto& [id, entry] : streams)
+    {
+        if (entry.processor && call (*entry.processor) != pyproc::Status::Ok)
+        {
+            allOk = false;
+            noteError (String (std::string (entry.processor->last_error().message)));
+        }
+    }
+    return allOk;
+}
+
 void PyprocProcessor::loadProcessors()
 {
     String script = getParameter ("script")->getValueAsString();
@@ -164,21 +179,10 @@ void PyprocProcessor::loadProcessors()
 void PyprocProcessor::reloadScript()
 {
     bool anyMissing = streams.empty();
-    bool allReloaded = true;
     for (auto& [id, entry] : streams)
-    {
-        if (! entry.processor)
-        {
-            anyMissing = true;
-            continue;
-        }
-        // A fresh interpreter, swapped in between two blocks; the old one runs meanwhile.
-        if (entry.processor->reload() != pyproc::Status::Ok)
-        {
-            allReloaded = false;
-            noteError (String (std::string (entry.processor->last_error().message)));
-        }
-    }
+        anyMissing |= entry.processor == nullptr;
+    // A fresh interpreter, swapped in between two blocks; the old one runs meanwhile.
+    const bool allReloaded = callEach ([] (pyproc::Processor& p) { return p.reload(); });
     if (anyMissing && ! CoreServices::getAcquisitionStatus())
     {
         // Streams whose first load failed get a fresh try (the map changes: not while
@@ -257,9 +261,7 @@ bool PyprocProcessor::startAcquisition()
 {
     for (auto& [id, entry] : streams)
         entry.blocks = entry.totalTicks = entry.maxTicks = 0;
-    for (auto& [id, entry] : streams)
-        if (entry.processor && entry.processor->start_acquisition() != pyproc::Status::Ok)
-            noteError (String (std::string (entry.processor->last_error().message)));
+    callEach ([] (pyproc::Processor& p) { return p.start_acquisition(); });
     return true; // a failing script never stops acquisition: its blocks pass through
 }
 
@@ -270,9 +272,7 @@ bool PyprocProcessor::stopAcquisition()
         if (entry.blocks > 0)
             LOGC ("pyproc: stream ", id, ": ", entry.blocks, " blocks, ", String (entry.totalTicks * msPerTick / (double) entry.blocks, 3),
                   " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3), " ms)");
-    for (auto& [id, entry] : streams)
-        if (entry.processor && entry.processor->stop_acquisition() != pyproc::Status::Ok)
-            noteError (String (std::string (entry.processor->last_error().message)));
+    callEach ([] (pyproc::Processor& p) { return p.stop_acquisition(); });
     if (droppedEvents.load() > 0)
         LOGC ("pyproc: ", (int64) droppedEvents.exchange (0), " events on lines above ", kMaxTtlLine, " were dropped (the GUI's TTL words have 64 lines)");
     return true;
@@ -282,16 +282,13 @@ void PyprocProcessor::startRecording()
 {
     File dir = CoreServices::getRecordingParentDirectory().getChildFile (CoreServices::getRecordingDirectoryName());
     dir.createDirectory();
-    for (auto& [id, entry] : streams)
-        if (entry.processor && entry.processor->start_recording (dir.getFullPathName().toStdString()) != pyproc::Status::Ok)
-            noteError (String (std::string (entry.processor->last_error().message)));
+    const std::string path = dir.getFullPathName().toStdString();
+    callEach ([&path] (pyproc::Processor& p) { return p.start_recording (path); });
 }
 
 void PyprocProcessor::stopRecording()
 {
-    for (auto& [id, entry] : streams)
-        if (entry.processor && entry.processor->stop_recording() != pyproc::Status::Ok)
-            noteError (String (std::string (entry.processor->last_error().message)));
+    callEach ([] (pyproc::Processor& p) { return p.stop_recording(); });
 }
 
 void PyprocProcessor::timerCallback()

@@ -47,6 +47,10 @@ private:
     void loadProcessors();
     bool runsStream (uint16 streamId) const;
     void noteError (const String& what);
+    /** Calls `call` on every loaded processor (control thread); failures go to the log and
+        the status line. True when every call succeeded. */
+    template <typename Call>
+    bool callEach (Call call);
 
     struct StreamProcessor
     {
