@@ -43,9 +43,10 @@ AVAILABLE = ("the standard library, numpy, scipy, pandas, scikit-learn, statsmod
              "matplotlib, sympy, networkx")
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
 _event = struct.Struct("<qBB")
+_done_one_event = struct.Struct("<BIqBBI")  # DONE, 1 event, the event, 0 spikes
+_ttl_fields = struct.Struct("<qqBBI")       # TTL after its opcode, up to the channel's bytes
 _spike = struct.Struct("<qIqI")
 FLOAT32 = np.dtype(np.float32)
-_process_fields = struct.Struct("<qI")
 _call = _host.call
 
 
@@ -113,6 +114,7 @@ class Dispatcher:
     def __init__(self):
         self.area = np.zeros(COMMAND_AREA_BYTES, np.uint8)
         self.area_view = memoryview(self.area)
+        self.area_words = self.area_view.cast("q")  # PROCESS: op, first sample, samples
         self.processor = oe_pyprocessor.PythonProcessor()
         self.events = self.processor._events
         self.spikes = self.processor._spikes
@@ -123,13 +125,18 @@ class Dispatcher:
         self.optional = {}
         self.num_channels = 0
         self.buffer = None          # flat float32, C order
-        self.views = {}             # num_samples -> (num_channels, num_samples) view of buffer
+        self.views = {}             # num_samples -> ((num_channels, num_samples) view of buffer, its shape)
 
     def answer(self):
         """DONE with the events and spikes emitted since the last answer."""
         events, spikes = self.events, self.spikes
-        if not events and not spikes:
-            return DONE_NOTHING
+        if not spikes:
+            if not events:
+                return DONE_NOTHING
+            if len(events) == 1:  # an echo of one event, the common case
+                answer = _done_one_event.pack(DONE, 1, *events[0], 0)
+                events.clear()
+                return answer
         parts = [struct.pack("<BI", DONE, len(events))]
         parts.extend(_event.pack(*e) for e in events)
         parts.append(struct.pack("<I", len(spikes)))
@@ -151,19 +158,22 @@ class Dispatcher:
     def serve(self):
         addr = self.area.__array_interface__["data"][0]
         request = struct.pack("<BII", HELLO, addr, COMMAND_AREA_BYTES)
+        # The block path runs every few milliseconds: locals, not attributes, where they
+        # never change (`views` is cleared in place, never replaced).
+        words, views, area_view = self.area_words, self.views, self.area_view
         while True:
             reply = _call(request)
-            cmd = reply if reply else self.area_view
-            op = cmd[0]
             try:
-                if op == PROCESS:
-                    first, n = _process_fields.unpack_from(cmd, 1)
+                # A block: the command is in the area and its first word is PROCESS alone.
+                if not reply and words[0] == PROCESS:
+                    n = words[2]
                     processor = self.processor
-                    processor._block_start = first
+                    processor._block_start = words[1]
                     processor._block_len = n
-                    data = self.views.get(n)
-                    if data is None:
-                        data = self.view(n)
+                    view = views.get(n)
+                    if view is None:
+                        view = self.view(n)
+                    data, shape = view
                     try:
                         self.process(data)
                     except BaseException as exc:
@@ -171,17 +181,21 @@ class Dispatcher:
                         raise Failure(PROCESS_CB, exc, self.script)
                     finally:
                         processor._block_len = 0
-                    if data.dtype is not FLOAT32 or data.shape != (self.num_channels, n):
+                    if data.dtype is not FLOAT32 or data.shape != shape:
                         # The host copies raw float32 bytes back: a reinterpreted view would
                         # silently corrupt the block. Refuse it, and forget the view.
-                        self.views.pop(n, None)
+                        views.pop(n, None)
                         self.discard_emitted()
                         raise Failure(PROCESS_CB, TypeError(
                             f"process changed data in place to dtype {data.dtype} and shape {data.shape}; "
                             f"it must stay float32 ({self.num_channels}, {n}): edit the values instead, "
                             f"e.g. data[:] = new_values"), self.script)
-                    request = self.answer()
-                elif op == TTL:
+                    # Most blocks emit nothing: answer without a call.
+                    request = self.answer() if self.events or self.spikes else DONE_NOTHING
+                    continue
+                cmd = reply if reply else area_view
+                op = cmd[0]
+                if op == TTL:
                     request = self.ttl(cmd)
                 elif op == CALL:
                     request = self.call(cmd[1])
@@ -208,9 +222,10 @@ class Dispatcher:
     def view(self, n):
         if len(self.views) > 16:
             self.views.clear()
-        data = self.buffer[: self.num_channels * n].reshape(self.num_channels, n)
-        self.views[n] = data
-        return data
+        shape = (self.num_channels, n)
+        view = (self.buffer[: self.num_channels * n].reshape(shape), shape)
+        self.views[n] = view
+        return view
 
     def reserve(self, floats):
         try:
@@ -218,7 +233,7 @@ class Dispatcher:
         except MemoryError as exc:
             raise Failure(PROCESS_CB, exc, self.script)
         self.buffer = buffer
-        self.views = {}
+        self.views.clear()
         addr = self.buffer.__array_interface__["data"][0]
         return struct.pack("<BII", BUFFER, addr, floats)
 
@@ -232,9 +247,9 @@ class Dispatcher:
         return self.answer()
 
     def ttl(self, cmd):
-        source_node, sample_number, line, state = struct.unpack_from("<qqBB", cmd, 1)
-        channel, _ = _unpack_str(cmd, 19)
-        return self.call(HANDLE_TTL, source_node, channel, sample_number, line, bool(state))
+        source_node, sample_number, line, state, n = _ttl_fields.unpack_from(cmd, 1)
+        channel = str(cmd[23:23 + n], "utf-8")
+        return self.call(HANDLE_TTL, source_node, channel, sample_number, line, state == 1)
 
     def spike(self, cmd):
         source_node, sample_number, sorted_id, nch, ns = struct.unpack_from("<qqqII", cmd, 1)
@@ -291,7 +306,7 @@ class Dispatcher:
         self.processor, self.events, self.spikes = processor, processor._events, processor._spikes
         if num_channels != self.num_channels:
             self.num_channels = num_channels
-            self.views = {}
+            self.views.clear()
         return self.answer()
 
 

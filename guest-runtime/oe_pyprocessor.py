@@ -50,6 +50,14 @@ class PythonProcessor:
         `sample_number` (int) places it inside the block; by default it is the first
         sample of the block being processed (outside `process`, of the last block).
         """
+        # Plain ints and bools, as nearly every script passes: no further checks needed.
+        if type(line) is int and 0 <= line <= 255 and type(state) is bool:
+            if sample_number is None:
+                self._events.append((self._block_start, line, state))
+                return
+            if type(sample_number) is int and _INT64_MIN <= sample_number <= _INT64_MAX:
+                self._events.append((sample_number, line, state))
+                return
         if isinstance(line, (bool, np.bool_)) or not isinstance(line, numbers.Integral):
             raise TypeError(
                 f"add_python_event: line must be an int from 0 to 255, got {line!r} "

@@ -58,8 +58,8 @@ pub(crate) struct MailboxSlot {
     pub spikes: Vec<SpikeOut>,
     /// The guest's float32 buffer, once it has reported one: (address, capacity in floats).
     pub buffer: Option<(u32, u32)>,
-    /// How long the next command may run.
-    pub deadline: std::time::Duration,
+    /// When the next command must be done (set with the command).
+    pub deadline: Option<std::time::Instant>,
     /// Events (and, separately, spikes) kept per callback.
     pub emitted_cap: usize,
     /// What the caps dropped.
@@ -125,9 +125,9 @@ async fn door_call(mut caller: Caller<'_, HostState>, ptr: u32, len: u32, out_pt
         return Ok(0);
     }
     let mailbox = caller.data().door.mailbox.clone();
-    let (command, allowed) = NextCommand(&mailbox).await;
+    let (command, deadline) = NextCommand(&mailbox).await;
     let state = caller.data_mut();
-    state.deadline = std::time::Instant::now() + allowed;
+    state.deadline = deadline;
     state.gate.command_starts(&command);
     deliver(&mut caller, command, out_ptr, out_len).await?;
     Ok(0)
@@ -270,12 +270,13 @@ fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&m
 struct NextCommand<'a>(&'a Mailbox);
 
 impl Future for NextCommand<'_> {
-    type Output = (Command, std::time::Duration);
+    type Output = (Command, std::time::Instant);
 
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
         let mut slot = self.0.lock();
         match slot.command.take() {
-            Some(command) => Poll::Ready((command, slot.deadline)),
+            // No deadline given is a deadline already past.
+            Some(command) => Poll::Ready((command, slot.deadline.take().unwrap_or_else(std::time::Instant::now))),
             None => Poll::Pending,
         }
     }

@@ -69,7 +69,7 @@ impl Command {
             Command::Load { script_path, source, .. } => 4 + 8 + 8 + s(script_path) + s(source),
             Command::SetStream { .. } => 4 + 8,
             Command::Reserve { .. } => 4,
-            Command::Process { .. } => 8 + 4,
+            Command::Process { .. } => 7 + 8 + 8,
             Command::Ttl { channel, .. } => 8 + 8 + 1 + 1 + s(channel),
             Command::Spike { electrode_name, waveform, .. } => {
                 8 + 8 + 8 + 4 + 4 + s(electrode_name) + 4 * waveform.len()
@@ -94,7 +94,8 @@ impl Command {
                 w.u8(op::RESERVE).u32(*floats);
             }
             Command::Process { first_sample, num_samples } => {
-                w.u8(op::PROCESS).i64(*first_sample).u32(*num_samples);
+                // Aligned 8-byte words: the guest reads them as ints without unpacking.
+                w.u8(op::PROCESS).bytes(&[0; 7]).i64(*first_sample).u32(*num_samples).u32(0);
             }
             Command::Ttl { source_node, channel, sample_number, line, state } => {
                 w.u8(op::TTL).i64(*source_node).i64(*sample_number).u8(*line).u8(*state as u8).str(channel);
@@ -352,9 +353,10 @@ mod tests {
 
     #[test]
     fn a_process_command_has_the_layout_the_guest_unpacks() {
-        let mut buf = [0u8; 13];
+        let mut buf = [0xffu8; 24];
         Command::Process { first_sample: 0x0102, num_samples: 5 }.encode(&mut buf);
-        assert_eq!(buf, [4, 2, 1, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0]);
+        let words: Vec<i64> = buf.chunks(8).map(|w| i64::from_le_bytes(w.try_into().unwrap())).collect();
+        assert_eq!(words, [4, 0x0102, 5]);
     }
 
     #[test]

@@ -122,8 +122,10 @@ impl GuestInstance {
         };
         let mut store = Store::new(engine.wasmtime(), state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|ctx| Ok(check_deadline(ctx.data().deadline)));
+        if engine.enforces_deadlines() {
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(|ctx| Ok(check_deadline(ctx.data().deadline)));
+        }
 
         let pre = engine.instance_pre().clone();
         let bootstrap = engine.first_turn();
@@ -152,15 +154,15 @@ impl GuestInstance {
     /// Hands `command` (and, for `Process`, the caller's block) to the guest and runs it
     /// until it waits for the next command, or until `deadline` has passed.
     pub fn run(&mut self, command: Command, block: Option<RawBlock>, deadline: Duration) -> Result<Outcome, Died> {
+        let started = Instant::now();
         {
             let mut slot = self.mailbox.lock();
             slot.command = Some(command);
             slot.block = block;
             slot.outcome = None;
-            slot.deadline = deadline;
+            slot.deadline = Some(started + deadline);
             slot.stage = None;
         }
-        let started = Instant::now();
         let polled = self.poll(started);
         let outcome = {
             let mut slot = self.mailbox.lock();

@@ -174,6 +174,12 @@ impl Processor {
         self.run(Callback::StopAcquisition, Command::Call(Callback::StopAcquisition), None)
     }
 
+    /// Whether `dir` lies inside a recording root granted when the processor was built, so
+    /// that [`start_recording`](Self::start_recording) may use it.
+    pub fn can_record_in(&self, dir: impl AsRef<Path>) -> bool {
+        std::path::absolute(dir.as_ref()).is_ok_and(|dir| crate::recording_paths::to_guest(&self.recording_roots, &dir).is_some())
+    }
+
     /// Calls `start_recording(dir)`. `dir` must lie inside a recording root granted when
     /// the processor was built; the script sees it under `/recordings/<root index>/`.
     pub fn start_recording(&mut self, dir: impl AsRef<Path>) -> Result<()> {

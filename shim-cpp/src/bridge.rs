@@ -127,6 +127,8 @@ pub mod ffi {
 
         fn start_acquisition(self: &ProcessorHandle) -> Status;
         fn stop_acquisition(self: &ProcessorHandle) -> Status;
+        /// `dir` outside `recording_root` (the host moved its recordings): the script is
+        /// reloaded in an interpreter granted `dir`'s parent, as `reload` does.
         fn start_recording(self: &ProcessorHandle, dir: &str) -> Status;
         fn stop_recording(self: &ProcessorHandle) -> Status;
         fn set_stream(self: &ProcessorHandle, num_channels: u32, sample_rate: f64) -> Status;

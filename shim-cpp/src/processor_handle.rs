@@ -215,6 +215,17 @@ impl ProcessorHandle {
     pub fn start_recording(&self, dir: &str) -> Status {
         let mut control = lock(&self.control);
         control.recording = Some(dir.to_owned());
+        let granted = lock(&self.live).can_record_in(dir);
+        if !granted && !control.options.recording_root.is_empty() {
+            // The host records somewhere new since the script was loaded. An interpreter's
+            // folders are fixed when it starts, so a fresh one gets the new folder's parent
+            // (later sessions beside it need no restart) and starts recording as it joins.
+            if let Some(parent) = std::path::Path::new(dir).parent().and_then(|p| p.to_str()) {
+                control.options.recording_root = parent.to_owned();
+                drop(control);
+                return self.reload();
+            }
+        }
         self.on_live(|p| p.start_recording(dir))
     }
 

@@ -184,6 +184,38 @@ void reload_swaps_in_the_new_script_and_keeps_the_old_on_failure(const pyproc::E
     CHECK(block.data[0][0] == 5.0f);
 }
 
+bool file_holds(const std::string& path, const std::string& expected) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return in.good() && text.str() == expected;
+}
+
+void a_recording_folder_outside_the_root_is_granted_by_a_reload(const pyproc::Engine& engine,
+                                                                 const std::string& dir) {
+    const std::string script = dir + "/writer.py";
+    std::ofstream(script) << "class PyProcessor:\n    def __init__(self, p, n, r):\n        self.n = 0\n"
+                             "    def process(self, data):\n        self.n += 1\n"
+                             "    def start_recording(self, d):\n"
+                             "        open(d + '/note.txt', 'w').write(f'{self.n} blocks before')\n";
+    for (const char* sub : {"/first", "/first/s1", "/moved", "/moved/s2"})
+        std::system(("mkdir -p " + dir + sub).c_str());
+    pyproc::Options options;
+    options.recording_root = dir + "/first";
+    pyproc::Processor p(engine, script, 1, 30000.0, options);
+    Block block(1, 8);
+    CHECK_STATUS(p.start_acquisition(), pyproc::Status::Ok);
+    CHECK_STATUS(p.process(block.channels(), 1, 8, 0), pyproc::Status::Ok);
+    CHECK_STATUS(p.start_recording(dir + "/first/s1"), pyproc::Status::Ok);
+    CHECK(file_holds(dir + "/first/s1/note.txt", "1 blocks before"));
+    CHECK_STATUS(p.stop_recording(), pyproc::Status::Ok);
+    // The host now records elsewhere: a fresh interpreter (its count starts again) writes there.
+    CHECK_STATUS(p.start_recording(dir + "/moved/s2"), pyproc::Status::Ok);
+    CHECK(file_holds(dir + "/moved/s2/note.txt", "0 blocks before"));
+    CHECK_STATUS(p.process(block.channels(), 1, 8, 8), pyproc::Status::Ok);
+    CHECK_STATUS(p.stop_recording(), pyproc::Status::Ok);
+}
+
 void two_processors_are_independent(const pyproc::Engine& engine) {
     pyproc::Processor a(engine, threshold_script, 1, 30000.0, pyproc::Options{0, "a"});
     pyproc::Processor b(engine, threshold_script, 1, 30000.0, pyproc::Options{0, "b"});
@@ -230,6 +262,7 @@ int main() {
         a_script_that_does_not_load_throws_with_its_traceback(engine, dir);
         reload_swaps_in_the_new_script_and_keeps_the_old_on_failure(engine, dir);
         two_processors_are_independent(engine);
+        a_recording_folder_outside_the_root_is_granted_by_a_reload(engine, dir);
     } catch (const pyproc::Error& e) {
         std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
         ++failures;

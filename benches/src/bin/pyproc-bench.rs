@@ -282,6 +282,14 @@ fn parallel(engine: &Engine) {
     );
 }
 
+/// The same per-block rows from an interpreter compiled without deadline checks, to show
+/// what deadlines cost (its own cached module: the first run compiles it, about 90 s).
+fn without_deadlines() {
+    let engine = Engine::builder().without_deadlines().build().expect("the interpreter without deadline checks compiles");
+    per_block(&engine, "pass-through, no deadline", &root().join("scripts/passthrough.py"));
+    per_block(&engine, "band-pass, no deadline", &root().join("../examples/bandpass_filter.py"));
+}
+
 fn main() {
     let own_script = std::env::args().nth(1).map(PathBuf::from);
     let started = Instant::now();
@@ -299,4 +307,6 @@ fn main() {
     instance_ready(&engine);
     memory(&engine);
     parallel(&engine);
+    // Last: compiling that variant (first run only) would inflate the memory figures.
+    without_deadlines();
 }

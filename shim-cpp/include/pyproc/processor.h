@@ -143,6 +143,8 @@ public:
 
     Status start_acquisition() noexcept { return handle_->start_acquisition(); }
     Status stop_acquisition() noexcept { return handle_->stop_acquisition(); }
+    // A dir outside Options::recording_root reloads the script in an interpreter granted
+    // dir's parent folder (the sandbox's folders are fixed when an interpreter starts).
     Status start_recording(const std::string& dir) noexcept {
         return handle_->start_recording(rust::Str(dir.data(), dir.size()));
     }

@@ -133,6 +133,7 @@ void PyprocProcessor::loadProcessors()
     }
 
     const String recordingRoot = CoreServices::getRecordingParentDirectory().getFullPathName();
+    grantedRecordingRoot = recordingRoot;
     for (auto* stream : dataStreams)
     {
         const uint16 id = stream->getStreamId();
@@ -280,8 +281,15 @@ bool PyprocProcessor::stopAcquisition()
 
 void PyprocProcessor::startRecording()
 {
-    File dir = CoreServices::getRecordingParentDirectory().getChildFile (CoreServices::getRecordingDirectoryName());
+    const File parent = CoreServices::getRecordingParentDirectory();
+    File dir = parent.getChildFile (CoreServices::getRecordingDirectoryName());
     dir.createDirectory();
+    if (parent.getFullPathName() != grantedRecordingRoot)
+    {
+        // pyproc::Processor::start_recording restarts the script to grant the new folder.
+        LOGC ("pyproc: recordings now go to ", parent.getFullPathName(), ": the script restarts in an interpreter allowed to write there");
+        grantedRecordingRoot = parent.getFullPathName();
+    }
     const std::string path = dir.getFullPathName().toStdString();
     callEach ([&path] (pyproc::Processor& p) { return p.start_recording (path); });
 }

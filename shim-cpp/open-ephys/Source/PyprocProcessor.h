@@ -70,6 +70,8 @@ private:
     std::unique_ptr<pyproc::Engine> engine;
     std::map<uint16, StreamProcessor> streams;
     String loadedScript;
+    /** The recording folder the interpreters may write in (the GUI's parent folder at load). */
+    String grantedRecordingRoot;
     String statusLine;
     String lastErrorDetails;
     std::atomic<int64> droppedEvents { 0 };
