@@ -45,6 +45,9 @@ pub mod ffi {
         num_events: usize,
         /// Events that did not fit the caller's array (lost; counted here).
         events_dropped: usize,
+        /// Spikes the script emitted with `add_python_spike`: this API does not pass
+        /// spikes on yet, so they are counted here and dropped.
+        spikes_dropped: usize,
     }
 
     /// The most recent failure. `sequence` grows with every new failure (0: none yet).

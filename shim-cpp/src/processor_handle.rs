@@ -112,7 +112,7 @@ impl ProcessorHandle {
     /// Each entry of `channels` is a `float*` valid for `num_samples` reads and writes for
     /// the length of the call; no two overlap.
     pub unsafe fn process(&self, channels: &[usize], num_samples: usize, first_sample: i64, events: &mut [TtlEventOut]) -> ProcessResult {
-        let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0 };
+        let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0, spikes_dropped: 0 };
         let Some(mut live) = try_lock(&self.live) else {
             result.status = Status::Busy;
             return result;
@@ -129,6 +129,7 @@ impl ProcessorHandle {
                 }
                 result.num_events = fit;
                 result.events_dropped = emitted.events.len() - fit;
+                result.spikes_dropped = emitted.spikes.len();
             }
             Err(error) => result.status = self.failed(&error),
         }

@@ -63,6 +63,11 @@ void in_place_processing_matches_the_script(const pyproc::Engine& engine) {
         for (int s = 0; s < 256; ++s) all_match &= block.data[c][s] == 2.0f * (0.5f * s - c) + c;
     CHECK(all_match);
     CHECK(p.events().empty());
+    CHECK(p.spikes_dropped() == 0);
+    // A spike from add_python_spike is counted (this API does not pass spikes on).
+    block.data[0][0] = -555.0f;
+    CHECK_STATUS(p.process(block.channels(), 3, 256, 256), pyproc::Status::Ok);
+    CHECK(p.spikes_dropped() == 1);
     CHECK_STATUS(p.stop_acquisition(), pyproc::Status::Ok);
 }
 

@@ -119,11 +119,15 @@ public:
         ffi::ProcessResult result = handle_->process(pointers, static_cast<std::size_t>(num_samples), first_sample, out);
         num_events_ = result.num_events;
         events_dropped_ += result.events_dropped;
+        spikes_dropped_ += result.spikes_dropped;
         return result.status;
     }
 
     Events events() const noexcept { return Events(events_.data(), num_events_); }
     std::uint64_t events_dropped() const noexcept { return events_dropped_; }
+    // Spikes from add_python_spike so far: not passed on by this API yet, only counted.
+    // Like events_dropped, read it on the real-time thread or while no block is running.
+    std::uint64_t spikes_dropped() const noexcept { return spikes_dropped_; }
 
     Status handle_ttl_event(std::int64_t source_node, const std::string& channel, std::int64_t sample_number,
                             std::uint8_t line, bool state) noexcept {
@@ -184,6 +188,7 @@ private:
     std::vector<TtlEvent> events_;
     std::size_t num_events_ = 0;
     std::uint64_t events_dropped_ = 0;
+    std::uint64_t spikes_dropped_ = 0;
 };
 
 }  // namespace pyproc

@@ -155,6 +155,7 @@ void PyprocProcessor::loadProcessors()
         {
             entry.processor = std::move (old->second.processor);
             entry.lastErrorSeen = old->second.lastErrorSeen;
+            entry.spikesReported = old->second.spikesReported;
         }
         else
         {
@@ -274,6 +275,13 @@ bool PyprocProcessor::stopAcquisition()
             LOGC ("pyproc: stream ", id, ": ", entry.blocks, " blocks, ", String (entry.totalTicks * msPerTick / (double) entry.blocks, 3),
                   " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3), " ms)");
     callEach ([] (pyproc::Processor& p) { return p.stop_acquisition(); });
+    for (auto& [id, entry] : streams)
+        if (entry.processor && entry.processor->spikes_dropped() > entry.spikesReported)
+        {
+            LOGC ("pyproc: stream ", id, ": ", (int64) (entry.processor->spikes_dropped() - entry.spikesReported),
+                  " spikes from add_python_spike were dropped (the plugin has no spike output yet; pyproc run writes them)");
+            entry.spikesReported = entry.processor->spikes_dropped();
+        }
     if (droppedEvents.load() > 0)
         LOGC ("pyproc: ", (int64) droppedEvents.exchange (0), " events on lines above ", kMaxTtlLine, " were dropped (the GUI's TTL words have 64 lines)");
     return true;

@@ -60,6 +60,8 @@ private:
         int numChannels = 0;
         float sampleRate = 0.0f;
         uint64 lastErrorSeen = 0;
+        /** Spikes from add_python_spike already counted in the log. */
+        uint64 spikesReported = 0;
         std::vector<float*> channelPointers;
         /** Time spent in the script per block this acquisition, logged when it stops. */
         int64 blocks = 0;

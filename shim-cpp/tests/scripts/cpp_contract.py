@@ -1,5 +1,5 @@
 # Drives every part of the C++ API test: a gain with an offset per channel, an echo of
-# TTL events, a report of spikes as events, and an exception on request.
+# TTL events, a report of spikes as events, a spike out and an exception on request.
 import numpy as np
 
 GAIN = 2.0
@@ -12,6 +12,8 @@ class PyProcessor:
     def process(self, data):
         if data[0, 0] == -999.0:
             raise ValueError("asked to fail")
+        if data[0, 0] == -555.0:
+            self.processor.add_python_spike(0, self.processor.first_sample_number)
         data *= GAIN
         data += np.arange(data.shape[0], dtype=np.float32)[:, None]
 
