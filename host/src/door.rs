@@ -58,7 +58,7 @@ pub(crate) struct MailboxSlot {
     pub spikes: Vec<SpikeOut>,
     /// The guest's float32 buffer, once it has reported one: (address, capacity in floats).
     pub buffer: Option<(u32, u32)>,
-    /// When the next command must be done (set with the command).
+    /// When the next command must be done (placed with the command).
     pub deadline: Option<std::time::Instant>,
     /// Events (and, separately, spikes) kept per callback.
     pub emitted_cap: usize,
@@ -146,12 +146,31 @@ fn keep_at_most<T>(cap: usize, items: impl Iterator<Item = T>, into: &mut Vec<T>
     dropped
 }
 
+/// The error a command answered after its deadline stops the guest with.
+#[derive(Debug)]
+pub(crate) struct PastDeadline;
+
+impl std::fmt::Display for PastDeadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("it answered after its deadline")
+    }
+}
+
+impl std::error::Error for PastDeadline {}
+
 /// Acts on the guest's frame.
 fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::Result<Next> {
     let memory = memory(caller)?;
     let (mem, state) = memory.data_and_store_mut(caller);
     let door = &mut state.door;
     let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
+    // Deadlines are checked when the guest yields for fuel, which a long host call (a
+    // `time.sleep`) does not do: an answer that comes too late is refused here, before the
+    // block is copied back, and the interpreter stops as at any deadline.
+    let answers = !matches!(request, Request::Log { .. } | Request::Stage { .. } | Request::Handles { .. });
+    if answers && std::time::Instant::now() >= state.deadline {
+        return Err(wasmtime::Error::new(PastDeadline));
+    }
     let mut slot = door.mailbox.lock();
     slot.memory_bytes = mem.len();
     let next = match request {
@@ -265,7 +284,7 @@ fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&m
         .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({size} bytes)"))
 }
 
-/// Ready, with the command and how long it may run, when the processor has placed one.
+/// Ready, with the command and its deadline, when the processor has placed one.
 /// Nothing wakes it: the processor polls the store's future itself right after placing one.
 struct NextCommand<'a>(&'a Mailbox);
 
@@ -275,7 +294,7 @@ impl Future for NextCommand<'_> {
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
         let mut slot = self.0.lock();
         match slot.command.take() {
-            // No deadline given is a deadline already past.
+            // A command placed without a deadline has none left.
             Some(command) => Poll::Ready((command, slot.deadline.take().unwrap_or_else(std::time::Instant::now))),
             None => Poll::Pending,
         }

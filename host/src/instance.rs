@@ -2,9 +2,12 @@
 //! commands, driven as a future on the caller's thread.
 //!
 //! The turn's future owns the store, so nothing borrows across calls: each command is put
-//! in the [`Mailbox`] and the future is polled once with a no-op waker. The guest runs until
-//! it waits at the door for the next command (the future is `Pending` again) or stops for
-//! good (the future is `Ready`: a trap, or the loop ended).
+//! in the [`Mailbox`] and the future is polled with a no-op waker until the guest answers
+//! and waits at the door for the next command, or stops for good (the future is `Ready`: a
+//! trap, or the loop ended). The guest also comes back `Pending` every
+//! [`FUEL_SLICE`](crate::limits::FUEL_SLICE) of fuel without an answer: then the clock is
+//! checked against the command's deadline, and a command past it is stopped by dropping
+//! the future (and with it the store).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -19,12 +22,12 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::buffer::RawBlock;
-use crate::door::{DoorState, Mailbox, Outcome};
+use crate::door::{DoorState, Mailbox, Outcome, PastDeadline};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::frame::Command;
 use crate::guest_output::{LineSplitter, OutputSink};
-use crate::limits::{check_deadline, Limits};
+use crate::limits::{Limits, FUEL_SLICE};
 use crate::recording_gate::RecordingGate;
 use crate::recording_paths;
 
@@ -35,7 +38,7 @@ pub(crate) struct HostState {
     pub door: DoorState,
     /// Keeps the recording roots shut outside a recording.
     pub gate: RecordingGate,
-    /// When the command running now must be done (see `limits::check_deadline`).
+    /// When the command running now must be done (checked by the door, and by `poll`).
     pub deadline: Instant,
 }
 
@@ -117,14 +120,15 @@ impl GuestInstance {
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
             },
             gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| recording_paths::FIRST_ROOT_FD + i)),
-            // Starting the runtime imports numpy: it gets the import deadline.
+            // Starting the runtime may import numpy: it gets the import deadline.
             deadline: Instant::now() + config.limits.init_deadline,
         };
         let mut store = Store::new(engine.wasmtime(), state);
         store.limiter(|s| &mut s.limits);
         if engine.enforces_deadlines() {
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_callback(|ctx| Ok(check_deadline(ctx.data().deadline)));
+            // Fuel only paces the looks at the clock: there is always more.
+            store.set_fuel(u64::MAX).map_err(|e| Error::engine("giving the interpreter fuel", e))?;
+            store.fuel_async_yield_interval(Some(FUEL_SLICE)).map_err(|e| Error::engine("giving the interpreter fuel", e))?;
         }
 
         let pre = engine.instance_pre().clone();
@@ -144,7 +148,9 @@ impl GuestInstance {
             turn.call_async(&mut store, (ptr, len)).await
         });
         let mut instance = GuestInstance { turn: Some(turn), mailbox, stderr };
-        match instance.poll(Instant::now()) {
+        // Starting the runtime may import numpy: it gets the import deadline.
+        let started = Instant::now();
+        match instance.poll(started, started + config.limits.init_deadline) {
             Ok(()) if matches!(instance.mailbox.lock().outcome.take(), Some(Outcome::Done)) => Ok(instance),
             Ok(()) => Err(Error::engine("starting the guest runtime", "it did not report ready")),
             Err(died) => Err(Error::engine("starting the guest runtime", died.reason)),
@@ -163,7 +169,7 @@ impl GuestInstance {
             slot.deadline = Some(started + deadline);
             slot.stage = None;
         }
-        let polled = self.poll(started);
+        let polled = self.poll(started, started + deadline);
         let outcome = {
             let mut slot = self.mailbox.lock();
             // Never keep the caller's block past this call, whatever happened.
@@ -179,24 +185,34 @@ impl GuestInstance {
         &self.mailbox
     }
 
-    fn poll(&mut self, started: Instant) -> Result<(), Died> {
+    /// Runs the guest until it has answered the command and waits at the door again.
+    fn poll(&mut self, started: Instant, deadline: Instant) -> Result<(), Died> {
         let Some(turn) = self.turn.as_mut() else {
             return Err(Died { reason: "it had already stopped".into(), deadline: false, ran_for: Duration::ZERO, stage: None });
         };
         let mut cx = Context::from_waker(Waker::noop());
-        match turn.as_mut().poll(&mut cx) {
-            Poll::Pending => Ok(()),
-            Poll::Ready(result) => {
-                self.turn = None;
-                let trap = result.as_ref().err().and_then(|e| e.downcast_ref::<wasmtime::Trap>().copied());
-                let reason = match (&result, trap) {
-                    (Ok(0), _) => "the guest runtime's loop ended".to_owned(),
-                    (Ok(code), _) => format!("the guest runtime's turn returned {code}"),
-                    (Err(_), Some(wasmtime::Trap::Interrupt)) => "it ran past its deadline".to_owned(),
-                    (Err(_), Some(trap)) => format!("trap: {trap}"),
-                    (Err(e), None) => format!("{e:#}"),
-                };
-                Err(self.died(reason, trap == Some(wasmtime::Trap::Interrupt), started.elapsed()))
+        loop {
+            match turn.as_mut().poll(&mut cx) {
+                // Every command ends with an answer: without one, this was a fuel yield.
+                Poll::Pending if self.mailbox.lock().outcome.is_some() => return Ok(()),
+                Poll::Pending if Instant::now() < deadline => continue,
+                Poll::Pending => {
+                    self.turn = None; // the store goes with it: this interpreter is done
+                    return Err(self.died("it ran past its deadline".to_owned(), true, started.elapsed()));
+                }
+                Poll::Ready(result) => {
+                    self.turn = None;
+                    let trap = result.as_ref().err().and_then(|e| e.downcast_ref::<wasmtime::Trap>().copied());
+                    let late = result.as_ref().err().is_some_and(|e| e.downcast_ref::<PastDeadline>().is_some());
+                    let reason = match (&result, trap) {
+                        (Err(_), _) if late => "it ran past its deadline".to_owned(),
+                        (Ok(0), _) => "the guest runtime's loop ended".to_owned(),
+                        (Ok(code), _) => format!("the guest runtime's turn returned {code}"),
+                        (Err(_), Some(trap)) => format!("trap: {trap}"),
+                        (Err(e), None) => format!("{e:#}"),
+                    };
+                    return Err(self.died(reason, late, started.elapsed()));
+                }
             }
         }
     }

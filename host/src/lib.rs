@@ -54,7 +54,6 @@ mod recording_paths;
 mod recovery;
 mod seed;
 mod spike_cut;
-mod ticker;
 
 pub use callback::Callback;
 pub use engine::{Engine, EngineBuilder};

@@ -47,18 +47,8 @@ impl Default for Limits {
     }
 }
 
-/// How often the engine's epoch advances. Deadlines are checked at this granularity.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Deadlines are not epoch counts: compiled code caches the epoch deadline when a function
-/// is entered, and CPython's eval loop is one function that never returns while the
-/// dispatch loop runs, so a deadline lowered later would go unseen. Instead the epoch
-/// deadline is always one tick ahead, and at each tick this callback compares the clock
-/// with the current command's deadline.
-pub(crate) fn check_deadline(deadline: std::time::Instant) -> wasmtime::UpdateDeadline {
-    if std::time::Instant::now() >= deadline {
-        wasmtime::UpdateDeadline::Interrupt
-    } else {
-        wasmtime::UpdateDeadline::Continue(1)
-    }
-}
+/// Fuel (about one unit per wasm instruction) the guest runs between two looks at the
+/// clock: about a millisecond on the machines measured, so a runaway callback is stopped
+/// within a millisecond or two of its deadline, and the look (a switch out of the guest and
+/// back) costs about a microsecond per millisecond of guest time.
+pub(crate) const FUEL_SLICE: u64 = 1_000_000;

@@ -49,6 +49,20 @@ fn a_runaway_process_is_stopped_at_its_deadline_and_the_processor_is_restarted()
 }
 
 #[test]
+fn a_callback_blocked_in_a_host_call_past_its_deadline_fails_and_leaves_the_block() {
+    let mut p = builder(test_script("misbehave.py")).limits(limits(200)).build().unwrap();
+    let (result, value) = run_case(&mut p, 10.0);
+    let err = result.unwrap_err();
+    let Error::DeadlineExceeded { callback, ran_for, .. } = &err else { panic!("{err}") };
+    assert_eq!(*callback, Callback::Process);
+    assert!(*ran_for >= Duration::from_millis(500), "the sleep is not cut short: {ran_for:?}");
+    assert_eq!(value, 10.0, "the late block is not copied back (the script had added 1)");
+    let (result, value) = run_case(&mut p, 0.0);
+    result.unwrap();
+    assert_eq!(value, 1.0);
+}
+
+#[test]
 fn another_processor_keeps_running_while_one_is_stuck() {
     let mut stuck = builder(test_script("misbehave.py")).limits(limits(1500)).build().unwrap();
     let mut healthy = builder(test_script("misbehave.py")).build().unwrap();

@@ -40,6 +40,8 @@ class PyProcessor:
                 self.processor.add_python_event(1, bool(i % 2))
         elif case == 8:
             self.hog = __import__("numpy").ones(3 * 2**29, dtype="uint8")  # 1.5 GiB
+        elif case == 10:
+            __import__("time").sleep(0.5)  # blocks in one host call: no fuel yield
         elif case == 9:
             g = iter([1])
             for _ in range(200_000):
