@@ -4,6 +4,7 @@
 //! it is done once per user: serialized into `<cache>/compiled/`, under a name keyed by the
 //! artifact's sha256 and wasmtime's own compatibility hash (its version and every engine
 //! setting that changes the machine code), and mapped back with `deserialize_file`.
+//! A new build replaces the ones it supersedes (same module and engine settings, older key).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -88,5 +89,57 @@ fn compile_into(
         err("store", path, &e)
     })?;
     progress.emit(SetupEvent::CompilingFinished { cached_at: path.to_path_buf(), elapsed: started.elapsed() });
+    remove_superseded(path);
     Ok(())
+}
+
+/// Deletes the builds `path` supersedes: the same module (`<stem>-<key>-<engine>.cwasm`)
+/// for the same engine settings under another key, i.e. from an older interpreter or guest
+/// runtime. Each is about 300 MB and nothing would ever load it again. Builds for other
+/// engine settings (another wasmtime, the bench's build without deadlines) stay.
+fn remove_superseded(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { return };
+    let Some((stem_and_key, engine)) = name.rsplit_once('-') else { return };
+    let Some((stem, key)) = stem_and_key.rsplit_once('-') else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let other = entry.file_name();
+        let Some(other) = other.to_str() else { continue };
+        let Some(other_key) = other.strip_prefix(stem).and_then(|r| r.strip_prefix('-')).and_then(|r| r.strip_suffix(engine)).and_then(|r| r.strip_suffix('-')) else {
+            continue;
+        };
+        if other_key != key && other_key.len() == key.len() && other_key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!("pyproc: removed the superseded compiled module {other}"),
+                Err(e) => tracing::warn!("pyproc: could not remove the superseded compiled module {other}: {e}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_build_removes_only_older_builds_of_the_same_module_and_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let keep = [
+            "pyproc-ready-1111111111111111-aaaaaaaaaaaaaaaa.cwasm", // the new build
+            "pyproc-ready-2222222222222222-bbbbbbbbbbbbbbbb.cwasm", // other engine settings
+            "python-snapshot-3333333333333333-aaaaaaaaaaaaaaaa.cwasm", // another module
+            "pyproc-ready-4444444444444444.failed",
+            "pyproc-ready-notakey-aaaaaaaaaaaaaaaa.cwasm",
+        ];
+        let gone = ["pyproc-ready-5555555555555555-aaaaaaaaaaaaaaaa.cwasm", "pyproc-ready-6666666666666666-aaaaaaaaaaaaaaaa.cwasm"];
+        for name in keep.iter().chain(&gone) {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        remove_superseded(&dir.path().join(keep[0]));
+        let mut left: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        let mut expected: Vec<String> = keep.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(left, expected);
+    }
 }
