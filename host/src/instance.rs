@@ -109,6 +109,9 @@ impl GuestInstance {
         wasmtime_wasi::WasiView::ctx(&mut wasi).table.set_max_capacity(config.limits.open_files as usize + TABLE_MARGIN);
         let mailbox = Arc::new(Mailbox::default());
         mailbox.lock().emitted_cap = config.limits.emitted_per_callback;
+        // Starting the runtime may import numpy: it gets the import deadline.
+        let started = Instant::now();
+        let start_deadline = started + config.limits.init_deadline;
         let state = HostState {
             wasi,
             limits: StoreLimitsBuilder::new().memory_size(config.limits.memory_bytes).build(),
@@ -120,8 +123,7 @@ impl GuestInstance {
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
             },
             gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| recording_paths::FIRST_ROOT_FD + i)),
-            // Starting the runtime may import numpy: it gets the import deadline.
-            deadline: Instant::now() + config.limits.init_deadline,
+            deadline: start_deadline,
         };
         let mut store = Store::new(engine.wasmtime(), state);
         store.limiter(|s| &mut s.limits);
@@ -148,9 +150,7 @@ impl GuestInstance {
             turn.call_async(&mut store, (ptr, len)).await
         });
         let mut instance = GuestInstance { turn: Some(turn), mailbox, stderr };
-        // Starting the runtime may import numpy: it gets the import deadline.
-        let started = Instant::now();
-        match instance.poll(started, started + config.limits.init_deadline) {
+        match instance.poll(started, start_deadline) {
             Ok(()) if matches!(instance.mailbox.lock().outcome.take(), Some(Outcome::Done)) => Ok(instance),
             Ok(()) => Err(Error::engine("starting the guest runtime", "it did not report ready")),
             Err(died) => Err(Error::engine("starting the guest runtime", died.reason)),
