@@ -1,9 +1,11 @@
 """pyproc's dispatch loop inside the guest: it waits at the door for commands, calls the
-script's `PyProcessor`, and answers. The frame layouts are in guest-runtime/README.md and
-mirror host/src/frame.rs.
+script's `PyProcessor`, and answers. The frame layouts are in guest-runtime/README.md; the
+numbers (opcodes, callback codes, packed formats) come from `_pyproc_wire`, which the host
+generates from its own table (host/src/wire/layout.rs).
 
 The loop runs inside one long `turn`, so nothing here is compiled per block."""
 
+import importlib.util
 import inspect
 import linecache
 import random
@@ -16,17 +18,12 @@ import _host
 import numpy as np
 
 import oe_pyprocessor
+from _pyproc_wire import *  # noqa: F403 - opcodes, CB_* callback codes, formats
 
-# Opcodes: host -> guest.
-LOAD, SET_STREAM, RESERVE, PROCESS, TTL, SPIKE, CALL, START_RECORDING, QUIT = range(1, 10)
-# Opcodes: guest -> host.
-HELLO, DONE, BUFFER, FAILED, LOG, STAGE, HANDLES = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87
-# Callback codes, as host/src/callback.rs.
-IMPORT, INIT, PROCESS_CB, HANDLE_TTL, HANDLE_SPIKE, START_ACQ, STOP_ACQ, START_REC, STOP_REC = range(1, 10)
 OPTIONAL = {
-    HANDLE_TTL: "handle_ttl_event", HANDLE_SPIKE: "handle_spike",
-    START_ACQ: "start_acquisition", STOP_ACQ: "stop_acquisition",
-    START_REC: "start_recording", STOP_REC: "stop_recording",
+    CB_HANDLE_TTL_EVENT: "handle_ttl_event", CB_HANDLE_SPIKE: "handle_spike",
+    CB_START_ACQUISITION: "start_acquisition", CB_STOP_ACQUISITION: "stop_acquisition",
+    CB_START_RECORDING: "start_recording", CB_STOP_RECORDING: "stop_recording",
 }
 # The arguments pyproc passes to each callback, for the signature check at load.
 ARGUMENTS = {
@@ -39,13 +36,12 @@ ARGUMENTS = {
 }
 COMMAND_AREA_BYTES = 64 * 1024
 RUNTIME_PREFIX = "<pyproc>"
-AVAILABLE = ("the standard library, numpy, scipy, pandas, scikit-learn, statsmodels, "
-             "matplotlib, sympy, networkx")
+AVAILABLE = "the standard library, numpy, scipy"
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
-_event = struct.Struct("<qBB")
-_done_one_event = struct.Struct("<BIqBBI")  # DONE, 1 event, the event, 0 spikes
+_event = struct.Struct(EVENT_FORMAT)
+_done_one_event = struct.Struct("<BI" + EVENT_FORMAT[1:] + "I")  # DONE, 1 event, the event, 0 spikes
 _ttl_fields = struct.Struct("<qqBBI")       # TTL after its opcode, up to the channel's bytes
-_spike = struct.Struct("<qIqI")
+_spike = struct.Struct(SPIKE_HEADER_FORMAT)
 FLOAT32 = np.dtype(np.float32)
 _call = _host.call
 
@@ -86,11 +82,12 @@ def _failed_frame(callback, exc, script):
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(RUNTIME_PREFIX):
         tb = tb.tb_next
     text = "".join(traceback.format_exception(type(exc), exc, tb))
+    frames = traceback.extract_tb(tb)
     line = 0
     if isinstance(exc, SyntaxError) and exc.filename == script and exc.lineno:
         line = exc.lineno
     else:
-        for frame in traceback.extract_tb(tb):
+        for frame in frames:
             if frame.filename == script:
                 line = frame.lineno or 0
     message = str(exc)
@@ -100,9 +97,18 @@ def _failed_frame(callback, exc, script):
         message = (f"No module named '{exc.name}': it is not in pyproc's interpreter "
                    f"({AVAILABLE}), and a script cannot install packages")
         text = text.rstrip("\n").rsplit("\n", 1)[0] + f"\nModuleNotFoundError: {message}\n"
-    summary = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    s, t = summary.encode("utf-8", "replace"), text.encode("utf-8", "replace")
-    return struct.pack(f"<BBII{len(s)}sI{len(t)}s", FAILED, callback, line, len(s), s, len(t), t)
+    parts = [struct.pack("<BBI", FAILED, callback, line), _str(type(exc).__name__), _str(message),
+             struct.pack("<I", len(frames))]
+    for frame in frames:
+        parts += [_str(frame.filename), struct.pack("<I", frame.lineno or 0), _str(frame.name)]
+    parts.append(_str(text))
+    return b"".join(parts)
+
+
+def _str(text):
+    """A `str` field: u32 byte length, then UTF-8."""
+    data = text.encode("utf-8", "replace")
+    return struct.pack("<I", len(data)) + data
 
 
 def _unpack_str(buf, at):
@@ -178,7 +184,7 @@ class Dispatcher:
                         self.process(data)
                     except BaseException as exc:
                         self.discard_emitted()
-                        raise Failure(PROCESS_CB, exc, self.script)
+                        raise Failure(CB_PROCESS, exc, self.script)
                     finally:
                         processor._block_len = 0
                     if data.dtype is not FLOAT32 or data.shape != shape:
@@ -186,7 +192,7 @@ class Dispatcher:
                         # silently corrupt the block. Refuse it, and forget the view.
                         views.pop(n, None)
                         self.discard_emitted()
-                        raise Failure(PROCESS_CB, TypeError(
+                        raise Failure(CB_PROCESS, TypeError(
                             f"process changed data in place to dtype {data.dtype} and shape {data.shape}; "
                             f"it must stay float32 ({self.num_channels}, {n}): edit the values instead, "
                             f"e.g. data[:] = new_values"), self.script)
@@ -203,7 +209,7 @@ class Dispatcher:
                     request = self.spike(cmd)
                 elif op == START_RECORDING:
                     directory, _ = _unpack_str(cmd, 1)
-                    request = self.call(START_REC, directory)
+                    request = self.call(CB_START_RECORDING, directory)
                 elif op == RESERVE:
                     (floats,) = struct.unpack_from("<I", cmd, 1)
                     request = self.reserve(floats)
@@ -231,7 +237,7 @@ class Dispatcher:
         try:
             buffer = np.zeros(floats, np.float32)
         except MemoryError as exc:
-            raise Failure(PROCESS_CB, exc, self.script)
+            raise Failure(CB_PROCESS, exc, self.script)
         self.buffer = buffer
         self.views.clear()
         addr = self.buffer.__array_interface__["data"][0]
@@ -249,23 +255,43 @@ class Dispatcher:
     def ttl(self, cmd):
         source_node, sample_number, line, state, n = _ttl_fields.unpack_from(cmd, 1)
         channel = str(cmd[23:23 + n], "utf-8")
-        return self.call(HANDLE_TTL, source_node, channel, sample_number, line, state == 1)
+        return self.call(CB_HANDLE_TTL_EVENT, source_node, channel, sample_number, line, state == 1)
 
     def spike(self, cmd):
         source_node, sample_number, sorted_id, nch, ns = struct.unpack_from("<qqqII", cmd, 1)
         name, at = _unpack_str(cmd, 33)
         waveform = np.frombuffer(cmd, np.float32, nch * ns, at).reshape(nch, ns).copy()
         waveform.flags.writeable = False
-        return self.call(HANDLE_SPIKE, source_node, name, nch, ns, sample_number, sorted_id, waveform)
+        return self.call(CB_HANDLE_SPIKE, source_node, name, nch, ns, sample_number, sorted_id, waveform)
 
     def load(self, cmd):
         num_channels, rate, seed = struct.unpack_from("<IdQ", cmd, 1)
         path, at = _unpack_str(cmd, 21)
         source, _ = _unpack_str(cmd, at)
-        name = path.rsplit("/", 1)[-1].removesuffix(".py") or "script"
-        # Same seed, same numbers: every load starts the script's random state afresh.
+        name = _module_name(path)
+        # Same seed, same numbers: every load starts the script's random state afresh; a
+        # load that fails gives the running processor its own state back.
+        saved = random.getstate(), np.random.get_state()
         random.seed(seed)
         np.random.seed([seed & 0xFFFFFFFF, seed >> 32])
+        try:
+            module = self.import_script(name, path, source)
+            previous = self.script
+            self.script = path
+            try:
+                answer = self.construct(module, num_channels, rate)
+            except Failure:
+                self.script = previous
+                raise
+        except Failure:
+            random.setstate(saved[0])
+            np.random.set_state(saved[1])
+            raise
+        sys.modules[name] = module
+        _warn_about_signatures(self.instance, path)
+        return answer
+
+    def import_script(self, name, path, source):
         module = types.ModuleType(name)
         module.__file__ = path
         # The script's file is not visible in the sandbox; tracebacks read its lines here.
@@ -273,31 +299,22 @@ class Dispatcher:
         try:
             exec(compile(source, path, "exec"), module.__dict__)
         except BaseException as exc:
-            raise Failure(IMPORT, exc, path)
+            raise Failure(CB_IMPORT, exc, path)
         if not isinstance(getattr(module, "PyProcessor", None), type):
             exc = AttributeError(f"{path} defines no class PyProcessor; a processor script must define one")
-            raise Failure(IMPORT, exc, path)
-        previous = self.script
-        self.script = path
-        try:
-            answer = self.construct(module, num_channels, rate)
-        except Failure:
-            self.script = previous
-            raise
-        sys.modules[name] = module
-        _warn_about_signatures(self.instance, path)
-        return answer
+            raise Failure(CB_IMPORT, exc, path)
+        return module
 
     def construct(self, module, num_channels, rate):
         """A new PyProcessor; the running one is kept if this one fails."""
         processor = oe_pyprocessor.PythonProcessor(num_channels)
         processor._block_start = self.processor._block_start
-        _call(bytes([STAGE, INIT]))  # a hang from here on is __init__'s, not the import's
+        _call(bytes([STAGE, CB_INIT]))  # a hang from here on is __init__'s, not the import's
         try:
             instance = module.PyProcessor(processor, num_channels, rate)
             process = instance.process
         except BaseException as exc:
-            raise Failure(INIT, exc, self.script)
+            raise Failure(CB_INIT, exc, self.script)
         self.module, self.instance, self.process = module, instance, process
         self.optional = {cb: getattr(instance, name, None) for cb, name in OPTIONAL.items()}
         # Tell the host which callbacks exist, so it skips the round trip for the others.
@@ -308,6 +325,25 @@ class Dispatcher:
             self.num_channels = num_channels
             self.views.clear()
         return self.answer()
+
+
+_script_modules = set()
+
+
+def _module_name(path):
+    """The script's module name: its file's stem (as the original plugin imports it),
+    unless that would shadow a real module (a script named numpy.py, signal.py or
+    random.py); then a private name, so later imports still get the real one."""
+    name = path.rsplit("/", 1)[-1].removesuffix(".py") or "script"
+    if name not in _script_modules:
+        try:
+            taken = name in sys.modules or importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            taken = True
+        if taken:
+            return f"_pyproc_script_{name}"
+        _script_modules.add(name)
+    return name
 
 
 def _warn_about_signatures(instance, path):

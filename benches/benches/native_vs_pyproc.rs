@@ -25,7 +25,7 @@ fn block(channels: usize) -> Array2<f32> {
 }
 
 fn native_vs_pyproc(c: &mut Criterion) {
-    let engine = Engine::new().expect("interpreter ready");
+    let engine = Engine::prepare().expect("interpreter ready");
     let mut rows = Vec::new();
     for (workload, script) in scripts() {
         let mut group = c.benchmark_group(format!("{workload} per block (1024 samples)"));

@@ -25,7 +25,7 @@ fn block(channels: usize) -> Array2<f32> {
 }
 
 fn per_block(c: &mut Criterion) {
-    let engine = Engine::new().expect("interpreter ready");
+    let engine = Engine::prepare().expect("interpreter ready");
     let mut group = c.benchmark_group("pass-through per block (1024 samples)");
     let mut ratios = Vec::new();
     for channels in CHANNELS {

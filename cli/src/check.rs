@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use pyproc_host::{Engine, OutputSink, Processor, Stream};
+use pyproc_host::{Engine, OutputSink, OutputStream, Processor};
 
 /// Returns the problems found (empty: the script is fine).
 pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64) -> anyhow::Result<Vec<String>> {
@@ -11,7 +11,7 @@ pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64) 
     let sink = {
         let warnings = warnings.clone();
         OutputSink::new(move |line| {
-            if line.stream == Stream::Stderr && line.text.starts_with("pyproc: ") {
+            if line.stream == OutputStream::Stderr && line.text.starts_with("pyproc: ") {
                 warnings.lock().unwrap().push(line.text.trim_start_matches("pyproc: ").to_owned());
             }
         })

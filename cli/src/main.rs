@@ -10,6 +10,7 @@ mod output;
 mod report;
 mod run;
 mod setup_view;
+mod spike_cut;
 mod synthetic;
 mod synthetic_recording;
 
@@ -117,17 +118,12 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Setup { force } => {
-            let root = pyproc_host::interpreter::Interpreter::default_cache_root()?;
+            let mut builder = Engine::builder().progress(setup_view::setup_progress());
             if force {
-                for dir in [pyproc_host::interpreter::Interpreter::install_dir(&root), root.join("compiled")] {
-                    if dir.exists() {
-                        std::fs::remove_dir_all(&dir)?;
-                        eprintln!("pyproc: removed {}", dir.display());
-                    }
-                }
+                builder = builder.afresh();
             }
-            let engine = engine()?;
-            println!("interpreter ready in {}", engine.interpreter().dir().display());
+            let engine = builder.prepare()?;
+            println!("interpreter ready in {}", engine.interpreter_dir().display());
             Ok(ExitCode::SUCCESS)
         }
         Command::New { name } => {
@@ -210,6 +206,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The CLI installs and compiles the interpreter on first use, with the steps on screen.
 fn engine() -> anyhow::Result<Engine> {
-    Ok(Engine::builder().progress(setup_view::setup_progress()).build()?)
+    Ok(Engine::builder().progress(setup_view::setup_progress()).prepare()?)
 }

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array3, ArrayView2};
-use pyproc_host::{CutSpike, Emitted, SpikeCutter, TtlEvent, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
+use pyproc_host::{Emitted, TtlEvent, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
 use pyproc_oebin::{processor_id, to_int16, ContinuousWriter, RecordingWriter, SpikesOut, TtlOut};
 use serde_json::{json, Value};
 
 use crate::input::Input;
+use crate::spike_cut::{CutSpike, SpikeCutter};
 
 /// Name of the event channel that holds what the script emitted.
 pub const EVENT_CHANNEL_NAME: &str = "Python Processor Output";

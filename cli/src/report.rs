@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use pyproc_host::{Callback, Error};
+use pyproc_host::{Callback, Error, PassThrough};
 
 /// Counts and timings gathered while a run goes.
 #[derive(Debug, Default)]
@@ -31,6 +31,9 @@ pub struct Report {
     pub status: String,
     pub stats: pyproc_host::Stats,
     pub stream_seconds: f64,
+    /// Blocks that passed the script by untouched (its interpreter restarting or switched
+    /// off), and why the first did.
+    passed: Option<(usize, String)>,
     /// Per callback: how many calls failed, and the first error in full.
     errors: BTreeMap<&'static str, (usize, String)>,
 }
@@ -43,6 +46,10 @@ impl Report {
     pub fn error(&mut self, callback: Callback, err: &Error) {
         let entry = self.errors.entry(callback.python_name()).or_insert_with(|| (0, err.to_string()));
         entry.0 += 1;
+    }
+
+    pub fn passed_through(&mut self, why: &PassThrough) {
+        self.passed.get_or_insert_with(|| (0, why.to_string())).0 += 1;
     }
 
     pub fn error_count(&self) -> usize {
@@ -113,6 +120,9 @@ impl fmt::Display for Report {
         let st = &self.stats;
         if st.restarts > 0 || st.events_dropped + st.spikes_dropped + st.output_bytes_dropped > 0 || self.status != "Running" {
             writeln!(f, "processor     {}; {} restarts; dropped {} events, {} spikes, {} bytes of output", self.status, st.restarts, st.events_dropped, st.spikes_dropped, st.output_bytes_dropped)?;
+        }
+        if let Some((count, first)) = &self.passed {
+            writeln!(f, "passed by     {count} blocks went through unprocessed; the first because {}", first.lines().next().unwrap_or_default())?;
         }
         if self.errors.is_empty() {
             write!(f, "errors        none")

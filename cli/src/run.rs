@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
-use pyproc_host::{Callback, Engine, OutputSink, Processor, SpikeIn, Stream, TtlEventIn};
+use pyproc_host::{Callback, Engine, OutputSink, OutputStream, Processed, Processor, SpikeIn, TtlEventIn};
 
 use crate::input::Input;
 use crate::output::OutputRecording;
@@ -106,7 +106,14 @@ pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -
         let t = Instant::now();
         let result = processor.process(block.view_mut(), first);
         report.block_done(t.elapsed());
-        let emitted = call(&mut report, Callback::Process, result);
+        let emitted = match call(&mut report, Callback::Process, result) {
+            Some(Processed::Done(emitted)) => Some(emitted),
+            Some(Processed::PassedThrough(why)) => {
+                report.passed_through(&why);
+                None
+            }
+            _ => None,
+        };
         if let Some(e) = emitted {
             report.events_out += e.events.len();
             report.spikes_out += e.spikes.len();
@@ -176,8 +183,8 @@ fn progress_bar(total_samples: u64, sample_rate: f64) -> ProgressBar {
 fn script_output(bar: ProgressBar) -> OutputSink {
     OutputSink::new(move |line| {
         let text = match line.stream {
-            Stream::Stdout => format!("[{}] {}", line.instance, line.text),
-            Stream::Stderr => format!("[{} stderr] {}", line.instance, line.text),
+            OutputStream::Stdout => format!("[{}] {}", line.instance, line.text),
+            OutputStream::Stderr => format!("[{} stderr] {}", line.instance, line.text),
         };
         if bar.is_hidden() {
             eprintln!("{text}");

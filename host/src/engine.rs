@@ -1,21 +1,32 @@
 //! The shared, read-only part: the wasmtime engine, the compiled interpreter and the
 //! linker. Cheap to clone; every [`Processor`](crate::Processor) made from it has its own
 //! store and shares nothing else.
+//!
+//! Getting an engine is two steps, so nothing is downloaded or compiled behind a caller's
+//! back: [`EngineBuilder::prepare`] installs the pinned interpreter (with pip, hashes
+//! checked) and compiles it once per user, reporting each step to a [`Progress`];
+//! [`EngineBuilder::open`] only loads what `prepare` left in the cache, and says to run
+//! `pyproc setup` when something is missing.
 
-use std::path::PathBuf;
+mod guest_runtime;
+mod install;
+mod interpreter;
+mod manifest;
+mod module_cache;
+mod progress;
+mod ready_snapshot;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use wasmtime::{Config, InstancePre, Linker, Module};
+use wasmtime::{Config, Linker, Module};
 
-use crate::door;
-use crate::error::Error;
-use crate::instance::HostState;
-use crate::interpreter::Interpreter;
-use crate::guest;
-use crate::module_cache;
-use crate::ready_snapshot;
-use crate::recording_gate;
-use crate::progress::Progress;
+pub use progress::{Progress, SetupEvent};
+
+use crate::error::{Error, SetupError};
+use crate::sandbox::instance::Template;
+use crate::sandbox::state::{self, GuestFolders};
+use interpreter::Interpreter;
 
 /// Native stack for the guest's wasm code. CPython recursion and scipy's imports go deep;
 /// the fiber that runs the guest gets this plus room for the host's own frames.
@@ -25,23 +36,19 @@ const FIBER_STACK: usize = MAX_WASM_STACK + (2 << 20);
 /// The interpreter, compiled and ready to instantiate.
 ///
 /// ```no_run
-/// let engine = pyproc_host::Engine::new()?;            // installs/compiles once per user
-/// let mut p = pyproc_host::Processor::builder(&engine, "examples/bandpass_filter.py")
-///     .stream(64, 30_000.0)
-///     .build()?;
+/// // Once per user (the `pyproc setup` command does the same): download and compile.
+/// let engine = pyproc_host::Engine::builder().prepare()?;
+/// // Afterwards, anywhere: load what `prepare` cached, in milliseconds, offline.
+/// let engine = pyproc_host::Engine::open()?;
+/// let p = pyproc_host::Processor::builder(&engine, "examples/bandpass_filter.py").stream(64, 30_000.0).build()?;
 /// # Ok::<(), pyproc_host::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Engine(Arc<Inner>);
 
 struct Inner {
-    wasmtime: wasmtime::Engine,
+    template: Template,
     interpreter: Interpreter,
-    instance_pre: InstancePre<HostState>,
-    /// The module is the ready snapshot: the guest runtime is already defined in it.
-    preinitialized: bool,
-    /// The compiled code counts fuel, so callbacks can be stopped at their deadline.
-    deadlines: bool,
 }
 
 /// Settings for [`Engine`]; see [`Engine::builder`].
@@ -50,23 +57,31 @@ pub struct EngineBuilder {
     cache_root: Option<PathBuf>,
     progress: Progress,
     deadlines: bool,
+    afresh: bool,
 }
 
 impl Default for EngineBuilder {
     fn default() -> Self {
-        EngineBuilder { cache_root: None, progress: Progress::default(), deadlines: true }
+        EngineBuilder { cache_root: None, progress: Progress::default(), deadlines: true, afresh: false }
     }
+}
+
+/// Whether a step may install and compile what is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Prepare,
+    Open,
 }
 
 impl EngineBuilder {
     /// Where the interpreter and compiled modules are cached (default:
-    /// [`Interpreter::default_cache_root`]).
+    /// [`Engine::default_cache_root`]).
     pub fn cache_root(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_root = Some(dir.into());
         self
     }
 
-    /// Receives the one-time set-up steps (download, compile).
+    /// Receives the set-up steps of [`prepare`](Self::prepare) (download, compile).
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
         self
@@ -81,46 +96,94 @@ impl EngineBuilder {
         self
     }
 
-    /// Installs the interpreter if needed, then loads (or compiles) it.
-    pub fn build(self) -> Result<Engine, Error> {
+    /// With [`prepare`](Self::prepare): delete the installed interpreter and every compiled
+    /// module first, and install and compile them again.
+    pub fn afresh(mut self) -> Self {
+        self.afresh = true;
+        self
+    }
+
+    /// Installs the interpreter and compiles it if the cache lacks either (minutes, once
+    /// per user; each step goes to the [`Progress`]), then loads it.
+    pub fn prepare(self) -> Result<Engine, Error> {
+        self.build(Mode::Prepare)
+    }
+
+    /// Loads the interpreter that [`prepare`](Self::prepare) cached. Never downloads or
+    /// compiles: a missing interpreter is [`Error::NotPrepared`].
+    pub fn open(self) -> Result<Engine, Error> {
+        self.build(Mode::Open)
+    }
+
+    fn build(self, mode: Mode) -> Result<Engine, Error> {
         let cache_root = match self.cache_root {
             Some(dir) => dir,
-            None => Interpreter::default_cache_root()?,
+            None => Engine::default_cache_root()?,
         };
-        let interpreter = Interpreter::ensure(&cache_root, &self.progress)?;
+        let install_dir = Interpreter::install_dir(&cache_root);
+        if self.afresh && mode == Mode::Prepare {
+            for dir in [install_dir.clone(), module_cache::dir(&cache_root)] {
+                install::remove_dir_all_if_exists(&dir)?;
+            }
+        }
+        if !install_dir.exists() {
+            if mode == Mode::Open {
+                return Err(Error::NotPrepared { missing: "installed", cache: cache_root });
+            }
+            self.progress.emit(SetupEvent::InstallingInterpreter { dir: install_dir.clone() });
+            install::install(&install_dir, &manifest::Manifest::pinned(), &self.progress)?;
+        }
+        let interpreter = Interpreter::open(&install_dir)?;
         let wasmtime = wasmtime::Engine::new(&engine_config(self.deadlines)).map_err(|e| Error::engine("configuring", e))?;
-        let (module, preinitialized) = load_interpreter(&wasmtime, &interpreter, &cache_root, &self.progress)?;
+        let folders = GuestFolders { stdlib: interpreter.stdlib_dir(), empty: interpreter.empty_dir() };
+        let (module, preinitialized) = load_interpreter(&wasmtime, &interpreter, &folders, &cache_root, &self.progress, mode)?;
         let mut linker = Linker::new(&wasmtime);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, HostState::wasi).map_err(|e| Error::engine("linking WASI", e))?;
-        recording_gate::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the recording gate", e))?;
-        door::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the door", e))?;
+        state::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the interpreter's imports", e))?;
         let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
-        Ok(Engine(Arc::new(Inner { wasmtime, interpreter, instance_pre, preinitialized, deadlines: self.deadlines })))
+        let first_turn = if preinitialized { guest_runtime::serve_turn().into() } else { guest_runtime::bootstrap_turn().into() };
+        let template = Template { wasmtime, instance_pre, first_turn, deadlines: self.deadlines, folders };
+        Ok(Engine(Arc::new(Inner { template, interpreter })))
     }
 }
 
 /// The ready snapshot (numpy, scipy.signal and the guest runtime already imported), built
-/// and cached on first use; if it cannot be built, the plain interpreter, which imports
+/// and cached by `prepare`; if it cannot be built, the plain interpreter, which imports
 /// them at every start (about a second more per processor). Says which it is.
-fn load_interpreter(wasmtime: &wasmtime::Engine, interpreter: &Interpreter, cache_root: &std::path::Path, progress: &Progress) -> Result<(Module, bool), Error> {
-    let what = interpreter.snapshot_wasm().with_file_name("python-snapshot.wasm + numpy + scipy.signal (pre-initialized)");
-    let key = ready_snapshot::key(interpreter);
+fn load_interpreter(
+    wasmtime: &wasmtime::Engine,
+    interpreter: &Interpreter,
+    folders: &GuestFolders,
+    cache_root: &Path,
+    progress: &Progress,
+    mode: Mode,
+) -> Result<(Module, bool), Error> {
+    let not_compiled = || Error::NotPrepared { missing: "compiled", cache: cache_root.to_path_buf() };
+    let ready = module_cache::Entry::new(wasmtime, cache_root, "pyproc-ready", &ready_snapshot::key(interpreter));
     // A build that failed once fails again: remember it rather than spend a minute on it at
     // every start (delete the file, or `pyproc setup --force`, to try again).
-    let failed = cache_root.join("compiled").join(format!("pyproc-ready-{}.failed", &key[..16]));
+    let failed = ready.failure_marker();
     if failed.is_file() {
         tracing::warn!("pyproc: not building the pre-initialized interpreter: it failed before (see {})", failed.display());
+    } else if mode == Mode::Open {
+        return ready.load()?.map(|module| (module, true)).ok_or_else(not_compiled);
     } else {
-        match module_cache::load_or_build(wasmtime, cache_root, "pyproc-ready", &key, &what, progress, || ready_snapshot::build(interpreter)) {
+        let what = interpreter.snapshot_wasm().with_file_name("python-snapshot.wasm + numpy + scipy.signal (pre-initialized)");
+        match ready.load_or_build(&what, progress, || ready_snapshot::build(interpreter, folders)) {
             Ok(module) => return Ok((module, true)),
             Err(e) => {
                 tracing::warn!("pyproc: no pre-initialized interpreter ({e}); every processor will import numpy and scipy itself");
-                let _ = std::fs::create_dir_all(cache_root.join("compiled")).and_then(|()| std::fs::write(&failed, e.to_string()));
+                let _ = std::fs::create_dir_all(module_cache::dir(cache_root)).and_then(|()| std::fs::write(&failed, e.to_string()));
             }
         }
     }
-    let snapshot = &interpreter.manifest().artifacts.snapshot;
-    let module = module_cache::load_or_compile(wasmtime, &interpreter.snapshot_wasm(), &snapshot.sha256, cache_root, progress)?;
+    let wasm = interpreter.snapshot_wasm();
+    let plain = module_cache::Entry::new(wasmtime, cache_root, "python-snapshot", &interpreter.manifest().artifacts.snapshot.sha256);
+    let module = match mode {
+        Mode::Open => plain.load()?.ok_or_else(not_compiled)?,
+        Mode::Prepare => plain.load_or_build(&wasm, progress, || {
+            std::fs::read(&wasm).map_err(|e| Error::ModuleCache { action: "read", path: wasm.clone(), message: e.to_string() })
+        })?,
+    };
     Ok((module, false))
 }
 
@@ -133,7 +196,7 @@ fn engine_config(deadlines: bool) -> Config {
     config.max_wasm_stack(MAX_WASM_STACK);
     config.async_stack_size(FIBER_STACK);
     // Deadlines: the compiled code counts fuel and yields to the host every
-    // `limits::FUEL_SLICE` units, where the clock is checked (see `instance.rs`). Measured
+    // `FUEL_SLICE` units, where the clock is checked (see `sandbox/instance.rs`). Measured
     // on the band-pass example, this costs 5-10 %; wasmtime's epoch interruption, the other
     // way to stop a running guest, cost about 20 %, since it loads and compares the epoch
     // at every loop header (in scipy's `sosfilt`, once per filter section and sample).
@@ -142,39 +205,38 @@ fn engine_config(deadlines: bool) -> Config {
 }
 
 impl Engine {
-    /// An engine with the default cache location and progress logged through `tracing`.
-    pub fn new() -> Result<Engine, Error> {
-        Engine::builder().build()
+    /// [`EngineBuilder::open`] with the default cache: loads the prepared interpreter.
+    pub fn open() -> Result<Engine, Error> {
+        Engine::builder().open()
+    }
+
+    /// [`EngineBuilder::prepare`] with the default cache, progress logged through `tracing`.
+    pub fn prepare() -> Result<Engine, Error> {
+        Engine::builder().prepare()
     }
 
     pub fn builder() -> EngineBuilder {
         EngineBuilder::default()
     }
 
-    pub fn interpreter(&self) -> &Interpreter {
-        &self.0.interpreter
+    /// The per-user cache root: `PYPROC_CACHE_DIR`, else `$XDG_CACHE_HOME/pyproc`, else
+    /// `$HOME/.cache/pyproc`.
+    pub fn default_cache_root() -> Result<PathBuf, SetupError> {
+        Interpreter::default_cache_root()
     }
 
-    pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
-        &self.0.wasmtime
+    /// Where the pinned interpreter is installed.
+    pub fn interpreter_dir(&self) -> &Path {
+        self.0.interpreter.dir()
     }
 
     /// Whether callbacks are stopped at their deadline (see [`EngineBuilder::without_deadlines`]).
     pub fn enforces_deadlines(&self) -> bool {
-        self.0.deadlines
+        self.0.template.deadlines
     }
 
-    pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
-        &self.0.instance_pre
-    }
-
-    /// The source of an instance's one long turn.
-    pub(crate) fn first_turn(&self) -> std::borrow::Cow<'static, str> {
-        if self.0.preinitialized {
-            guest::serve_turn().into()
-        } else {
-            guest::bootstrap_turn().into()
-        }
+    pub(crate) fn template(&self) -> &Template {
+        &self.0.template
     }
 }
 

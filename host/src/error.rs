@@ -2,11 +2,15 @@
 //! line, callback) and what to do about it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::callback::Callback;
+use crate::outcome::PassThrough;
+use crate::python_exception::PythonException;
 
 /// A failure while fetching, verifying or unpacking the pinned interpreter.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SetupError {
     #[error(
         "cannot run `{python} -m pip` to fetch the interpreter ({cause}).\n\
@@ -50,9 +54,17 @@ pub enum SetupError {
 
 /// Every error of the host library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
     Setup(#[from] SetupError),
+
+    /// [`Engine::open`](crate::Engine::open) found no installed or no compiled interpreter.
+    #[error(
+        "the interpreter is not {missing} in {cache}.\n\
+         fix: run `pyproc setup` once (in Rust: `Engine::prepare`), which downloads and compiles it"
+    )]
+    NotPrepared { missing: &'static str, cache: PathBuf },
 
     #[error("cannot {action} the compiled interpreter at {path}: {message}")]
     ModuleCache { action: &'static str, path: PathBuf, message: String },
@@ -67,17 +79,8 @@ pub enum Error {
     ScriptNotUtf8 { path: PathBuf, at: usize },
 
     /// A Python exception escaped one of the script's callbacks (or its import).
-    #[error("{}", python_message(.script, *.line, *.callback, .summary, .traceback))]
-    Python {
-        script: PathBuf,
-        callback: Callback,
-        /// Line in the script of the innermost frame that belongs to the script, if any.
-        line: Option<u32>,
-        /// `ExceptionType: message`.
-        summary: String,
-        /// The full Python traceback, as Python prints it.
-        traceback: String,
-    },
+    #[error("{}: {} raised {}\n{exception}", place(.script, .exception.line), .exception.callback, .exception.summary())]
+    Python { script: PathBuf, exception: PythonException },
 
     /// The callback ran past its deadline and its interpreter was stopped.
     #[error(
@@ -85,24 +88,21 @@ pub enum Error {
          the block passed through unchanged.\n{next}\nfix: make {callback} faster, or raise the deadline (pyproc run --deadline-ms; Limits in Rust)",
         .ran_for.as_millis(), .limit.as_millis()
     )]
-    DeadlineExceeded { script: PathBuf, callback: Callback, limit: std::time::Duration, ran_for: std::time::Duration, next: String },
+    DeadlineExceeded { script: PathBuf, callback: Callback, limit: Duration, ran_for: Duration, next: String },
+
+    /// The callback was stopped through a [`CancelHandle`](crate::CancelHandle).
+    #[error("{script}: {callback} was cancelled after {} ms and its interpreter stopped; the block passed through unchanged.\n{next}", .ran_for.as_millis())]
+    Cancelled { script: PathBuf, callback: Callback, ran_for: Duration, next: String },
 
     /// The interpreter stopped for good during a callback (a trap: stack overflow,
-    /// unreachable code, or the runtime ending).
+    /// unreachable code, the runtime ending, or a frame the host refused).
     #[error("{script}: the interpreter stopped during {callback}: {reason}\n{next}")]
     InstanceDied { script: PathBuf, callback: Callback, reason: String, next: String },
 
-    /// The interpreter is down and waiting to be restarted: the block passed through.
-    #[error("{script}: the interpreter is restarting after a failure; this block passed through unchanged ({blocks_left} more before the restart)")]
-    Restarting { script: PathBuf, blocks_left: u32 },
-
-    /// Switched off after too many consecutive failures: the block passed through.
-    #[error("{script}: switched off ({reason}); blocks pass through unchanged\nfix: correct the script and reload it")]
-    Disabled { script: PathBuf, reason: String },
-
-    /// The guest broke the door protocol (a bug in the guest runtime, or a hostile script).
-    #[error("the guest sent a malformed frame: {0}")]
-    Protocol(#[from] crate::frame::FrameError),
+    /// A callback other than `process` could not be delivered: the interpreter is down
+    /// (`process` reports the same as [`Processed::PassedThrough`](crate::Processed)).
+    #[error("{script}: {callback} was not called: {why}")]
+    NotRunning { script: PathBuf, callback: Callback, why: PassThrough },
 
     #[error(
         "the block has {got} channels but the processor was set up for {expected}\n\
@@ -123,23 +123,24 @@ pub enum Error {
     TooManyRecordingRoots { granted: usize, max: usize },
 }
 
-fn python_message(
-    script: &std::path::Path,
-    line: Option<u32>,
-    callback: Callback,
-    summary: &str,
-    traceback: &str,
-) -> String {
-    let place = match line {
+fn place(script: &std::path::Path, line: Option<u32>) -> String {
+    match line {
         Some(line) => format!("{}:{line}", script.display()),
         None => script.display().to_string(),
-    };
-    format!("{place}: {callback} raised {summary}\n{}", traceback.trim_end())
+    }
 }
 
 impl Error {
     pub(crate) fn engine(action: &'static str, err: impl std::fmt::Display) -> Self {
         Error::Engine { action, message: format!("{err:#}") }
+    }
+
+    /// The Python exception, when the script raised.
+    pub fn python_exception(&self) -> Option<&PythonException> {
+        match self {
+            Error::Python { exception, .. } => Some(exception),
+            _ => None,
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! What flows besides the continuous data: TTL events in and out, spikes in.
+//! What flows besides the continuous data: TTL events in ([`TtlEventIn`]) and out
+//! ([`TtlEvent`]), spikes in ([`SpikeIn`]) and out ([`SpikeOut`]).
 
 use ndarray::ArrayView2;
 
@@ -48,12 +49,13 @@ pub struct SpikeOut {
     /// Index of the channel in the stream.
     pub channel: u32,
     pub sorted_id: u16,
-    /// The script's own waveform ([`SPIKE_SAMPLES`] values), or None: cut it from the
-    /// processed data (see [`SpikeCutter`](crate::SpikeCutter)).
+    /// The script's own waveform ([`SPIKE_SAMPLES`] values), or None: the caller cuts it
+    /// from the processed data ([`SPIKE_PRE_SAMPLES`] before `sample_number`).
     pub waveform: Option<Vec<f32>>,
 }
 
-/// What the script emitted since the previous block.
+/// What the script emitted since the previous block (borrowed from the processor until its
+/// next call).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Emitted<'a> {
     pub events: &'a [TtlEvent],

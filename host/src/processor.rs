@@ -1,94 +1,141 @@
 //! [`Processor`]: one `PyProcessor` script running in its own interpreter.
 
+mod builder;
+mod lifecycle;
+mod script;
+
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use ndarray::ArrayViewMut2;
 
-use crate::buffer::RawBlock;
+pub use builder::{ProcessorBuilder, StreamInfo};
+
 use crate::callback::Callback;
-use crate::door::{Dropped, Outcome, PythonFailure};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
-use crate::frame::Command;
-use crate::instance::{Died, GuestInstance, InstanceConfig};
-use crate::limits::Limits;
-use crate::processor_builder::ProcessorBuilder;
-use crate::recovery::{Recovery, Status};
+use crate::outcome::Processed;
+use crate::sandbox::instance::{GuestInstance, InstanceConfig};
+use crate::sandbox::preopens;
+use crate::supervise::cancel::CancelHandle;
+use crate::supervise::limits::Limits;
+use crate::supervise::recovery::{Recovery, Status};
+use crate::wire::buffer::RawBlock;
+use crate::wire::command::Command;
+use crate::wire::mailbox::Dropped;
+use builder::ProcessorConfig;
+use script::Script;
 
 /// What a processor has dropped or survived, for a status line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stats {
-    /// Times the interpreter was restarted after a deadline or trap.
+    /// Times the interpreter was restarted after a deadline, cancel or trap.
     pub restarts: u32,
     pub events_dropped: u64,
     pub spikes_dropped: u64,
     pub output_bytes_dropped: u64,
 }
 
-/// The continuous stream a processor is set up for.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StreamInfo {
-    pub num_channels: usize,
-    /// Samples per second.
-    pub sample_rate: f64,
-}
-
 /// A `PyProcessor` script in its own sandboxed interpreter.
 ///
 /// ```no_run
 /// use ndarray::Array2;
-/// let engine = pyproc_host::Engine::new()?;
+/// use pyproc_host::Processed;
+/// let engine = pyproc_host::Engine::open()?;
 /// let mut p = pyproc_host::Processor::builder(&engine, "examples/threshold_events.py")
 ///     .stream(4, 30_000.0)
 ///     .build()?;
 /// p.start_acquisition()?;
 /// let mut block = Array2::<f32>::zeros((4, 1024));
-/// for event in p.process(block.view_mut(), 0)?.events {
-///     println!("line {} -> {} at sample {}", event.line, event.state, event.sample_number);
+/// if let Processed::Done(emitted) = p.process(block.view_mut(), 0)? {
+///     for event in emitted.events {
+///         println!("line {} -> {} at sample {}", event.line, event.state, event.sample_number);
+///     }
 /// }
 /// p.stop_acquisition()?;
 /// # Ok::<(), pyproc_host::Error>(())
 /// ```
 pub struct Processor {
-    pub(crate) engine: Engine,
-    pub(crate) config: InstanceConfig,
-    pub(crate) limits: Limits,
+    engine: Engine,
+    config: InstanceConfig,
+    limits: Limits,
     /// None while the interpreter is down, waiting for its restart.
-    pub(crate) instance: Option<GuestInstance>,
-    pub(crate) recovery: Recovery,
-    pub(crate) script: PathBuf,
+    instance: Option<GuestInstance>,
+    recovery: Recovery,
+    script: Script,
     /// The source the running processor was made from: a restart uses it, not the file.
-    pub(crate) source: String,
-    pub(crate) stream: StreamInfo,
-    pub(crate) recording_roots: Vec<PathBuf>,
+    source: String,
+    stream: StreamInfo,
+    recording_roots: Vec<PathBuf>,
     /// Replayed into a restarted interpreter.
-    pub(crate) acquiring: bool,
-    pub(crate) recording: Option<String>,
+    acquiring: bool,
+    recording: Option<String>,
     /// Floats the guest's buffer holds.
-    pub(crate) capacity: usize,
-    /// Events and spikes returned by the last `process`; reused so steady state allocates
-    /// nothing.
-    pub(crate) events: Vec<TtlEvent>,
-    pub(crate) spikes: Vec<SpikeOut>,
+    capacity: usize,
+    /// Events and spikes returned by the last `process`; reused, so a block that emits no
+    /// more than earlier ones did allocates nothing.
+    events: Vec<TtlEvent>,
+    spikes: Vec<SpikeOut>,
     /// Counts from interpreters that have been replaced.
-    pub(crate) stats: Stats,
+    stats: Stats,
 }
 
 impl Processor {
-    /// Settings for a new processor running `script`; see [`ProcessorBuilder`].
+    /// Settings for a new processor running the script in the file `script`; see
+    /// [`ProcessorBuilder`].
     pub fn builder(engine: &Engine, script: impl Into<PathBuf>) -> ProcessorBuilder {
-        ProcessorBuilder::new(engine, script.into())
+        ProcessorBuilder::for_file(engine, script.into())
     }
 
-    /// Runs `process(data)` on `block` (channels x samples) in place and returns the TTL
-    /// events and spikes the script emitted since the previous `process` (including those
-    /// from `handle_ttl_event` and the other callbacks in between).
+    /// Settings for a processor running `source`, Python text that need not be in any
+    /// file; `name` is the file name Python shows for it (`__file__`, tracebacks).
     ///
-    /// If the script raises, the block is left exactly as it came in and the error is
-    /// returned; the processor keeps working for the next block.
-    pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<Emitted<'_>> {
+    /// ```no_run
+    /// # let engine = pyproc_host::Engine::open()?;
+    /// let source = "class PyProcessor:\n    def __init__(self, p, n, r): pass\n    def process(self, data): data *= 2\n";
+    /// let p = pyproc_host::Processor::builder_for_source(&engine, "double.py", source).build()?;
+    /// # Ok::<(), pyproc_host::Error>(())
+    /// ```
+    pub fn builder_for_source(engine: &Engine, name: impl Into<PathBuf>, source: impl Into<String>) -> ProcessorBuilder {
+        ProcessorBuilder::for_text(engine, name.into(), source.into())
+    }
+
+    /// Starts the interpreter the builder described and loads the script into it.
+    fn start(engine: Engine, config: ProcessorConfig) -> Result<Processor> {
+        let ProcessorConfig { script, stream, limits, recording_roots, instance } = config;
+        let source = script.read()?;
+        let running = GuestInstance::start(engine.template(), &instance)?;
+        let mut processor = Processor {
+            engine,
+            config: instance,
+            recovery: Recovery::new(limits.max_consecutive_restarts),
+            limits,
+            instance: Some(running),
+            script,
+            source,
+            stream,
+            recording_roots,
+            acquiring: false,
+            recording: None,
+            capacity: 0,
+            events: Vec::new(),
+            spikes: Vec::new(),
+            stats: Stats::default(),
+        };
+        processor.run(Callback::Import, processor.load_command(processor.source.clone()), None)?;
+        Ok(processor)
+    }
+
+    /// Runs `process(data)` on `block` (channels x samples) in place. Returns
+    /// [`Processed::Done`] with the TTL events and spikes the script emitted since the
+    /// previous `process` (including those from `handle_ttl_event` and the other callbacks
+    /// in between), or [`Processed::PassedThrough`] when the interpreter is down (restarting
+    /// after a failure, or switched off) and the block was left as it came in.
+    ///
+    /// If the script raises, or runs past its deadline, the block is left exactly as it came
+    /// in and the error is returned; the processor keeps working for the next block.
+    pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<Processed<'_>> {
         self.process_raw(RawBlock::new(&mut block), first_sample_number)
     }
 
@@ -98,11 +145,11 @@ impl Processor {
     /// # Safety
     /// Every pointer in `channels` must be valid for reads and writes of `num_samples`
     /// floats for the length of the call, and no two may overlap.
-    pub unsafe fn process_channels(&mut self, channels: &[*mut f32], num_samples: usize, first_sample_number: i64) -> Result<Emitted<'_>> {
+    pub unsafe fn process_channels(&mut self, channels: &[*mut f32], num_samples: usize, first_sample_number: i64) -> Result<Processed<'_>> {
         self.process_raw(RawBlock::from_channel_pointers(channels, num_samples), first_sample_number)
     }
 
-    fn process_raw(&mut self, block: RawBlock, first_sample_number: i64) -> Result<Emitted<'_>> {
+    fn process_raw(&mut self, block: RawBlock, first_sample_number: i64) -> Result<Processed<'_>> {
         let (channels, samples) = (block.channels(), block.samples());
         if channels != self.stream.num_channels {
             return Err(Error::ChannelMismatch { expected: self.stream.num_channels, got: channels });
@@ -113,25 +160,27 @@ impl Processor {
             return Err(Error::BlockTooLarge { samples, max: max / channels.max(1) });
         }
         // A restart (after a failure) gives a new guest without a buffer: do it first.
-        self.ensure_running()?;
+        if let Some(why) = self.ensure_running()? {
+            return Ok(Processed::PassedThrough(why));
+        }
         if floats > self.capacity {
             self.reserve(floats)?;
         }
         let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32 };
         self.events.clear();
         self.spikes.clear();
-        let result = self.run(Callback::Process, command, Some(block));
+        self.call(Callback::Process, command, Some(block))?;
         // What arrived before a failure stays queued for the next block.
-        if let (Ok(()), Some(instance)) = (&result, &self.instance) {
+        if let Some(instance) = &self.instance {
             let mut slot = instance.mailbox().lock();
             std::mem::swap(&mut self.events, &mut slot.events);
             std::mem::swap(&mut self.spikes, &mut slot.spikes);
-            drop(slot);
-            self.recovery.succeeded();
         }
-        result.map(|()| Emitted { events: &self.events, spikes: &self.spikes })
+        self.recovery.succeeded();
+        Ok(Processed::Done(Emitted { events: &self.events, spikes: &self.spikes }))
     }
 
+    /// Delivers a TTL event to the script's `handle_ttl_event`, if it has one.
     pub fn handle_ttl_event(&mut self, event: &TtlEventIn<'_>) -> Result<()> {
         if !self.script_handles(Callback::HandleTtlEvent) {
             return Ok(());
@@ -177,14 +226,14 @@ impl Processor {
     /// Whether `dir` lies inside a recording root granted when the processor was built, so
     /// that [`start_recording`](Self::start_recording) may use it.
     pub fn can_record_in(&self, dir: impl AsRef<Path>) -> bool {
-        std::path::absolute(dir.as_ref()).is_ok_and(|dir| crate::recording_paths::to_guest(&self.recording_roots, &dir).is_some())
+        std::path::absolute(dir.as_ref()).is_ok_and(|dir| preopens::to_guest(&self.recording_roots, &dir).is_some())
     }
 
     /// Calls `start_recording(dir)`. `dir` must lie inside a recording root granted when
     /// the processor was built; the script sees it under `/recordings/<root index>/`.
     pub fn start_recording(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = std::path::absolute(dir.as_ref()).map_err(|e| Error::engine("resolving the recording directory", e))?;
-        let guest = crate::recording_paths::to_guest(&self.recording_roots, &dir)
+        let guest = preopens::to_guest(&self.recording_roots, &dir)
             .ok_or_else(|| Error::RecordingNotGranted { dir: dir.clone(), roots: self.recording_roots.clone() })?;
         self.recording = Some(guest.clone());
         self.run(Callback::StartRecording, Command::StartRecording { dir: guest }, None)
@@ -204,12 +253,21 @@ impl Processor {
         Ok(())
     }
 
-    /// Reads the script from disk again, imports it and constructs a new `PyProcessor`. If
-    /// the new code fails to import or construct, the old processor keeps running and the
-    /// error is returned. A reload also ends a switched-off state.
+    /// Reads the script from its file again (a script given as text: the same text),
+    /// imports it and constructs a new `PyProcessor`; see
+    /// [`reload_from_source`](Self::reload_from_source).
     pub fn reload(&mut self) -> Result<()> {
-        let source = self.read_script()?;
-        if self.recovery.disabled().is_some() {
+        let source = self.script.read()?;
+        self.reload_from_source(source)
+    }
+
+    /// Imports `source` in place of the running script and constructs a new
+    /// `PyProcessor`. If the new code fails to import or construct, the old processor keeps
+    /// running (its random state untouched) and the error is returned. A reload also ends
+    /// a switched-off state.
+    pub fn reload_from_source(&mut self, source: impl Into<String>) -> Result<()> {
+        let source = source.into();
+        if self.recovery.is_disabled() {
             self.recovery.reset();
             let previous = std::mem::replace(&mut self.source, source);
             return self.restart().inspect_err(|_| self.source = previous);
@@ -219,8 +277,15 @@ impl Processor {
         Ok(())
     }
 
+    /// A handle that stops the callback running now from another thread; see
+    /// [`CancelHandle`].
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.config.cancel.clone())
+    }
+
+    /// The script's path (its absolute file path, or the name given with its text).
     pub fn script(&self) -> &Path {
-        &self.script
+        self.script.path()
     }
 
     pub fn stream(&self) -> StreamInfo {
@@ -252,14 +317,9 @@ impl Processor {
         self.instance.as_ref().is_none_or(|i| i.mailbox().lock().handles(callback))
     }
 
-    pub(crate) fn read_script(&self) -> Result<String> {
-        let bytes = std::fs::read(&self.script).map_err(|cause| Error::ScriptUnreadable { path: self.script.clone(), cause })?;
-        String::from_utf8(bytes).map_err(|e| Error::ScriptNotUtf8 { path: self.script.clone(), at: e.utf8_error().valid_up_to() })
-    }
-
-    pub(crate) fn load_command(&self, source: String) -> Command {
+    fn load_command(&self, source: String) -> Command {
         Command::Load {
-            script_path: self.script.to_string_lossy().into_owned(),
+            script_path: self.script.path().to_string_lossy().into_owned(),
             source,
             num_channels: self.stream.num_channels as u32,
             sample_rate: self.stream.sample_rate,
@@ -271,104 +331,18 @@ impl Processor {
         // Room for blocks a little longer than this one, so jitter in block size does not
         // reallocate every time.
         let floats = floats.saturating_add(floats / 4).min(u32::MAX as usize / 4);
-        self.run(Callback::Process, Command::Reserve { floats: floats as u32 }, None)?;
+        self.call(Callback::Process, Command::Reserve { floats: floats as u32 }, None)?;
         let buffer = self.instance.as_ref().and_then(|i| i.mailbox().lock().buffer);
         self.capacity = buffer.map_or(0, |(_, cap)| cap as usize);
         Ok(())
     }
+}
 
-    fn deadline(&self, callback: Callback) -> Duration {
-        match callback {
-            Callback::Import | Callback::Init => self.limits.init_deadline,
-            _ => self.limits.callback_deadline,
-        }
-    }
-
-    pub(crate) fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
-        self.ensure_running()?;
-        let deadline = self.deadline(callback);
-        let instance = self.instance.as_mut().expect("ensure_running leaves an instance");
-        match instance.run(command, block, deadline) {
-            Ok(Outcome::Done) => Ok(()),
-            Ok(Outcome::Failed(failure)) => Err(self.python_error(failure)),
-            Err(died) => Err(self.lost(callback, died, deadline)),
-        }
-    }
-
-    /// Errors while switched off or pausing; restarts the interpreter when it is time.
-    fn ensure_running(&mut self) -> Result<()> {
-        if let Some(reason) = self.recovery.disabled() {
-            return Err(Error::Disabled { script: self.script.clone(), reason: reason.to_owned() });
-        }
-        if self.instance.is_none() {
-            if !self.recovery.restart_now() {
-                return Err(Error::Restarting { script: self.script.clone(), blocks_left: self.recovery.blocks_left() });
-            }
-            self.restart()?;
-        }
-        Ok(())
-    }
-
-    /// A fresh interpreter with the same script, stream and state (acquiring, recording).
-    fn restart(&mut self) -> Result<()> {
-        self.stats.restarts += 1;
-        let started = GuestInstance::start(&self.engine, &self.config);
-        let instance = match started {
-            Ok(instance) => instance,
-            Err(e) => {
-                self.recovery.failed(&e.to_string());
-                return Err(e);
-            }
-        };
-        self.instance = Some(instance);
-        self.capacity = 0;
-        let mut replay = vec![(Callback::Import, self.load_command(self.source.clone()))];
-        if self.acquiring {
-            replay.push((Callback::StartAcquisition, Command::Call(Callback::StartAcquisition)));
-        }
-        if let Some(dir) = &self.recording {
-            replay.push((Callback::StartRecording, Command::StartRecording { dir: dir.clone() }));
-        }
-        for (callback, command) in replay {
-            let deadline = self.deadline(callback);
-            let instance = self.instance.as_mut().expect("just started");
-            match instance.run(command, None, deadline) {
-                Ok(Outcome::Done) => {}
-                Ok(Outcome::Failed(failure)) => {
-                    let err = self.python_error(failure);
-                    self.drop_instance();
-                    self.recovery.failed(&err.to_string());
-                    return Err(err);
-                }
-                Err(died) => return Err(self.lost(callback, died, deadline)),
-            }
-        }
-        tracing::warn!(script = %self.script.display(), "restarted the interpreter after a failure");
-        Ok(())
-    }
-
-    /// The interpreter stopped for good: count it, plan the restart, say so.
-    fn lost(&mut self, callback: Callback, died: Died, limit: Duration) -> Error {
-        let callback = died.stage.unwrap_or(callback);
-        self.drop_instance();
-        self.recovery.failed(&died.reason);
-        let next = self.recovery.next_step();
-        let script = self.script.clone();
-        if died.deadline {
-            Error::DeadlineExceeded { script, callback, limit, ran_for: died.ran_for, next }
-        } else {
-            Error::InstanceDied { script, callback, reason: died.reason, next }
-        }
-    }
-
-    fn drop_instance(&mut self) {
-        if let Some(instance) = self.instance.take() {
-            add_dropped(&mut self.stats, instance.mailbox().lock().dropped);
-        }
-    }
-
-    fn python_error(&self, f: PythonFailure) -> Error {
-        Error::Python { script: self.script.clone(), callback: f.callback, line: f.line, summary: f.summary, traceback: f.traceback }
+impl ProcessorBuilder {
+    /// Starts the interpreter, imports the script and constructs its `PyProcessor`.
+    pub fn build(self) -> Result<Processor> {
+        let (engine, config) = self.into_config()?;
+        Processor::start(engine, config)
     }
 }
 
@@ -380,6 +354,6 @@ fn add_dropped(stats: &mut Stats, dropped: Dropped) {
 
 impl std::fmt::Debug for Processor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Processor").field("script", &self.script).field("stream", &self.stream).field("status", &self.status()).finish()
+        f.debug_struct("Processor").field("script", &self.script.path()).field("stream", &self.stream).field("status", &self.status()).finish()
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{builder, example, test_script, Printed};
+use common::{builder, Done, example, test_script, Printed};
 use ndarray::{array, Array2};
 use pyproc_host::{Callback, Error, SpikeIn, TtlEvent, TtlEventIn};
 use serde_json::{json, Value};
@@ -20,7 +20,7 @@ fn the_template_loads_and_runs_every_callback() {
     p.handle_spike(&SpikeIn { source_node: 2, electrode_name: "Tetrode 1", sample_number: 9, sorted_id: 0, waveform: waveform.view() })
         .unwrap();
     let mut block = Array2::from_elem((3, 16), 1.5f32);
-    assert!(p.process(block.view_mut(), 0).unwrap().events.is_empty());
+    assert!(p.process(block.view_mut(), 0).done().events.is_empty());
     assert_eq!(block, Array2::from_elem((3, 16), 1.5f32), "the template passes data through");
     p.stop_acquisition().unwrap();
     p2.start_recording(recording.path()).unwrap();
@@ -46,12 +46,12 @@ fn each_callback_receives_exactly_the_documented_arguments() {
     p.handle_spike(&SpikeIn { source_node: 105, electrode_name: "Stereotrode 2", sample_number: 1234, sorted_id: 7, waveform: waveform.view() })
         .unwrap();
     let mut block = array![[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]];
-    p.process(block.view_mut(), 500).unwrap();
+    p.process(block.view_mut(), 500).done();
     p.stop_recording().unwrap();
     p.stop_acquisition().unwrap();
 
     let calls: Vec<Value> = printed.take().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
-    // The granted root, as the script sees it (see the host's recording_paths.rs).
+    // The granted root, as the script sees it (see the host's sandbox/preopens.rs).
     let dir = "/recordings/0";
     let expected = [
         json!({"callback": "__init__", "args": [
@@ -88,7 +88,7 @@ fn optional_callbacks_that_the_script_lacks_are_skipped() {
     p.stop_recording().unwrap();
     p.stop_acquisition().unwrap();
     let mut block = array![[1.0f32, 2.0]];
-    p.process(block.view_mut(), 0).unwrap();
+    p.process(block.view_mut(), 0).done();
     assert_eq!(block, array![[2.0f32, 3.0]]);
 }
 
@@ -98,10 +98,14 @@ fn an_exception_in_process_leaves_the_block_unchanged_and_names_process_and_the_
     let mut block = array![[11.0f32, 1.0], [2.0, 3.0]];
     let err = p.process(block.view_mut(), 0).unwrap_err();
     assert_eq!(block, array![[11.0f32, 1.0], [2.0, 3.0]], "the block passes through untouched");
-    let Error::Python { callback, line, summary, traceback, script } = &err else { panic!("{err}") };
+    let Error::Python { script, exception } = &err else { panic!("{err}") };
+    let (callback, line, traceback) = (&exception.callback, &exception.line, &exception.traceback);
     assert_eq!(*callback, Callback::Process);
     assert_eq!(*line, Some(12));
-    assert_eq!(summary, "ValueError: sample too large");
+    assert_eq!((exception.type_name.as_str(), exception.message.as_str()), ("ValueError", "sample too large"));
+    let innermost = exception.frames.last().expect("the script's frame");
+    assert!(innermost.file.ends_with("raises_in_process.py") && innermost.line == 12 && innermost.function == "process", "{innermost:?}");
+    assert!(exception.frames.iter().all(|f| !f.file.starts_with("<pyproc>")), "runtime frames are hidden: {:?}", exception.frames);
     assert!(traceback.contains("raises_in_process.py\", line 12, in process"), "{traceback}");
     assert!(traceback.contains("raise ValueError(\"sample too large\")"), "source line shown: {traceback}");
     assert!(!traceback.contains("<pyproc>"), "runtime frames are hidden: {traceback}");
@@ -110,7 +114,7 @@ fn an_exception_in_process_leaves_the_block_unchanged_and_names_process_and_the_
 
     // The instance keeps working, and the failed block's event was dropped with it.
     let mut ok = array![[1.0f32, 1.0], [1.0, 1.0]];
-    let events = p.process(ok.view_mut(), 2).unwrap().events;
+    let events = p.process(ok.view_mut(), 2).done().events;
     assert_eq!(events, [TtlEvent { sample_number: 2, line: 2, state: true }]);
     assert_eq!(ok, array![[10.0f32, 10.0], [10.0, 10.0]]);
 }
@@ -133,13 +137,14 @@ fn bad_add_python_event_arguments_raise_in_the_script() {
     for (case, (kind, text)) in expected.iter().enumerate() {
         let mut block = array![[case as f32]];
         let err = p.process(block.view_mut(), 0).unwrap_err();
-        let Error::Python { summary, callback, line, .. } = &err else { panic!("{err}") };
+        let Some(e) = err.python_exception() else { panic!("{err}") };
+        let (callback, line) = (&e.callback, &e.line);
         assert_eq!(*callback, Callback::Process);
-        assert!(summary.starts_with(kind) && summary.contains(text), "case {case}: {summary}");
+        assert!(e.type_name == *kind && e.message.contains(text), "case {case}: {}", e.summary());
         assert!(line.is_some(), "case {case} points at the script's line");
     }
     let mut good = array![[-1.0f32]];
-    let events = p.process(good.view_mut(), 1000).unwrap().events;
+    let events = p.process(good.view_mut(), 1000).done().events;
     assert_eq!(
         events,
         [
@@ -157,7 +162,8 @@ fn spike_data_is_read_only() {
     let err = p
         .handle_spike(&SpikeIn { source_node: 0, electrode_name: "e", sample_number: 0, sorted_id: 0, waveform: w.view() })
         .unwrap_err();
-    let Error::Python { callback, summary, .. } = &err else { panic!("{err}") };
+    let Some(e) = err.python_exception() else { panic!("{err}") };
+    let (callback, summary) = (&e.callback, e.summary());
     assert_eq!(*callback, Callback::HandleSpike);
     assert!(summary.contains("read-only"), "{summary}");
 }
@@ -169,12 +175,12 @@ fn events_emitted_in_handle_ttl_event_are_returned_with_the_next_block() {
         p.handle_ttl_event(&TtlEventIn { source_node: 1, channel: "TTL", sample_number, line, state: true }).unwrap();
     }
     let mut block = Array2::<f32>::zeros((1, 16));
-    let echoed = p.process(block.view_mut(), 1000).unwrap().events;
+    let echoed = p.process(block.view_mut(), 1000).done().events;
     assert_eq!(
         echoed,
         [TtlEvent { sample_number: 990, line: 11, state: true }, TtlEvent { sample_number: 995, line: 12, state: true }]
     );
-    assert!(p.process(block.view_mut(), 1016).unwrap().events.is_empty(), "each event is returned once");
+    assert!(p.process(block.view_mut(), 1016).done().events.is_empty(), "each event is returned once");
 }
 
 #[test]
@@ -184,7 +190,7 @@ fn set_stream_constructs_a_new_pyprocessor_for_the_new_stream() {
     p.set_stream(5, 1000.0).unwrap();
     assert_eq!(printed.take(), ["Num Channels: 2 | Sample Rate: 30000.0", "Num Channels: 5 | Sample Rate: 1000.0"]);
     let mut block = Array2::<f32>::ones((5, 4));
-    p.process(block.view_mut(), 0).unwrap();
+    p.process(block.view_mut(), 0).done();
     let mut wrong = Array2::<f32>::ones((2, 4));
     assert!(matches!(p.process(wrong.view_mut(), 0), Err(Error::ChannelMismatch { expected: 5, got: 2 })));
 }
@@ -197,7 +203,7 @@ fn a_script_written_for_the_original_plugin_runs_unchanged() {
     let mut events = Vec::new();
     for i in 0..4 {
         let mut block = Array2::from_shape_fn((4, 256), |(c, s)| ((s + c) as f32 * 0.3).sin() * 50.0 + 20.0);
-        events.extend_from_slice(p.process(block.view_mut(), i * 256).unwrap().events);
+        events.extend_from_slice(p.process(block.view_mut(), i * 256).done().events);
         assert!(block.iter().all(|v| v.is_finite()));
         assert!(block.mean().unwrap().abs() < 20.0, "the 300 Hz high-pass removed the offset");
     }
@@ -213,7 +219,7 @@ fn start_recording_grants_the_recording_directory_read_write() {
     let mut p = builder(test_script("recording_writer.py")).recording_root(root.path()).build().unwrap();
     p.start_recording(&rec).unwrap();
     let mut block = Array2::<f32>::zeros((1, 8));
-    p.process(block.view_mut(), 0).unwrap();
+    p.process(block.view_mut(), 0).done();
     p.stop_recording().unwrap();
     let written = std::fs::read_to_string(rec.join("from_script.txt")).unwrap();
     assert_eq!(written, "recorded by the script\nblocks seen: 1\n");
@@ -233,7 +239,7 @@ fn start_recording_outside_the_granted_roots_is_refused_before_the_script_runs()
 fn add_python_spike_emits_spikes_and_refuses_bad_arguments() {
     let mut p = builder(test_script("spike_emitter.py")).stream(4, 30_000.0).build().unwrap();
     let mut block = Array2::<f32>::from_elem((4, 16), -1.0);
-    let emitted = p.process(block.view_mut(), 1000).unwrap();
+    let emitted = p.process(block.view_mut(), 1000).done();
     assert_eq!(emitted.spikes[0], pyproc_host::SpikeOut { sample_number: 1002, channel: 1, sorted_id: 0, waveform: None });
     let own = &emitted.spikes[1];
     assert_eq!((own.sample_number, own.channel, own.sorted_id), (500, 3, 9));
@@ -243,7 +249,7 @@ fn add_python_spike_emits_spikes_and_refuses_bad_arguments() {
     for (case, text) in expected.iter().enumerate() {
         let mut block = Array2::<f32>::from_elem((4, 16), case as f32);
         let err = p.process(block.view_mut(), 1000).unwrap_err();
-        assert!(matches!(&err, Error::Python { callback: Callback::Process, summary, .. } if summary.contains(text)), "case {case}: {err}");
+        assert!(matches!(err.python_exception(), Some(e) if e.callback == Callback::Process && e.message.contains(text)), "case {case}: {err}");
     }
     let err = p.handle_ttl_event(&TtlEventIn { source_node: 0, channel: "c", sample_number: 5, line: 0, state: true }).unwrap_err();
     assert!(err.to_string().contains("this is not process()"), "{err}");
@@ -260,17 +266,17 @@ fn events_reach_a_reloaded_script_only_when_it_handles_them() {
     let event = pyproc_host::TtlEventIn { source_node: 1, channel: "TTL", sample_number: 7, line: 2, state: true };
     p.handle_ttl_event(&event).unwrap();
     let mut block = ndarray::Array2::<f32>::zeros((1, 4));
-    assert!(p.process(block.view_mut(), 0).unwrap().events.is_empty());
+    assert!(p.process(block.view_mut(), 0).done().events.is_empty());
 
     std::fs::write(&script, std::fs::read_to_string(test_script("ttl_echo.py")).unwrap()).unwrap();
     p.reload().unwrap();
     p.handle_ttl_event(&event).unwrap();
-    let echoed = p.process(block.view_mut(), 4).unwrap().events.to_vec();
+    let echoed = p.process(block.view_mut(), 4).done().events.to_vec();
     assert_eq!(echoed, [pyproc_host::TtlEvent { sample_number: 7, line: 12, state: true }]);
 
     // A reload that fails keeps the echoing script, and its handler.
     std::fs::write(&script, "class PyProcessor(:\n").unwrap();
     assert!(p.reload().is_err());
     p.handle_ttl_event(&event).unwrap();
-    assert_eq!(p.process(block.view_mut(), 8).unwrap().events.len(), 1);
+    assert_eq!(p.process(block.view_mut(), 8).done().events.len(), 1);
 }

@@ -2,14 +2,14 @@
 
 mod common;
 
-use common::{builder, test_script};
+use common::{builder, Done, test_script};
 use ndarray::Array2;
 
 fn run(label: &str, seed: u64) -> Array2<f32> {
     let mut p = builder(test_script("random_writer.py")).stream(4, 30_000.0).label(label).seed(seed).build().unwrap();
     let mut out = Array2::<f32>::zeros((4, 256));
     for b in 0..4 {
-        p.process(out.slice_mut(ndarray::s![.., b * 64..(b + 1) * 64]), (b * 64) as i64).unwrap();
+        p.process(out.slice_mut(ndarray::s![.., b * 64..(b + 1) * 64]), (b * 64) as i64).done();
     }
     out
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{builder, example};
+use common::{builder, Done, example};
 use ndarray::{s, Array2};
 use ndarray_npy::read_npy;
 use pyproc_host::TtlEvent;
@@ -23,7 +23,7 @@ fn bandpass_filter_block_by_block_matches_native_scipy_on_the_whole_signal() {
     let mut output = input.clone();
     for start in (0..samples).step_by(BLOCK) {
         let end = (start + BLOCK).min(samples); // the last block is shorter
-        p.process(output.slice_mut(s![.., start..end]), start as i64).unwrap();
+        p.process(output.slice_mut(s![.., start..end]), start as i64).done();
     }
     let worst = (&output - &expected).iter().fold(0f32, |m, d| m.max(d.abs()));
     let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -46,7 +46,7 @@ fn threshold_events_fire_at_the_exact_crossing_samples_across_block_edges() {
     let mut events: Vec<TtlEvent> = Vec::new();
     for b in 0..3 {
         let mut block = signal.slice(s![.., b * BLOCK..(b + 1) * BLOCK]).to_owned();
-        events.extend_from_slice(p.process(block.view_mut(), first + (b * BLOCK) as i64).unwrap().events);
+        events.extend_from_slice(p.process(block.view_mut(), first + (b * BLOCK) as i64).done().events);
     }
     let expected: Vec<TtlEvent> = high
         .iter()

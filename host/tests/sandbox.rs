@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 
-use common::{builder, test_script, Printed};
+use common::{builder, Done, test_script, Printed};
 use serde_json::{json, Value};
 
 #[test]
@@ -54,7 +54,7 @@ fn every_attempt_to_leave_the_sandbox_fails_and_the_recording_folder_works() {
     assert_eq!(std::fs::read_to_string(root.join("secret.txt")).unwrap(), "host secret");
     // The instance is fine afterwards.
     let mut block = ndarray::Array2::<f32>::zeros((1, 4));
-    p.process(block.view_mut(), 0).unwrap();
+    p.process(block.view_mut(), 0).done();
 }
 
 fn host_open_fds() -> usize {
@@ -94,17 +94,17 @@ fn the_recording_folder_is_shut_before_and_after_the_recording() {
     std::fs::write(root.join("keep.txt"), "must survive").unwrap();
     let source = std::fs::read_to_string(test_script("recording_window.py")).unwrap();
     let script = dir.path().join("recording_window.py");
-    // The first granted root, as the script sees it (see recording_paths.rs).
+    // The first granted root, as the script sees it (see the sandbox's preopens.rs).
     std::fs::write(&script, source.replace("@ROOT@", "/recordings/0")).unwrap();
 
     let printed = Printed::default();
     let mut p = builder(&script).recording_root(&root).output(printed.sink()).build().unwrap();
     let mut block = ndarray::Array2::<f32>::zeros((1, 4));
-    p.process(block.view_mut(), 0).unwrap();
+    p.process(block.view_mut(), 0).done();
     p.start_recording(&root).unwrap();
-    p.process(block.view_mut(), 4).unwrap();
+    p.process(block.view_mut(), 4).done();
     p.stop_recording().unwrap();
-    p.process(block.view_mut(), 8).unwrap();
+    p.process(block.view_mut(), 8).done();
 
     let attempts: Vec<(String, String, bool, String)> = printed
         .take()

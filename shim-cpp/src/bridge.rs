@@ -96,7 +96,8 @@ pub mod ffi {
             options: &ProcessorOptions,
         ) -> Result<Box<ProcessorHandle>>;
 
-        // Real-time path: never blocks on a lock, never allocates in steady state.
+        // Real-time path: never blocks on a lock; a block that emits nothing and does not fail
+        // allocates only what wasmtime's call into the guest does.
 
         /// `channels` holds one `float*` per channel (as `size_t`), each `num_samples` long.
         unsafe fn process(
@@ -139,7 +140,7 @@ pub mod ffi {
         /// blocks. On failure the old processor keeps running.
         fn reload(self: &ProcessorHandle) -> Status;
         fn last_error(self: &ProcessorHandle) -> ErrorReport;
-        /// "running", "restarting in N blocks", "switched off: …".
+        /// "running", "restarting after failure N (in M blocks)", "switched off: …".
         fn status_text(self: &ProcessorHandle) -> String;
         fn script_path(self: &ProcessorHandle) -> String;
         fn num_channels(self: &ProcessorHandle) -> u32;

@@ -1,6 +1,6 @@
 //! Turning a host error into a status and a report the C++ side can show.
 
-use pyproc_host::Error;
+use pyproc_host::{Error, PassThrough};
 
 use crate::ffi::{ErrorReport, Status};
 
@@ -8,19 +8,29 @@ pub fn status_of(error: &Error) -> Status {
     match error {
         Error::Python { .. } => Status::ScriptError,
         Error::DeadlineExceeded { .. } => Status::DeadlineExceeded,
-        Error::InstanceDied { .. } => Status::InstanceDied,
-        Error::Restarting { .. } => Status::Restarting,
-        Error::Disabled { .. } => Status::Disabled,
+        Error::InstanceDied { .. } | Error::Cancelled { .. } => Status::InstanceDied,
+        Error::NotRunning { why, .. } => status_of_pass_through(why),
         Error::ChannelMismatch { .. } | Error::BlockTooLarge { .. } => Status::BadBlock,
         _ => Status::Failed,
+    }
+}
+
+/// A block or call that did not reach the script, as a status.
+pub fn status_of_pass_through(why: &PassThrough) -> Status {
+    match why {
+        PassThrough::Disabled { .. } => Status::Disabled,
+        _ => Status::Restarting,
     }
 }
 
 /// The report for `error`, numbered `sequence`.
 pub fn report(error: &Error, sequence: u64) -> ErrorReport {
     let (callback, traceback) = match error {
-        Error::Python { callback, traceback, .. } => (callback.to_string(), traceback.clone()),
-        Error::DeadlineExceeded { callback, .. } | Error::InstanceDied { callback, .. } => (callback.to_string(), String::new()),
+        Error::Python { exception, .. } => (exception.callback.to_string(), exception.traceback.clone()),
+        Error::DeadlineExceeded { callback, .. }
+        | Error::InstanceDied { callback, .. }
+        | Error::Cancelled { callback, .. }
+        | Error::NotRunning { callback, .. } => (callback.to_string(), String::new()),
         _ => (String::new(), String::new()),
     };
     ErrorReport { sequence, status: status_of(error), callback, message: error.to_string(), traceback }

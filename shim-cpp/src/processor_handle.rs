@@ -6,10 +6,10 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use ndarray::ArrayView2;
-use pyproc_host::{Engine, Error, Limits, Processor, SpikeIn, Status as HostStatus, TtlEventIn};
+use pyproc_host::{Engine, Error, Limits, Processed, Processor, SpikeIn, Status as HostStatus, TtlEventIn};
 
 use crate::engine_handle::EngineHandle;
-use crate::error_report::{no_error, report, status_of};
+use crate::error_report::{no_error, report, status_of, status_of_pass_through};
 use crate::ffi::{ErrorReport, ProcessResult, ProcessorOptions, Status, TtlEventOut};
 
 /// How long `reload` waits for the real-time thread to pick the new interpreter up before
@@ -122,7 +122,8 @@ impl ProcessorHandle {
         // header too), and the caller vouches for what they point at.
         let channels = std::slice::from_raw_parts(channels.as_ptr().cast::<*mut f32>(), channels.len());
         match live.process_channels(channels, num_samples, first_sample) {
-            Ok(emitted) => {
+            Ok(Processed::PassedThrough(why)) => result.status = status_of_pass_through(&why),
+            Ok(Processed::Done(emitted)) => {
                 let fit = emitted.events.len().min(events.len());
                 for (out, event) in events.iter_mut().zip(emitted.events) {
                     *out = TtlEventOut { sample_number: event.sample_number, line: event.line, state: event.state };
@@ -281,6 +282,7 @@ impl ProcessorHandle {
                 format!("restarting after failure {consecutive_failures} (in {blocks_left} blocks)")
             }
             HostStatus::Disabled { reason } => format!("switched off: {reason}"),
+            other => format!("{other:?}"),
         }
     }
 

@@ -123,7 +123,7 @@ fn events(engine: &Engine) {
                 let event = TtlEventIn { source_node: 100, channel: "TTL", sample_number: i as i64 * 30, line: 1, state: i % 2 == 0 };
                 pyproc.handle_ttl_event(&event).unwrap();
             }
-            let emitted = pyproc.process(a.view_mut(), 0).unwrap();
+            let emitted = pyproc.process(a.view_mut(), 0).unwrap().emitted();
             assert_eq!(emitted.events.len(), EVENTS_PER_BLOCK + 1);
         },
         || {
@@ -294,7 +294,7 @@ fn parallel(engine: &Engine) {
 /// The same per-block rows from an interpreter compiled without deadline checks, to show
 /// what deadlines cost (its own cached module: the first run compiles it, about 90 s).
 fn without_deadlines() {
-    let engine = Engine::builder().without_deadlines().build().expect("the interpreter without deadline checks compiles");
+    let engine = Engine::builder().without_deadlines().prepare().expect("the interpreter without deadline checks compiles");
     per_block(&engine, "pass-through, no deadline", &root().join("scripts/passthrough.py"));
     per_block(&engine, "band-pass, no deadline", &root().join("../examples/bandpass_filter.py"));
 }
@@ -302,7 +302,7 @@ fn without_deadlines() {
 fn main() {
     let own_script = std::env::args().nth(1).map(PathBuf::from);
     let started = Instant::now();
-    let engine = Engine::new().expect("the interpreter is installed and compiled (first run: minutes)");
+    let engine = Engine::prepare().expect("the interpreter is installed and compiled (first run: minutes)");
     println!("engine ready in {:.0} ms (compiled interpreter loaded from the cache)\n", ms(started.elapsed()));
     println!("{:<44} {:>14} {:>14} {:>8}", "workload (1024 samples per block, 30 kHz)", "pyproc", "native CPython", "ratio");
     if let Some(script) = &own_script {

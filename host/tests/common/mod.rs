@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use pyproc_host::{Engine, OutputSink, Processor, ProcessorBuilder};
+use pyproc_host::{Emitted, Engine, OutputSink, Processed, Processor, ProcessorBuilder};
 
 pub fn engine() -> Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new().expect("the interpreter installs and compiles")).clone()
+    ENGINE.get_or_init(|| Engine::prepare().expect("the interpreter installs and compiles")).clone()
 }
 
 /// A script from host/tests/scripts.
@@ -40,4 +40,20 @@ impl Printed {
 
 pub fn builder(script: impl Into<PathBuf>) -> ProcessorBuilder {
     Processor::builder(&engine(), script)
+}
+
+/// The script's output for a block that must have gone through the script.
+pub trait Done<'a> {
+    fn done(self) -> Emitted<'a>;
+}
+
+impl<'a> Done<'a> for pyproc_host::Result<Processed<'a>> {
+    #[track_caller]
+    fn done(self) -> Emitted<'a> {
+        match self {
+            Ok(Processed::Done(emitted)) => emitted,
+            Ok(Processed::PassedThrough(why)) => panic!("the block passed the script by: {why}"),
+            Err(err) => panic!("process failed: {err}"),
+        }
+    }
 }

@@ -8,7 +8,8 @@
 //       for (const pyproc::TtlEvent& e : p.events()) { /* e.line, e.state, e.sample_number */ }
 //
 // Threads: one real-time thread calls process(), handle_ttl_event() and handle_spike();
-// they never throw, never wait for a lock and do not allocate in steady state. On any
+// they never throw and never wait for a lock; a block that emits nothing and does not fail
+// allocates only what wasmtime's call into the guest does (two small boxes). On any
 // status but Ok the block is left exactly as it came in. One control thread calls the
 // rest; constructors throw pyproc::Error, the other control calls return a Status and
 // keep the details in last_error().
@@ -51,8 +52,8 @@ inline const char* to_string(Status status) noexcept {
 }
 
 // The compiled interpreter, shared by every Processor made from it. The first one on a
-// machine fetches and compiles the pinned interpreter (minutes); later ones load it from
-// the cache (seconds).
+// machine fetches and compiles the pinned interpreter (one to two minutes, once per user);
+// later ones load it from the cache in milliseconds.
 class Engine {
 public:
     // cache_dir empty: $PYPROC_CACHE_DIR, else $XDG_CACHE_HOME/pyproc, else ~/.cache/pyproc.

@@ -122,7 +122,7 @@ void PyprocProcessor::loadProcessors()
     {
         if (! engine)
         {
-            LOGC ("pyproc: loading the interpreter (the first time on this machine it is fetched and compiled, a few minutes)");
+            LOGC ("pyproc: loading the interpreter (the first time for this user it is fetched and compiled, one to two minutes)");
             engine = std::make_unique<pyproc::Engine>();
         }
     }

@@ -1,160 +1,13 @@
-//! The byte layout of everything that crosses the door (`host::call`). The guest side of
-//! the same layout is `guest-runtime/_pyproc_runtime.py`; `guest-runtime/README.md` is the
-//! reference for both. All integers are little-endian; a `str` is a u32 byte length then
-//! UTF-8.
+//! Guest -> host: the frames the guest sends through the door, decoded (fields in
+//! `guest-runtime/README.md`; numbers in `layout.rs`).
 //!
 //! Frames from the guest are untrusted input (a script can call `_host.call` itself), so
 //! decoding checks every length and never allocates more than the frame holds.
 
 use crate::callback::Callback;
 use crate::events::{SpikeOut, TtlEvent, SPIKE_SAMPLES};
-
-/// Host -> guest opcodes.
-pub(crate) mod op {
-    pub const LOAD: u8 = 1;
-    pub const SET_STREAM: u8 = 2;
-    pub const RESERVE: u8 = 3;
-    pub const PROCESS: u8 = 4;
-    pub const TTL: u8 = 5;
-    pub const SPIKE: u8 = 6;
-    pub const CALL: u8 = 7;
-    pub const START_RECORDING: u8 = 8;
-    pub const QUIT: u8 = 9;
-
-    pub const HELLO: u8 = 0x81;
-    pub const DONE: u8 = 0x82;
-    pub const BUFFER: u8 = 0x83;
-    pub const FAILED: u8 = 0x84;
-    pub const LOG: u8 = 0x85;
-    pub const STAGE: u8 = 0x86;
-    pub const HANDLES: u8 = 0x87;
-}
-
-/// Bytes per event in a DONE frame: i64 sample number, u8 line, u8 state.
-pub(crate) const EVENT_BYTES: usize = 10;
-/// Bytes of a spike's fixed part: i64 sample number, u32 channel, i64 sorted id, u32
-/// waveform length (0, or SPIKE_SAMPLES float32 values follow).
-const SPIKE_HEADER_BYTES: usize = 24;
-
-/// An order for the guest.
-#[derive(Debug, Clone)]
-pub(crate) enum Command {
-    Load { script_path: String, source: String, num_channels: u32, sample_rate: f64, seed: u64 },
-    SetStream { num_channels: u32, sample_rate: f64 },
-    /// Allocate a float32 buffer of at least this many values and report it.
-    Reserve { floats: u32 },
-    /// The block is already in the buffer.
-    Process { first_sample: i64, num_samples: u32 },
-    Ttl { source_node: i64, channel: String, sample_number: i64, line: u8, state: bool },
-    Spike {
-        source_node: i64,
-        electrode_name: String,
-        sample_number: i64,
-        sorted_id: i64,
-        num_channels: u32,
-        num_samples: u32,
-        waveform: Vec<f32>,
-    },
-    /// A callback without arguments (start/stop acquisition, stop recording).
-    Call(Callback),
-    StartRecording { dir: String },
-    Quit,
-}
-
-impl Command {
-    /// Exact encoded size in bytes.
-    pub fn encoded_len(&self) -> usize {
-        let s = |t: &str| 4 + t.len();
-        1 + match self {
-            Command::Load { script_path, source, .. } => 4 + 8 + 8 + s(script_path) + s(source),
-            Command::SetStream { .. } => 4 + 8,
-            Command::Reserve { .. } => 4,
-            Command::Process { .. } => 7 + 8 + 8,
-            Command::Ttl { channel, .. } => 8 + 8 + 1 + 1 + s(channel),
-            Command::Spike { electrode_name, waveform, .. } => {
-                8 + 8 + 8 + 4 + 4 + s(electrode_name) + 4 * waveform.len()
-            }
-            Command::Call(_) => 1,
-            Command::StartRecording { dir } => s(dir),
-            Command::Quit => 0,
-        }
-    }
-
-    /// Writes the frame at the start of `out`, which must hold `encoded_len()` bytes.
-    pub fn encode(&self, out: &mut [u8]) {
-        let mut w = Writer { out, at: 0 };
-        match self {
-            Command::Load { script_path, source, num_channels, sample_rate, seed } => {
-                w.u8(op::LOAD).u32(*num_channels).f64(*sample_rate).u64(*seed).str(script_path).str(source);
-            }
-            Command::SetStream { num_channels, sample_rate } => {
-                w.u8(op::SET_STREAM).u32(*num_channels).f64(*sample_rate);
-            }
-            Command::Reserve { floats } => {
-                w.u8(op::RESERVE).u32(*floats);
-            }
-            Command::Process { first_sample, num_samples } => {
-                // Aligned 8-byte words: the guest reads them as ints without unpacking.
-                w.u8(op::PROCESS).bytes(&[0; 7]).i64(*first_sample).u32(*num_samples).u32(0);
-            }
-            Command::Ttl { source_node, channel, sample_number, line, state } => {
-                w.u8(op::TTL).i64(*source_node).i64(*sample_number).u8(*line).u8(*state as u8).str(channel);
-            }
-            Command::Spike { source_node, electrode_name, sample_number, sorted_id, num_channels, num_samples, waveform } => {
-                w.u8(op::SPIKE)
-                    .i64(*source_node)
-                    .i64(*sample_number)
-                    .i64(*sorted_id)
-                    .u32(*num_channels)
-                    .u32(*num_samples)
-                    .str(electrode_name)
-                    .bytes(bytemuck::cast_slice(waveform));
-            }
-            Command::Call(callback) => {
-                w.u8(op::CALL).u8(*callback as u8);
-            }
-            Command::StartRecording { dir } => {
-                w.u8(op::START_RECORDING).str(dir);
-            }
-            Command::Quit => {
-                w.u8(op::QUIT);
-            }
-        }
-        debug_assert_eq!(w.at, self.encoded_len());
-    }
-}
-
-struct Writer<'a> {
-    out: &'a mut [u8],
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn bytes(&mut self, b: &[u8]) -> &mut Self {
-        self.out[self.at..self.at + b.len()].copy_from_slice(b);
-        self.at += b.len();
-        self
-    }
-    fn u8(&mut self, v: u8) -> &mut Self {
-        self.bytes(&[v])
-    }
-    fn u32(&mut self, v: u32) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
-    fn u64(&mut self, v: u64) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
-    fn i64(&mut self, v: i64) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
-    fn f64(&mut self, v: f64) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
-    fn str(&mut self, s: &str) -> &mut Self {
-        let len = u32::try_from(s.len()).expect("strings crossing the door are < 4 GiB");
-        self.u32(len).bytes(s.as_bytes())
-    }
-}
+use crate::python_exception::TracebackFrame;
+use crate::wire::layout::{op, EVENT_BYTES, SPIKE_HEADER_BYTES};
 
 /// A message from the guest, borrowing the frame's bytes.
 #[derive(Debug, PartialEq)]
@@ -166,7 +19,7 @@ pub(crate) enum Request<'a> {
     /// A `Reserve` succeeded: the float32 buffer is at `addr`.
     Buffer { addr: u32, capacity: u32 },
     /// The last command raised a Python exception.
-    Failed { callback: Callback, line: Option<u32>, summary: &'a str, traceback: &'a str },
+    Failed(FailedFrame<'a>),
     /// A line (or partial line) the script printed; `stream` 1 = stdout, 2 = stderr.
     Log { stream: u8, text: &'a [u8] },
     /// The command has moved on to another of the script's entry points (import ->
@@ -175,6 +28,17 @@ pub(crate) enum Request<'a> {
     /// The new `PyProcessor` defines these optional callbacks (bit n: callback code n), so
     /// the host need not knock for the others.
     Handles { mask: u16 },
+}
+
+/// A FAILED frame's fields.
+#[derive(Debug, PartialEq)]
+pub(crate) struct FailedFrame<'a> {
+    pub callback: Callback,
+    pub line: Option<u32>,
+    pub type_name: &'a str,
+    pub message: &'a str,
+    pub frames: Vec<TracebackFrame>,
+    pub traceback: &'a str,
 }
 
 /// Packed events inside a DONE frame; iterate to decode.
@@ -218,7 +82,7 @@ impl<'a> SpikesFrame<'a> {
 
 /// Why a frame from the guest was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FrameError {
+pub(crate) enum FrameError {
     #[error("empty frame")]
     Empty,
     #[error("unknown opcode {0:#04x}")]
@@ -238,6 +102,9 @@ pub enum FrameError {
     #[error("a spike has sorted id {0}; ids are 0-65535")]
     BadSortedId(i64),
 }
+
+/// Traceback frames a FAILED frame may carry; deeper tracebacks keep their innermost ones.
+const MAX_TRACEBACK_FRAMES: usize = 256;
 
 impl<'a> Request<'a> {
     pub fn decode(frame: &'a [u8]) -> Result<Request<'a>, FrameError> {
@@ -270,16 +137,27 @@ impl<'a> Request<'a> {
             }
             op::BUFFER => Request::Buffer { addr: r.u32()?, capacity: r.u32()? },
             op::FAILED => {
-                let code = r.u8()?;
-                let callback = Callback::from_wire(code).ok_or(FrameError::UnknownCallback(code))?;
+                let callback = r.callback()?;
                 let line = r.u32()?;
-                Request::Failed { callback, line: (line != 0).then_some(line), summary: r.str()?, traceback: r.str()? }
+                let (type_name, message) = (r.str()?, r.str()?);
+                let count = r.u32()? as usize;
+                // Each frame takes at least 12 bytes: a count past the frame is a lie, found
+                // before anything is allocated for it.
+                if count.saturating_mul(12) > r.rest.len() {
+                    return Err(r.truncated());
+                }
+                let mut frames = Vec::with_capacity(count.min(MAX_TRACEBACK_FRAMES));
+                for i in 0..count {
+                    let (file, line, function) = (r.str()?, r.u32()?, r.str()?);
+                    if i + MAX_TRACEBACK_FRAMES >= count {
+                        frames.push(TracebackFrame::new(file.to_owned(), line, function.to_owned()));
+                    }
+                }
+                let traceback = r.str()?;
+                Request::Failed(FailedFrame { callback, line: (line != 0).then_some(line), type_name, message, frames, traceback })
             }
             op::LOG => Request::Log { stream: r.u8()?, text: r.take(r.rest.len())? },
-            op::STAGE => {
-                let code = r.u8()?;
-                Request::Stage { callback: Callback::from_wire(code).ok_or(FrameError::UnknownCallback(code))? }
-            }
+            op::STAGE => Request::Stage { callback: r.callback()? },
             op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]) },
             other => return Err(FrameError::UnknownOp(other)),
         };
@@ -318,45 +196,22 @@ impl<'a> Reader<'a> {
         let len = self.u32()? as usize;
         std::str::from_utf8(self.take(len)?).map_err(|_| FrameError::NotUtf8)
     }
+    fn callback(&mut self) -> Result<Callback, FrameError> {
+        let code = self.u8()?;
+        Callback::from_code(code).ok_or(FrameError::UnknownCallback(code))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_command_encodes_to_exactly_its_stated_length() {
-        let commands = [
-            Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4, seed: 9 },
-            Command::SetStream { num_channels: 2, sample_rate: 1e3 },
-            Command::Reserve { floats: 10 },
-            Command::Process { first_sample: -5, num_samples: 1024 },
-            Command::Ttl { source_node: 100, channel: "TTL".into(), sample_number: 7, line: 3, state: true },
-            Command::Spike {
-                source_node: 1,
-                electrode_name: "Tetrode 1".into(),
-                sample_number: 9,
-                sorted_id: 2,
-                num_channels: 2,
-                num_samples: 3,
-                waveform: vec![1.0; 6],
-            },
-            Command::Call(Callback::StopRecording),
-            Command::StartRecording { dir: "/rec".into() },
-            Command::Quit,
-        ];
-        for c in commands {
-            let mut buf = vec![0u8; c.encoded_len()];
-            c.encode(&mut buf);
-        }
+    fn spike_header(sample: i64, channel: u32, sorted: i64, len: u32) -> Vec<u8> {
+        [&sample.to_le_bytes()[..], &channel.to_le_bytes(), &sorted.to_le_bytes(), &len.to_le_bytes()].concat()
     }
 
-    #[test]
-    fn a_process_command_has_the_layout_the_guest_unpacks() {
-        let mut buf = [0xffu8; 24];
-        Command::Process { first_sample: 0x0102, num_samples: 5 }.encode(&mut buf);
-        let words: Vec<i64> = buf.chunks(8).map(|w| i64::from_le_bytes(w.try_into().unwrap())).collect();
-        assert_eq!(words, [4, 0x0102, 5]);
+    fn str_field(s: &str) -> Vec<u8> {
+        [&(s.len() as u32).to_le_bytes()[..], s.as_bytes()].concat()
     }
 
     #[test]
@@ -377,15 +232,25 @@ mod tests {
         let got: Vec<_> = events.iter().collect();
         assert_eq!(
             got,
-            [
-                TtlEvent { sample_number: 10, line: 1, state: true },
-                TtlEvent { sample_number: -3, line: 255, state: false }
-            ]
+            [TtlEvent { sample_number: 10, line: 1, state: true }, TtlEvent { sample_number: -3, line: 255, state: false }]
         );
     }
 
-    fn spike_header(sample: i64, channel: u32, sorted: i64, len: u32) -> Vec<u8> {
-        [&sample.to_le_bytes()[..], &channel.to_le_bytes(), &sorted.to_le_bytes(), &len.to_le_bytes()].concat()
+    #[test]
+    fn failed_frames_carry_the_exception_as_fields() {
+        let mut frame = vec![op::FAILED, Callback::Process.code()];
+        frame.extend_from_slice(&12u32.to_le_bytes());
+        frame.extend(str_field("ValueError"));
+        frame.extend(str_field("too large"));
+        frame.extend_from_slice(&1u32.to_le_bytes());
+        frame.extend(str_field("/lab/s.py"));
+        frame.extend_from_slice(&12u32.to_le_bytes());
+        frame.extend(str_field("process"));
+        frame.extend(str_field("Traceback ...\n"));
+        let Request::Failed(failed) = Request::decode(&frame).unwrap() else { panic!() };
+        assert_eq!((failed.callback, failed.line, failed.type_name, failed.message), (Callback::Process, Some(12), "ValueError", "too large"));
+        assert_eq!(failed.frames, [TracebackFrame::new("/lab/s.py".into(), 12, "process".into())]);
+        assert_eq!(failed.traceback, "Traceback ...\n");
     }
 
     #[test]
@@ -413,6 +278,9 @@ mod tests {
         // A string length far past the end.
         let failed = [op::FAILED, 3, 0, 0, 0, 0, 255, 255, 255, 127];
         assert!(matches!(Request::decode(&failed), Err(FrameError::Truncated { .. })));
+        // A traceback of 2^32-1 frames that are not there.
+        let lying = [vec![op::FAILED, 3, 0, 0, 0, 0], str_field("E"), str_field(""), vec![255, 255, 255, 255]].concat();
+        assert!(matches!(Request::decode(&lying), Err(FrameError::Truncated { .. })));
         assert_eq!(Request::decode(&[op::HELLO, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Err(FrameError::Trailing(1)));
         let mut bad_state = vec![op::DONE, 1, 0, 0, 0];
         bad_state.extend_from_slice(&[0; 8]);
@@ -467,7 +335,9 @@ mod fuzz {
             frame.extend_from_slice(&line.to_le_bytes());
             frame.extend_from_slice(&a.to_le_bytes());
             frame.extend_from_slice(&body);
-            let _ = Request::decode(&frame);
+            if let Ok(Request::Failed(failed)) = Request::decode(&frame) {
+                prop_assert!(failed.frames.len() * 12 <= frame.len());
+            }
         }
     }
 }

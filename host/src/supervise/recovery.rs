@@ -1,14 +1,19 @@
 //! What happens after a processor's interpreter stops for good (deadline, trap): restart
 //! it, pausing longer after each consecutive failure, and switch it off after too many.
 
+use std::sync::Arc;
+
+use crate::outcome::PassThrough;
+
 /// Where a processor stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     Running,
     /// The interpreter stopped; blocks pass through untouched until it is restarted.
     Restarting { blocks_left: u32, consecutive_failures: u32 },
     /// Switched off after too many consecutive failures: every block passes through.
-    Disabled { reason: String },
+    Disabled { reason: Arc<str> },
 }
 
 #[derive(Debug)]
@@ -17,7 +22,7 @@ pub(crate) struct Recovery {
     consecutive: u32,
     /// Blocks still to pass through before the next restart.
     pause: u32,
-    disabled: Option<String>,
+    disabled: Option<Arc<str>>,
 }
 
 impl Recovery {
@@ -29,7 +34,7 @@ impl Recovery {
     pub fn failed(&mut self, reason: &str) {
         self.consecutive += 1;
         if self.consecutive > self.max_consecutive {
-            self.disabled = Some(format!("{} consecutive failures; the last: {reason}", self.consecutive));
+            self.disabled = Some(format!("{} consecutive failures; the last: {reason}", self.consecutive).into());
         } else {
             self.pause = (1u32 << (self.consecutive - 1).min(20)) - 1;
         }
@@ -41,7 +46,7 @@ impl Recovery {
     }
 
     /// Called for each block while the interpreter is down: true when it is time to restart.
-    pub fn restart_now(&mut self) -> bool {
+    fn restart_now(&mut self) -> bool {
         if self.pause == 0 {
             true
         } else {
@@ -67,13 +72,17 @@ impl Recovery {
         }
     }
 
-    /// Blocks still to pass through before the next restart.
-    pub fn blocks_left(&self) -> u32 {
-        self.pause
+    /// Why calls pass the script by, if they do: switched off, or still pausing before a
+    /// restart (`restart_now` counts the pause down). Allocates nothing.
+    pub fn pass_through(&mut self, running: bool) -> Option<PassThrough> {
+        if let Some(reason) = &self.disabled {
+            return Some(PassThrough::Disabled { reason: reason.clone() });
+        }
+        (!running && !self.restart_now()).then_some(PassThrough::Restarting { blocks_left: self.pause })
     }
 
-    pub fn disabled(&self) -> Option<&str> {
-        self.disabled.as_deref()
+    pub fn is_disabled(&self) -> bool {
+        self.disabled.is_some()
     }
 
     /// A reload starts afresh.
@@ -93,7 +102,7 @@ mod tests {
         for _ in 0..3 {
             r.failed("x");
             let mut blocks = 0;
-            while !r.restart_now() {
+            while r.pass_through(false).is_some() {
                 blocks += 1;
             }
             pauses.push(blocks);
@@ -101,6 +110,7 @@ mod tests {
         assert_eq!(pauses, [0, 1, 3]);
         r.failed("deadline");
         assert!(matches!(r.status(false), Status::Disabled { reason } if reason.contains("4 consecutive failures; the last: deadline")));
+        assert!(matches!(r.pass_through(true), Some(PassThrough::Disabled { .. })), "switched off even with an interpreter");
     }
 
     #[test]

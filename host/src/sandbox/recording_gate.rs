@@ -15,11 +15,16 @@
 use std::collections::HashSet;
 
 use wasmtime::{AsContextMut, Caller, Linker};
-use wasmtime_wasi::p1::wasi_snapshot_preview1 as wasi;
+use wasmtime_wasi::p1::{wasi_snapshot_preview1 as wasi, WasiP1Ctx};
 
-use crate::frame::Command;
 use crate::callback::Callback;
-use crate::instance::HostState;
+use crate::wire::command::Command;
+
+/// What the gate needs from the store's data.
+pub(crate) trait GateHost: Send + 'static {
+    fn gate(&self) -> &RecordingGate;
+    fn gate_and_wasi(&mut self) -> (&mut RecordingGate, &mut WasiP1Ctx);
+}
 
 const MODULE: &str = "wasi_snapshot_preview1";
 /// WASI preview 1 `errno::acces`.
@@ -84,7 +89,7 @@ macro_rules! original {
         };
         let fuel = $caller.as_context_mut().hostcall_fuel();
         let (mem, state) = memory.data_and_store_mut(&mut $caller);
-        let ctx = state.wasi();
+        let (_, ctx) = state.gate_and_wasi();
         wasi::WasiSnapshotPreview1::set_hostcall_fuel(ctx, fuel);
         let mut mem = wiggle::GuestMemory::Unshared(mem);
         let errno = $($block)?(wasi::$name(ctx, &mut mem, $($arg),*))?;
@@ -96,8 +101,8 @@ macro_rules! original {
 /// closed recording root.
 macro_rules! gated {
     ($linker:ident, $name:ident, $($block:path)?, [$($fd:ident),+], ($($arg:ident: $ty:ty),*)) => {
-        $linker.func_wrap(MODULE, stringify!($name), |mut caller: Caller<'_, HostState>, $($arg: $ty),*| -> wasmtime::Result<i32> {
-            let gate = &caller.data().gate;
+        $linker.func_wrap(MODULE, stringify!($name), |mut caller: Caller<'_, T>, $($arg: $ty),*| -> wasmtime::Result<i32> {
+            let gate = caller.data().gate();
             if !($(gate.allows($fd))&&+) {
                 return Ok(EACCES);
             }
@@ -110,7 +115,7 @@ use wasmtime_wasi::runtime::in_tokio;
 
 /// Puts the gate in front of every preview 1 function that takes a descriptor. Call after
 /// wasmtime-wasi's `add_to_linker_sync`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+pub(crate) fn add_to_linker<T: GateHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     gated!(linker, fd_advise, in_tokio, [fd], (fd: i32, offset: i64, len: i64, advice: i32));
     gated!(linker, fd_allocate, , [fd], (fd: i32, offset: i64, len: i64));
@@ -142,25 +147,25 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     linker.func_wrap(
         MODULE,
         "path_open",
-        |mut caller: Caller<'_, HostState>, fd: i32, dirflags: i32, path: i32, path_len: i32, oflags: i32, base: i64, inheriting: i64, fdflags: i32, opened: i32| -> wasmtime::Result<i32> {
-            if !caller.data().gate.allows(fd) {
+        |mut caller: Caller<'_, T>, fd: i32, dirflags: i32, path: i32, path_len: i32, oflags: i32, base: i64, inheriting: i64, fdflags: i32, opened: i32| -> wasmtime::Result<i32> {
+            if !caller.data().gate().allows(fd) {
                 return Ok(EACCES);
             }
             let errno = original!(caller, path_open, in_tokio, fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, opened);
             if errno == 0 {
                 let new = read_u32(&mut caller, opened)?;
-                caller.data_mut().gate.opened(fd, new);
+                caller.data_mut().gate_and_wasi().0.opened(fd, new);
             }
             Ok(errno)
         },
     )?;
-    linker.func_wrap(MODULE, "fd_renumber", |mut caller: Caller<'_, HostState>, from: i32, to: i32| -> wasmtime::Result<i32> {
-        if !caller.data().gate.allows(from) {
+    linker.func_wrap(MODULE, "fd_renumber", |mut caller: Caller<'_, T>, from: i32, to: i32| -> wasmtime::Result<i32> {
+        if !caller.data().gate().allows(from) {
             return Ok(EACCES);
         }
         let errno = original!(caller, fd_renumber, in_tokio, from, to);
         if errno == 0 {
-            caller.data_mut().gate.renumbered(from, to);
+            caller.data_mut().gate_and_wasi().0.renumbered(from, to);
         }
         Ok(errno)
     })?;
@@ -168,7 +173,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     Ok(())
 }
 
-fn read_u32(caller: &mut Caller<'_, HostState>, addr: i32) -> wasmtime::Result<u32> {
+fn read_u32<T>(caller: &mut Caller<'_, T>, addr: i32) -> wasmtime::Result<u32> {
     let mut bytes = [0u8; 4];
     match caller.get_export("memory") {
         Some(wasmtime::Extern::Memory(memory)) => memory.read(&mut *caller, addr as u32 as usize, &mut bytes)?,

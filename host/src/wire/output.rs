@@ -6,19 +6,21 @@ use std::sync::Arc;
 /// Longest line passed on; the rest of a longer line is cut and marked.
 pub const MAX_LINE_BYTES: usize = 8 * 1024;
 
-/// Which of the script's streams a line came from.
+/// Which of the script's output streams a line came from (not to be confused with the
+/// data stream, [`StreamInfo`](crate::StreamInfo)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub enum OutputStream {
     Stdout,
     Stderr,
 }
 
 /// One complete line the script printed (without the newline).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct OutputLine<'a> {
     /// The processor's label (the script's file name unless set).
     pub instance: &'a str,
-    pub stream: Stream,
+    pub stream: OutputStream,
     pub text: &'a str,
 }
 
@@ -34,8 +36,8 @@ impl OutputSink {
     /// INFO events for stdout, WARN for stderr, on target `pyproc::script`.
     pub fn tracing() -> Self {
         OutputSink::new(|line| match line.stream {
-            Stream::Stdout => tracing::info!(target: "pyproc::script", instance = line.instance, "{}", line.text),
-            Stream::Stderr => tracing::warn!(target: "pyproc::script", instance = line.instance, "{}", line.text),
+            OutputStream::Stdout => tracing::info!(target: "pyproc::script", instance = line.instance, "{}", line.text),
+            OutputStream::Stderr => tracing::warn!(target: "pyproc::script", instance = line.instance, "{}", line.text),
         })
     }
 }
@@ -82,14 +84,14 @@ impl LineSplitter {
         let dropped = std::mem::take(&mut self.dropped);
         if dropped > 0 {
             let note = format!("[pyproc: {dropped} more bytes of output dropped; a callback may print {} bytes]", self.budget);
-            (self.sink.0)(OutputLine { instance: &self.instance, stream: Stream::Stderr, text: &note });
+            (self.sink.0)(OutputLine { instance: &self.instance, stream: OutputStream::Stderr, text: &note });
         }
         self.left = self.budget;
         dropped
     }
 
     fn split(&mut self, stream: u8, mut text: &[u8]) {
-        let (stream, i) = if stream == 1 { (Stream::Stdout, 0) } else { (Stream::Stderr, 1) };
+        let (stream, i) = if stream == 1 { (OutputStream::Stdout, 0) } else { (OutputStream::Stderr, 1) };
         while let Some(nl) = text.iter().position(|b| *b == b'\n') {
             self.push(i, &text[..nl]);
             self.emit(stream, i);
@@ -100,7 +102,7 @@ impl LineSplitter {
 
     /// Emits partial lines.
     fn flush(&mut self) {
-        for (stream, i) in [(Stream::Stdout, 0), (Stream::Stderr, 1)] {
+        for (stream, i) in [(OutputStream::Stdout, 0), (OutputStream::Stderr, 1)] {
             if !self.pending[i].is_empty() {
                 self.emit(stream, i);
             }
@@ -112,7 +114,7 @@ impl LineSplitter {
         self.pending[i].extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
-    fn emit(&mut self, stream: Stream, i: usize) {
+    fn emit(&mut self, stream: OutputStream, i: usize) {
         let mut text = String::from_utf8_lossy(&self.pending[i]).into_owned();
         if self.pending[i].len() > MAX_LINE_BYTES {
             let mut cut = MAX_LINE_BYTES.min(text.len());
@@ -132,7 +134,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    fn collect() -> (OutputSink, Arc<Mutex<Vec<(Stream, String)>>>) {
+    fn collect() -> (OutputSink, Arc<Mutex<Vec<(OutputStream, String)>>>) {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l = lines.clone();
         (OutputSink::new(move |line| l.lock().unwrap().push((line.stream, line.text.to_owned()))), lines)
@@ -148,7 +150,7 @@ mod tests {
         assert_eq!(s.end_callback(), 0);
         assert_eq!(
             *lines.lock().unwrap(),
-            [(Stream::Stderr, "warn".into()), (Stream::Stdout, "Num Channels: 4".into()), (Stream::Stdout, "next".into())]
+            [(OutputStream::Stderr, "warn".into()), (OutputStream::Stdout, "Num Channels: 4".into()), (OutputStream::Stdout, "next".into())]
         );
     }
 
@@ -174,8 +176,8 @@ mod tests {
         s.write(1, b"again\n");
         assert_eq!(s.end_callback(), 0);
         let got = lines.lock().unwrap();
-        assert_eq!(got[0], (Stream::Stdout, "0123456789".into()));
+        assert_eq!(got[0], (OutputStream::Stdout, "0123456789".into()));
         assert!(got[1].1.contains("7 more bytes of output dropped"), "{:?}", got[1]);
-        assert_eq!(got[2], (Stream::Stdout, "again".into()));
+        assert_eq!(got[2], (OutputStream::Stdout, "again".into()));
     }
 }

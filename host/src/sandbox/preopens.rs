@@ -1,6 +1,6 @@
 //! Where granted recording folders appear inside the sandbox.
 //!
-//! The ready snapshot (`ready_snapshot.rs`) is taken after the C library has read its table
+//! The ready snapshot (the engine's `ready_snapshot.rs`) is taken after the C library has read its table
 //! of preopened folders, so that table is frozen with the snapshot: every interpreter sees
 //! the same folder names at the same descriptors. The snapshot is therefore made with
 //! [`MAX_RECORDING_ROOTS`] placeholder folders at fixed guest paths, and at run time the
@@ -13,27 +13,29 @@ use std::path::{Path, PathBuf};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::error::Error;
-use crate::interpreter::{Interpreter, STDLIB_GUEST_DIR};
+use crate::sandbox::state::GuestFolders;
+
+/// Where the guest's C library expects the stdlib zip's folder.
+const STDLIB_GUEST_DIR: &str = "/usr/local/lib";
 
 /// How many recording roots one processor may be granted.
-pub const MAX_RECORDING_ROOTS: usize = 4;
+pub(crate) const MAX_RECORDING_ROOTS: usize = 4;
 
 /// The descriptor of the first recording root: stdio is 0-2 and the stdlib 3, in the
 /// order [`preopen`] adds them.
-pub const FIRST_ROOT_FD: u32 = 4;
+pub(crate) const FIRST_ROOT_FD: u32 = 4;
 
 /// Preopens every folder an interpreter sees, in the one order the ready snapshot's C
 /// library recorded (the snapshot is built with no roots, instances with theirs): the
 /// stdlib read-only, then the recording roots' places, `roots` read-write first and the
 /// empty placeholder read-only in the rest.
-pub fn preopen(wasi: &mut WasiCtxBuilder, interpreter: &Interpreter, roots: &[PathBuf]) -> Result<(), Error> {
-    wasi.preopened_dir(interpreter.stdlib_dir(), STDLIB_GUEST_DIR, FsPerms::ReadOnly)
+pub(crate) fn preopen(wasi: &mut WasiCtxBuilder, folders: &GuestFolders, roots: &[PathBuf]) -> Result<(), Error> {
+    wasi.preopened_dir(&folders.stdlib, STDLIB_GUEST_DIR, FsPerms::ReadOnly)
         .map_err(|e| Error::engine("opening the stdlib directory", e))?;
-    let empty = interpreter.empty_dir();
     for i in 0..MAX_RECORDING_ROOTS {
         let (dir, perms) = match roots.get(i) {
             Some(dir) => (dir.as_path(), FsPerms::ReadWrite),
-            None => (empty.as_path(), FsPerms::ReadOnly),
+            None => (folders.empty.as_path(), FsPerms::ReadOnly),
         };
         wasi.preopened_dir(dir, guest_root(i), perms).map_err(|e| Error::engine("granting a directory", e))?;
     }
@@ -41,12 +43,12 @@ pub fn preopen(wasi: &mut WasiCtxBuilder, interpreter: &Interpreter, roots: &[Pa
 }
 
 /// The guest path of the `index`th recording root.
-pub fn guest_root(index: usize) -> String {
+pub(crate) fn guest_root(index: usize) -> String {
     format!("/recordings/{index}")
 }
 
 /// `dir` (absolute, on the host) as the script sees it, if it lies inside a granted root.
-pub fn to_guest(roots: &[PathBuf], dir: &Path) -> Option<String> {
+pub(crate) fn to_guest(roots: &[PathBuf], dir: &Path) -> Option<String> {
     roots.iter().enumerate().find_map(|(i, root)| {
         let rest = dir.strip_prefix(root).ok()?;
         let rest = rest.to_str()?;

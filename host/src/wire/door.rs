@@ -2,7 +2,7 @@
 //!
 //! The guest's dispatch loop calls the door with the outcome of the last command and gets
 //! the next command back. Waiting for that next command is an async host function that
-//! stays `Pending` until [`GuestInstance::run`](crate::instance::GuestInstance::run) has put
+//! stays `Pending` until the sandbox's `GuestInstance::run` has put
 //! a command in the [`Mailbox`] and polled the store's future again. So each command is one
 //! door round trip on the caller's own thread: no Python source compiled per call, no
 //! thread hand-off.
@@ -12,87 +12,25 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use wasmtime::{Caller, Linker, Memory, TypedFunc};
 
-use crate::buffer::RawBlock;
-use crate::callback::Callback;
-use crate::events::{SpikeOut, TtlEvent};
-use crate::frame::{Command, Request};
-use crate::guest_output::LineSplitter;
-use crate::instance::HostState;
+use crate::python_exception::PythonException;
+use crate::supervise::cancel::CancelFlag;
+use crate::wire::command::Command;
+use crate::wire::mailbox::{Mailbox, Outcome};
+use crate::wire::output::LineSplitter;
+use crate::wire::request::Request;
 
-/// What the guest made of a command.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    Done,
-    Failed(PythonFailure),
-}
-
-/// A Python exception, as the guest runtime formatted it.
-#[derive(Debug, Clone)]
-pub(crate) struct PythonFailure {
-    pub callback: Callback,
-    pub line: Option<u32>,
-    pub summary: String,
-    pub traceback: String,
-}
-
-/// Shared between the processor (outside the store) and the door (inside it).
-#[derive(Default)]
-pub(crate) struct Mailbox(Mutex<MailboxSlot>);
-
-#[derive(Default)]
-pub(crate) struct MailboxSlot {
-    /// The next order, taken by the door.
-    pub command: Option<Command>,
-    /// The caller's block while a `Process` command is in flight.
-    pub block: Option<RawBlock>,
-    /// Set by the door when the guest finishes a command.
-    pub outcome: Option<Outcome>,
-    /// Events the script emitted, in order, until the processor drains them.
-    pub events: Vec<TtlEvent>,
-    /// Spikes likewise.
-    pub spikes: Vec<SpikeOut>,
-    /// The guest's float32 buffer, once it has reported one: (address, capacity in floats).
-    pub buffer: Option<(u32, u32)>,
-    /// When the next command must be done (placed with the command).
-    pub deadline: Option<std::time::Instant>,
-    /// Events (and, separately, spikes) kept per callback.
-    pub emitted_cap: usize,
-    /// What the caps dropped.
-    pub dropped: Dropped,
-    /// The guest's linear memory, in bytes, at its last frame.
-    pub memory_bytes: usize,
-    /// The entry point the current command has reached, if the guest said so.
-    pub stage: Option<Callback>,
-    /// Which optional callbacks the running `PyProcessor` defines (None: not said yet).
-    pub handles: Option<u16>,
-}
-
-impl MailboxSlot {
-    /// False only when the guest said its processor has no such method: then calling it
-    /// would be a round trip that does nothing.
-    pub fn handles(&self, callback: Callback) -> bool {
-        self.handles.is_none_or(|mask| mask & (1 << callback as u16) != 0)
-    }
-}
-
-/// Counts of what the per-callback caps dropped.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Dropped {
-    pub events: u64,
-    pub spikes: u64,
-    pub output_bytes: u64,
-}
-
-impl Mailbox {
-    pub fn lock(&self) -> MutexGuard<'_, MailboxSlot> {
-        // A panic elsewhere cannot leave the slot half-updated in a way that matters here.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// What the door needs from the store's data; the sandbox's state implements it, so the
+/// door names no type above it.
+pub(crate) trait DoorHost: Send + 'static {
+    fn door(&mut self) -> &mut DoorState;
+    /// Called as each command is handed to the guest, before the guest sees it.
+    fn command_starts(&mut self, command: &Command);
 }
 
 /// The door's state inside the store.
@@ -103,10 +41,15 @@ pub(crate) struct DoorState {
     /// The guest's command area: (address, length).
     pub command_area: Option<(u32, u32)>,
     pub output: LineSplitter,
+    /// When the command running now must be done (checked here, and by the instance's
+    /// poll loop).
+    pub deadline: Instant,
+    /// Set from another thread to stop the command running now.
+    pub cancel: CancelFlag,
 }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap_async("host", "call", |caller: Caller<'_, HostState>, (ptr, len, out_ptr, out_len): (u32, u32, u32, u32)| {
+pub(crate) fn add_to_linker<T: DoorHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    linker.func_wrap_async("host", "call", |caller: Caller<'_, T>, (ptr, len, out_ptr, out_len): (u32, u32, u32, u32)| {
         Box::new(door_call(caller, ptr, len, out_ptr, out_len))
     })?;
     Ok(())
@@ -119,16 +62,16 @@ enum Next {
     AwaitCommand,
 }
 
-async fn door_call(mut caller: Caller<'_, HostState>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<i32> {
+async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<i32> {
     if let Next::Answer = receive(&mut caller, ptr, len)? {
         write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
         return Ok(0);
     }
-    let mailbox = caller.data().door.mailbox.clone();
+    let mailbox = caller.data_mut().door().mailbox.clone();
     let (command, deadline) = NextCommand(&mailbox).await;
     let state = caller.data_mut();
-    state.deadline = deadline;
-    state.gate.command_starts(&command);
+    state.door().deadline = deadline;
+    state.command_starts(&command);
     deliver(&mut caller, command, out_ptr, out_len).await?;
     Ok(0)
 }
@@ -146,30 +89,31 @@ fn keep_at_most<T>(cap: usize, items: impl Iterator<Item = T>, into: &mut Vec<T>
     dropped
 }
 
-/// The error a command answered after its deadline stops the guest with.
-#[derive(Debug)]
-pub(crate) struct PastDeadline;
-
-impl std::fmt::Display for PastDeadline {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("it answered after its deadline")
-    }
+/// The error a command answered after its deadline (or after it was cancelled) stops the
+/// guest with.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Late {
+    #[error("it answered after its deadline")]
+    PastDeadline,
+    #[error("it was cancelled")]
+    Cancelled,
 }
 
-impl std::error::Error for PastDeadline {}
-
 /// Acts on the guest's frame.
-fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::Result<Next> {
+fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmtime::Result<Next> {
     let memory = memory(caller)?;
     let (mem, state) = memory.data_and_store_mut(caller);
-    let door = &mut state.door;
+    let door = state.door();
     let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
     // Deadlines are checked when the guest yields for fuel, which a long host call (a
     // `time.sleep`) does not do: an answer that comes too late is refused here, before the
     // block is copied back, and the interpreter stops as at any deadline.
     let answers = !matches!(request, Request::Log { .. } | Request::Stage { .. } | Request::Handles { .. });
-    if answers && std::time::Instant::now() >= state.deadline {
-        return Err(wasmtime::Error::new(PastDeadline));
+    if answers && door.cancel.is_set() {
+        return Err(wasmtime::Error::new(Late::Cancelled));
+    }
+    if answers && Instant::now() >= door.deadline {
+        return Err(wasmtime::Error::new(Late::PastDeadline));
     }
     let mut slot = door.mailbox.lock();
     slot.memory_bytes = mem.len();
@@ -212,11 +156,18 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
-        Request::Failed { callback, line, summary, traceback } => {
+        Request::Failed(failed) => {
             // The block is left exactly as it came in: nothing is copied back.
             slot.block = None;
-            let failure = PythonFailure { callback, line, summary: summary.to_owned(), traceback: traceback.to_owned() };
-            slot.outcome = Some(Outcome::Failed(failure));
+            let exception = PythonException {
+                callback: failed.callback,
+                type_name: failed.type_name.to_owned(),
+                message: failed.message.to_owned(),
+                line: failed.line,
+                frames: failed.frames,
+                traceback: failed.traceback.to_owned(),
+            };
+            slot.outcome = Some(Outcome::Failed(exception));
             Next::AwaitCommand
         }
     };
@@ -225,11 +176,11 @@ fn receive(caller: &mut Caller<'_, HostState>, ptr: u32, len: u32) -> wasmtime::
 }
 
 /// Hands `command` to the guest: the block first for `Process`, then the frame.
-async fn deliver(caller: &mut Caller<'_, HostState>, command: Command, out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
+async fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command, out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
     let memory = memory(caller)?;
     if let Command::Process { .. } = command {
         let (mem, state) = memory.data_and_store_mut(&mut *caller);
-        let slot = state.door.mailbox.lock();
+        let slot = state.door().mailbox.lock();
         let block = slot.block.as_ref().ok_or_else(|| wasmtime::format_err!("process command without a block"))?;
         let (addr, capacity) = slot.buffer.ok_or_else(|| wasmtime::format_err!("process command before a buffer"))?;
         if block.channels() * block.samples() > capacity as usize {
@@ -239,12 +190,12 @@ async fn deliver(caller: &mut Caller<'_, HostState>, command: Command, out_ptr: 
         unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
     }
     let len = command.encoded_len();
-    let (area, area_len) = caller.data().door.command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
+    let (area, area_len) = caller.data_mut().door().command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
     if len <= area_len as usize {
         command.encode(guest_slice_mut(memory.data_mut(&mut *caller), area, len)?);
         return write_answer(caller, out_ptr, out_len, 0, 0);
     }
-    let host_alloc = caller.data().door.host_alloc.clone().ok_or_else(|| wasmtime::format_err!("no host_alloc"))?;
+    let host_alloc = caller.data_mut().door().host_alloc.clone().ok_or_else(|| wasmtime::format_err!("no host_alloc"))?;
     let len32 = u32::try_from(len).map_err(|_| wasmtime::format_err!("command of {len} bytes is too large"))?;
     let ptr = host_alloc.call_async(&mut *caller, len32).await?;
     if ptr == 0 {
@@ -255,15 +206,15 @@ async fn deliver(caller: &mut Caller<'_, HostState>, command: Command, out_ptr: 
 }
 
 /// Stores the answer's pointer and length at the guest's two out-pointers.
-fn write_answer(caller: &mut Caller<'_, HostState>, out_ptr: u32, out_len: u32, ptr: u32, len: u32) -> wasmtime::Result<()> {
+fn write_answer<T: DoorHost>(caller: &mut Caller<'_, T>, out_ptr: u32, out_len: u32, ptr: u32, len: u32) -> wasmtime::Result<()> {
     let mem = memory(caller)?.data_mut(&mut *caller);
     guest_slice_mut(mem, out_ptr, 4)?.copy_from_slice(&ptr.to_le_bytes());
     guest_slice_mut(mem, out_len, 4)?.copy_from_slice(&len.to_le_bytes());
     Ok(())
 }
 
-fn memory(caller: &Caller<'_, HostState>) -> wasmtime::Result<Memory> {
-    caller.data().door.memory.ok_or_else(|| wasmtime::format_err!("the door was called before the instance was ready"))
+fn memory<T: DoorHost>(caller: &mut Caller<'_, T>) -> wasmtime::Result<Memory> {
+    caller.data_mut().door().memory.ok_or_else(|| wasmtime::format_err!("the door was called before the instance was ready"))
 }
 
 /// The guest's bytes at `[addr, addr + len)`, refusing ranges outside its memory.
@@ -289,13 +240,13 @@ fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&m
 struct NextCommand<'a>(&'a Mailbox);
 
 impl Future for NextCommand<'_> {
-    type Output = (Command, std::time::Instant);
+    type Output = (Command, Instant);
 
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
         let mut slot = self.0.lock();
         match slot.command.take() {
             // A command placed without a deadline has none left.
-            Some(command) => Poll::Ready((command, slot.deadline.take().unwrap_or_else(std::time::Instant::now))),
+            Some(command) => Poll::Ready((command, slot.deadline.take().unwrap_or_else(Instant::now))),
             None => Poll::Pending,
         }
     }

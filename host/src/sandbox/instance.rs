@@ -2,13 +2,14 @@
 //! commands, driven as a future on the caller's thread.
 //!
 //! The turn's future owns the store, so nothing borrows across calls: each command is put
-//! in the [`Mailbox`] and the future is polled with a no-op waker until the guest answers
+//! in the mailbox and the future is polled with a no-op waker until the guest answers
 //! and waits at the door for the next command, or stops for good (the future is `Ready`: a
 //! trap, or the loop ended). The guest also comes back `Pending` every
-//! [`FUEL_SLICE`](crate::limits::FUEL_SLICE) of fuel without an answer: then the clock is
-//! checked against the command's deadline, and a command past it is stopped by dropping
-//! the future (and with it the store).
+//! [`FUEL_SLICE`](crate::supervise::limits::FUEL_SLICE) of fuel without an answer: then the
+//! clock is checked against the command's deadline (and the cancel flag), and a command
+//! past it is stopped by dropping the future (and with it the store).
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -16,37 +17,22 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime::{InstancePre, Store, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::WasiCtxBuilder;
 
-use crate::buffer::RawBlock;
-use crate::door::{DoorState, Mailbox, Outcome, PastDeadline};
-use crate::engine::Engine;
+use crate::callback::Callback;
 use crate::error::Error;
-use crate::frame::Command;
-use crate::guest_output::{LineSplitter, OutputSink};
-use crate::limits::{Limits, FUEL_SLICE};
-use crate::recording_gate::RecordingGate;
-use crate::recording_paths;
-
-/// What the store holds.
-pub(crate) struct HostState {
-    wasi: WasiP1Ctx,
-    limits: StoreLimits,
-    pub door: DoorState,
-    /// Keeps the recording roots shut outside a recording.
-    pub gate: RecordingGate,
-    /// When the command running now must be done (checked by the door, and by `poll`).
-    pub deadline: Instant,
-}
-
-impl HostState {
-    pub fn wasi(&mut self) -> &mut WasiP1Ctx {
-        &mut self.wasi
-    }
-}
+use crate::sandbox::preopens;
+use crate::sandbox::recording_gate::RecordingGate;
+use crate::sandbox::state::{GuestFolders, HostState};
+use crate::supervise::cancel::CancelFlag;
+use crate::supervise::limits::{Limits, FUEL_SLICE};
+use crate::wire::buffer::RawBlock;
+use crate::wire::command::Command;
+use crate::wire::door::{DoorState, Late};
+use crate::wire::mailbox::{Mailbox, Outcome};
+use crate::wire::output::{LineSplitter, OutputSink};
 
 /// Bytes of the interpreter's own stderr kept for error reports (output before the
 /// runtime takes over `sys.stderr`, and the last words of a dying turn).
@@ -54,6 +40,17 @@ const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
 
 /// Table entries that are not the script's own files: stdio, preopens, and slack.
 const TABLE_MARGIN: usize = 16;
+
+/// What every instance is made from, prepared once by the engine.
+pub(crate) struct Template {
+    pub wasmtime: wasmtime::Engine,
+    pub instance_pre: InstancePre<HostState>,
+    /// The source of an instance's one long turn.
+    pub first_turn: Cow<'static, str>,
+    /// The compiled code counts fuel, so commands can be stopped at their deadline.
+    pub deadlines: bool,
+    pub folders: GuestFolders,
+}
 
 /// Per-instance settings.
 #[derive(Debug, Clone)]
@@ -66,6 +63,7 @@ pub(crate) struct InstanceConfig {
     /// Host directories visible read-write at `/recordings/<index>` (at most
     /// `MAX_RECORDING_ROOTS`).
     pub writable_dirs: Vec<PathBuf>,
+    pub cancel: CancelFlag,
 }
 
 type Turn = Pin<Box<dyn Future<Output = wasmtime::Result<i32>> + Send>>;
@@ -75,23 +73,32 @@ pub(crate) struct GuestInstance {
     turn: Option<Turn>,
     mailbox: Arc<Mailbox>,
     stderr: MemoryOutputPipe,
+    cancel: CancelFlag,
+}
+
+/// Why an instance stopped for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Deadline,
+    Cancelled,
+    /// A trap, a refused frame, or the runtime's loop ending.
+    Failure,
 }
 
 /// The instance stopped for good; `reason` says how.
 #[derive(Debug)]
 pub(crate) struct Died {
     pub reason: String,
-    /// It was stopped by its deadline (not another trap).
-    pub deadline: bool,
+    pub stop: Stop,
     /// How long the command had run.
     pub ran_for: Duration,
     /// The entry point it had reached, when the guest announced one.
-    pub stage: Option<crate::callback::Callback>,
+    pub stage: Option<Callback>,
 }
 
 impl GuestInstance {
     /// Instantiates the interpreter and runs the guest runtime up to its first wait.
-    pub fn start(engine: &Engine, config: &InstanceConfig) -> Result<GuestInstance, Error> {
+    pub fn start(template: &Template, config: &InstanceConfig) -> Result<GuestInstance, Error> {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(MemoryOutputPipe::new(STDERR_CAPTURE_BYTES)).stderr(stderr.clone()).arg("pyproc");
@@ -102,7 +109,7 @@ impl GuestInstance {
             wasi.insecure_random(rand_chacha::ChaCha20Rng::seed_from_u64(config.seed ^ 0x5eed));
             wasi.insecure_random_seed(config.seed as u128);
         }
-        recording_paths::preopen(&mut wasi, engine.interpreter(), &config.writable_dirs)?;
+        preopens::preopen(&mut wasi, &template.folders, &config.writable_dirs)?;
         let mut wasi = wasi.build_p1();
         // Every guest file is a host descriptor: cap them so a script cannot exhaust the
         // host's (the table also holds stdio and the preopened folders, hence the margin).
@@ -112,6 +119,7 @@ impl GuestInstance {
         // Starting the runtime may import numpy: it gets the import deadline.
         let started = Instant::now();
         let start_deadline = started + config.limits.init_deadline;
+        config.cancel.clear();
         let state = HostState {
             wasi,
             limits: StoreLimitsBuilder::new().memory_size(config.limits.memory_bytes).build(),
@@ -121,20 +129,21 @@ impl GuestInstance {
                 host_alloc: None,
                 command_area: None,
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
+                deadline: start_deadline,
+                cancel: config.cancel.clone(),
             },
-            gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| recording_paths::FIRST_ROOT_FD + i)),
-            deadline: start_deadline,
+            gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| preopens::FIRST_ROOT_FD + i)),
         };
-        let mut store = Store::new(engine.wasmtime(), state);
+        let mut store = Store::new(&template.wasmtime, state);
         store.limiter(|s| &mut s.limits);
-        if engine.enforces_deadlines() {
+        if template.deadlines {
             // Fuel only paces the looks at the clock: there is always more.
             store.set_fuel(u64::MAX).map_err(|e| Error::engine("giving the interpreter fuel", e))?;
             store.fuel_async_yield_interval(Some(FUEL_SLICE)).map_err(|e| Error::engine("giving the interpreter fuel", e))?;
         }
 
-        let pre = engine.instance_pre().clone();
-        let bootstrap = engine.first_turn();
+        let pre = template.instance_pre.clone();
+        let bootstrap = template.first_turn.clone();
         let turn: Turn = Box::pin(async move {
             let instance = pre.instantiate_async(&mut store).await?;
             let memory = instance
@@ -149,7 +158,7 @@ impl GuestInstance {
             memory.write(&mut store, ptr as usize, bootstrap.as_bytes())?;
             turn.call_async(&mut store, (ptr, len)).await
         });
-        let mut instance = GuestInstance { turn: Some(turn), mailbox, stderr };
+        let mut instance = GuestInstance { turn: Some(turn), mailbox, stderr, cancel: config.cancel.clone() };
         match instance.poll(started, start_deadline) {
             Ok(()) if matches!(instance.mailbox.lock().outcome.take(), Some(Outcome::Done)) => Ok(instance),
             Ok(()) => Err(Error::engine("starting the guest runtime", "it did not report ready")),
@@ -161,6 +170,7 @@ impl GuestInstance {
     /// until it waits for the next command, or until `deadline` has passed.
     pub fn run(&mut self, command: Command, block: Option<RawBlock>, deadline: Duration) -> Result<Outcome, Died> {
         let started = Instant::now();
+        self.cancel.clear();
         {
             let mut slot = self.mailbox.lock();
             slot.command = Some(command);
@@ -188,47 +198,52 @@ impl GuestInstance {
     /// Runs the guest until it has answered the command and waits at the door again.
     fn poll(&mut self, started: Instant, deadline: Instant) -> Result<(), Died> {
         let Some(turn) = self.turn.as_mut() else {
-            return Err(Died { reason: "it had already stopped".into(), deadline: false, ran_for: Duration::ZERO, stage: None });
+            return Err(Died { reason: "it had already stopped".into(), stop: Stop::Failure, ran_for: Duration::ZERO, stage: None });
         };
         let mut cx = Context::from_waker(Waker::noop());
         loop {
-            match turn.as_mut().poll(&mut cx) {
+            let stop = match turn.as_mut().poll(&mut cx) {
                 // Every command ends with an answer: without one, this was a fuel yield.
                 Poll::Pending if self.mailbox.lock().outcome.is_some() => return Ok(()),
+                Poll::Pending if self.cancel.is_set() => Ok(Stop::Cancelled),
                 Poll::Pending if Instant::now() < deadline => continue,
-                Poll::Pending => {
-                    self.turn = None; // the store goes with it: this interpreter is done
-                    return Err(self.died("it ran past its deadline".to_owned(), true, started.elapsed()));
-                }
-                Poll::Ready(result) => {
-                    self.turn = None;
+                Poll::Pending => Ok(Stop::Deadline),
+                Poll::Ready(result) => Err(result),
+            };
+            // The store goes with the future: this interpreter is done.
+            self.turn = None;
+            return Err(match stop {
+                Ok(Stop::Cancelled) => self.died("it was cancelled".to_owned(), Stop::Cancelled, started.elapsed()),
+                Ok(_) => self.died("it ran past its deadline".to_owned(), Stop::Deadline, started.elapsed()),
+                Err(result) => {
+                    let late = result.as_ref().err().and_then(|e| e.downcast_ref::<Late>());
                     let trap = result.as_ref().err().and_then(|e| e.downcast_ref::<wasmtime::Trap>().copied());
-                    let late = result.as_ref().err().is_some_and(|e| e.downcast_ref::<PastDeadline>().is_some());
-                    let reason = match (&result, trap) {
-                        (Err(_), _) if late => "it ran past its deadline".to_owned(),
-                        (Ok(0), _) => "the guest runtime's loop ended".to_owned(),
-                        (Ok(code), _) => format!("the guest runtime's turn returned {code}"),
-                        (Err(_), Some(trap)) => format!("trap: {trap}"),
-                        (Err(e), None) => format!("{e:#}"),
+                    let (reason, stop) = match (&result, late, trap) {
+                        (_, Some(Late::PastDeadline), _) => ("it ran past its deadline".to_owned(), Stop::Deadline),
+                        (_, Some(Late::Cancelled), _) => ("it was cancelled".to_owned(), Stop::Cancelled),
+                        (Ok(0), ..) => ("the guest runtime's loop ended".to_owned(), Stop::Failure),
+                        (Ok(code), ..) => (format!("the guest runtime's turn returned {code}"), Stop::Failure),
+                        (Err(_), None, Some(trap)) => (format!("trap: {trap}"), Stop::Failure),
+                        (Err(e), None, None) => (format!("{e:#}"), Stop::Failure),
                     };
-                    return Err(self.died(reason, late, started.elapsed()));
+                    self.died(reason, stop, started.elapsed())
                 }
-            }
+            });
         }
     }
 
     fn kill(&mut self, reason: &str, started: Instant) -> Died {
         self.turn = None;
-        self.died(reason.to_owned(), false, started.elapsed())
+        self.died(reason.to_owned(), Stop::Failure, started.elapsed())
     }
 
-    fn died(&self, mut reason: String, deadline: bool, ran_for: Duration) -> Died {
+    fn died(&self, mut reason: String, stop: Stop, ran_for: Duration) -> Died {
         let stderr = self.stderr.contents();
         if !stderr.is_empty() {
             reason.push_str("\ninterpreter stderr:\n");
             reason.push_str(String::from_utf8_lossy(&stderr).trim_end());
         }
-        Died { reason, deadline, ran_for, stage: self.mailbox.lock().stage }
+        Died { reason, stop, ran_for, stage: self.mailbox.lock().stage }
     }
 
     /// Ends the guest's loop so the store is dropped at rest, not mid-call.

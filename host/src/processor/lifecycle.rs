@@ -1,0 +1,110 @@
+//! The life of a processor's interpreter: running a command in it, and after it stops for
+//! good (deadline, cancel, trap), a restart with the same script and state, or passing
+//! calls by while the recovery's pause lasts.
+
+use std::time::Duration;
+
+use crate::callback::Callback;
+use crate::error::{Error, Result};
+use crate::outcome::PassThrough;
+use crate::processor::{add_dropped, Processor};
+use crate::sandbox::instance::{Died, GuestInstance, Stop};
+use crate::wire::buffer::RawBlock;
+use crate::wire::command::Command;
+use crate::wire::mailbox::Outcome;
+
+impl Processor {
+    fn deadline(&self, callback: Callback) -> Duration {
+        match callback {
+            Callback::Import | Callback::Init => self.limits.init_deadline,
+            _ => self.limits.callback_deadline,
+        }
+    }
+
+    /// Runs `command` for `callback`, restarting the interpreter first if it is time; a
+    /// call that cannot reach the script is [`Error::NotRunning`].
+    pub(super) fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
+        match self.ensure_running()? {
+            Some(why) => Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback, why }),
+            None => self.call(callback, command, block),
+        }
+    }
+
+    /// Runs `command` in the running interpreter (`ensure_running` has said there is one).
+    pub(super) fn call(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
+        let deadline = self.deadline(callback);
+        let Some(instance) = self.instance.as_mut() else {
+            unreachable!("call follows ensure_running, which leaves an interpreter or says why not")
+        };
+        match instance.run(command, block, deadline) {
+            Ok(Outcome::Done) => Ok(()),
+            Ok(Outcome::Failed(exception)) => Err(Error::Python { script: self.script.path().to_path_buf(), exception }),
+            Err(died) => Err(self.lost(callback, died, deadline)),
+        }
+    }
+
+    /// Restarts the interpreter when it is time; says why calls pass the script by while
+    /// it is switched off or pausing.
+    pub(super) fn ensure_running(&mut self) -> Result<Option<PassThrough>> {
+        if let Some(why) = self.recovery.pass_through(self.instance.is_some()) {
+            return Ok(Some(why));
+        }
+        if self.instance.is_none() {
+            self.restart()?;
+        }
+        Ok(None)
+    }
+
+    /// A fresh interpreter with the same script, stream and state (acquiring, recording).
+    pub(super) fn restart(&mut self) -> Result<()> {
+        self.stats.restarts += 1;
+        let instance = match GuestInstance::start(self.engine.template(), &self.config) {
+            Ok(instance) => instance,
+            Err(e) => {
+                self.recovery.failed(&e.to_string());
+                return Err(e);
+            }
+        };
+        self.instance = Some(instance);
+        self.capacity = 0;
+        let mut replay = vec![(Callback::Import, self.load_command(self.source.clone()))];
+        if self.acquiring {
+            replay.push((Callback::StartAcquisition, Command::Call(Callback::StartAcquisition)));
+        }
+        if let Some(dir) = &self.recording {
+            replay.push((Callback::StartRecording, Command::StartRecording { dir: dir.clone() }));
+        }
+        for (callback, command) in replay {
+            if let Err(err) = self.call(callback, command, None) {
+                // A lost interpreter was counted by `lost`; an exception is counted here.
+                if matches!(err, Error::Python { .. }) {
+                    self.drop_instance();
+                    self.recovery.failed(&err.to_string());
+                }
+                return Err(err);
+            }
+        }
+        tracing::warn!(script = %self.script.path().display(), "restarted the interpreter after a failure");
+        Ok(())
+    }
+
+    /// The interpreter stopped for good: count it, plan the restart, say so.
+    fn lost(&mut self, callback: Callback, died: Died, limit: Duration) -> Error {
+        let callback = died.stage.unwrap_or(callback);
+        self.drop_instance();
+        self.recovery.failed(&died.reason);
+        let next = self.recovery.next_step();
+        let script = self.script.path().to_path_buf();
+        match died.stop {
+            Stop::Deadline => Error::DeadlineExceeded { script, callback, limit, ran_for: died.ran_for, next },
+            Stop::Cancelled => Error::Cancelled { script, callback, ran_for: died.ran_for, next },
+            Stop::Failure => Error::InstanceDied { script, callback, reason: died.reason, next },
+        }
+    }
+
+    fn drop_instance(&mut self) {
+        if let Some(instance) = self.instance.take() {
+            add_dropped(&mut self.stats, instance.mailbox().lock().dropped);
+        }
+    }
+}

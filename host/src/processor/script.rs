@@ -1,0 +1,53 @@
+//! Where a processor's Python comes from: a file, or source text handed over directly.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A script's name and where its text is read from.
+#[derive(Debug, Clone)]
+pub(crate) struct Script {
+    /// The path the script carries inside Python (`__file__`, tracebacks): the file's
+    /// absolute path, or the name given with the text.
+    path: PathBuf,
+    origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+enum Origin {
+    File,
+    Text(String),
+}
+
+impl Script {
+    /// The script in the file at `path` (made absolute).
+    pub fn file(path: &Path) -> Result<Script> {
+        let path = std::path::absolute(path).map_err(|cause| Error::ScriptUnreadable { path: path.to_path_buf(), cause })?;
+        Ok(Script { path, origin: Origin::File })
+    }
+
+    /// Source text named `name` (a file name for tracebacks; it need not exist).
+    pub fn text(name: PathBuf, source: String) -> Script {
+        Script { path: name, origin: Origin::Text(source) }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The label a processor gets when none is set: the file name.
+    pub fn default_label(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
+    }
+
+    /// The current text: read from the file again, or the text given.
+    pub fn read(&self) -> Result<String> {
+        match &self.origin {
+            Origin::Text(source) => Ok(source.clone()),
+            Origin::File => {
+                let bytes = std::fs::read(&self.path).map_err(|cause| Error::ScriptUnreadable { path: self.path.clone(), cause })?;
+                String::from_utf8(bytes).map_err(|e| Error::ScriptNotUtf8 { path: self.path.clone(), at: e.utf8_error().valid_up_to() })
+            }
+        }
+    }
+}

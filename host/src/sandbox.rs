@@ -1,0 +1,9 @@
+//! One interpreter's isolation: the state its store holds, the instance and the loop that
+//! polls it, the folders it sees (preopens and the recording gate in front of them), and
+//! its seeded randomness. Nothing here names the engine or the processor above it.
+
+pub(crate) mod instance;
+pub(crate) mod preopens;
+pub(crate) mod recording_gate;
+pub(crate) mod seed;
+pub(crate) mod state;

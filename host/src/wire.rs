@@ -1,0 +1,11 @@
+//! Everything that crosses the guest/host boundary: the one table of numbers both sides
+//! use (`layout`), commands to the guest and frames from it, the door (`host::call`) that
+//! carries them, the block buffer, and the script's printed output.
+
+pub(crate) mod buffer;
+pub(crate) mod command;
+pub(crate) mod door;
+pub(crate) mod layout;
+pub(crate) mod mailbox;
+pub(crate) mod output;
+pub(crate) mod request;

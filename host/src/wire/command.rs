@@ -1,0 +1,164 @@
+//! Host -> guest: the commands the door hands the guest, and their byte layout (fields in
+//! `guest-runtime/README.md`; numbers in `layout.rs`). Integers are little-endian; a `str`
+//! is a u32 byte length then UTF-8.
+
+use crate::callback::Callback;
+use crate::wire::layout::{op, PROCESS_BYTES};
+
+/// An order for the guest.
+#[derive(Debug, Clone)]
+pub(crate) enum Command {
+    Load { script_path: String, source: String, num_channels: u32, sample_rate: f64, seed: u64 },
+    SetStream { num_channels: u32, sample_rate: f64 },
+    /// Allocate a float32 buffer of at least this many values and report it.
+    Reserve { floats: u32 },
+    /// The block is already in the buffer.
+    Process { first_sample: i64, num_samples: u32 },
+    Ttl { source_node: i64, channel: String, sample_number: i64, line: u8, state: bool },
+    Spike {
+        source_node: i64,
+        electrode_name: String,
+        sample_number: i64,
+        sorted_id: i64,
+        num_channels: u32,
+        num_samples: u32,
+        waveform: Vec<f32>,
+    },
+    /// A callback without arguments (start/stop acquisition, stop recording).
+    Call(Callback),
+    StartRecording { dir: String },
+    Quit,
+}
+
+impl Command {
+    /// Exact encoded size in bytes.
+    pub fn encoded_len(&self) -> usize {
+        let s = |t: &str| 4 + t.len();
+        match self {
+            Command::Load { script_path, source, .. } => 1 + 4 + 8 + 8 + s(script_path) + s(source),
+            Command::SetStream { .. } => 1 + 4 + 8,
+            Command::Reserve { .. } => 1 + 4,
+            Command::Process { .. } => PROCESS_BYTES,
+            Command::Ttl { channel, .. } => 1 + 8 + 8 + 1 + 1 + s(channel),
+            Command::Spike { electrode_name, waveform, .. } => 1 + 8 + 8 + 8 + 4 + 4 + s(electrode_name) + 4 * waveform.len(),
+            Command::Call(_) => 1 + 1,
+            Command::StartRecording { dir } => 1 + s(dir),
+            Command::Quit => 1,
+        }
+    }
+
+    /// Writes the frame at the start of `out`, which must hold `encoded_len()` bytes, and
+    /// returns the bytes written.
+    pub fn encode(&self, out: &mut [u8]) -> usize {
+        let mut w = Writer { out, at: 0 };
+        match self {
+            Command::Load { script_path, source, num_channels, sample_rate, seed } => {
+                w.u8(op::LOAD).u32(*num_channels).f64(*sample_rate).u64(*seed).str(script_path).str(source);
+            }
+            Command::SetStream { num_channels, sample_rate } => {
+                w.u8(op::SET_STREAM).u32(*num_channels).f64(*sample_rate);
+            }
+            Command::Reserve { floats } => {
+                w.u8(op::RESERVE).u32(*floats);
+            }
+            Command::Process { first_sample, num_samples } => {
+                w.u8(op::PROCESS).bytes(&[0; 7]).i64(*first_sample).u64(u64::from(*num_samples));
+            }
+            Command::Ttl { source_node, channel, sample_number, line, state } => {
+                w.u8(op::TTL).i64(*source_node).i64(*sample_number).u8(*line).u8(*state as u8).str(channel);
+            }
+            Command::Spike { source_node, electrode_name, sample_number, sorted_id, num_channels, num_samples, waveform } => {
+                w.u8(op::SPIKE)
+                    .i64(*source_node)
+                    .i64(*sample_number)
+                    .i64(*sorted_id)
+                    .u32(*num_channels)
+                    .u32(*num_samples)
+                    .str(electrode_name)
+                    .bytes(bytemuck::cast_slice(waveform));
+            }
+            Command::Call(callback) => {
+                w.u8(op::CALL).u8(callback.code());
+            }
+            Command::StartRecording { dir } => {
+                w.u8(op::START_RECORDING).str(dir);
+            }
+            Command::Quit => {
+                w.u8(op::QUIT);
+            }
+        }
+        w.at
+    }
+}
+
+struct Writer<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.out[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+        self
+    }
+    fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes(&[v])
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn i64(&mut self, v: i64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn f64(&mut self, v: f64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn str(&mut self, s: &str) -> &mut Self {
+        let len = u32::try_from(s.len()).expect("strings crossing the door are < 4 GiB");
+        self.u32(len).bytes(s.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_encodes_to_exactly_its_stated_length() {
+        let commands = [
+            Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4, seed: 9 },
+            Command::SetStream { num_channels: 2, sample_rate: 1e3 },
+            Command::Reserve { floats: 10 },
+            Command::Process { first_sample: -5, num_samples: 1024 },
+            Command::Ttl { source_node: 100, channel: "TTL".into(), sample_number: 7, line: 3, state: true },
+            Command::Spike {
+                source_node: 1,
+                electrode_name: "Tetrode 1".into(),
+                sample_number: 9,
+                sorted_id: 2,
+                num_channels: 2,
+                num_samples: 3,
+                waveform: vec![1.0; 6],
+            },
+            Command::Call(Callback::StopRecording),
+            Command::StartRecording { dir: "/rec".into() },
+            Command::Quit,
+        ];
+        for c in commands {
+            let mut buf = vec![0u8; c.encoded_len()];
+            assert_eq!(c.encode(&mut buf), buf.len(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_process_command_has_the_layout_the_guest_unpacks() {
+        let mut buf = [0xffu8; PROCESS_BYTES];
+        Command::Process { first_sample: 0x0102, num_samples: 5 }.encode(&mut buf);
+        let words: Vec<i64> = buf.chunks(8).map(|w| i64::from_le_bytes(w.try_into().unwrap())).collect();
+        assert_eq!(words, [op::PROCESS as i64, 0x0102, 5]);
+    }
+}
