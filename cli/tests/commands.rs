@@ -5,7 +5,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text};
+use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
 use serde_json::{json, Value};
 
 #[test]
@@ -115,7 +115,7 @@ fn the_same_random_seed_gives_a_byte_identical_output_recording() {
     let dat = |name: &str, seed: &str| {
         let out = tmp.path().join(name);
         pyproc_ok(&["run", s(&script), "--input", s(&input), "--output", s(&out), "--random-seed", seed]);
-        std::fs::read(out.join("experiment1/recording1/continuous/Synthetic_Source-100.synthetic/continuous.dat")).unwrap()
+        std::fs::read(out.join(SYNTHETIC_DAT)).unwrap()
     };
     let first = dat("a", "11");
     assert_eq!(first, dat("b", "11"));
