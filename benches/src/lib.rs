@@ -12,6 +12,8 @@ pub mod native;
 
 use std::time::{Duration, Instant};
 
+use hdrhistogram::Histogram;
+
 /// Times `iters` calls of `step` for criterion's `iter_custom`, and keeps the mean per call
 /// in `mean` for the ratio table each bench prints.
 pub fn timed(iters: u64, mean: &mut Duration, mut step: impl FnMut()) -> Duration {
@@ -27,4 +29,27 @@ pub fn timed(iters: u64, mean: &mut Duration, mut step: impl FnMut()) -> Duratio
 /// Microseconds, for the tables.
 pub fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
+}
+
+/// The median of `times`, to three significant digits and at most an hour (zero when there
+/// are none).
+pub fn median(times: impl IntoIterator<Item = Duration>) -> Duration {
+    let hour = Duration::from_secs(3600).as_nanos() as u64;
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, hour, 3).expect("1 ns to an hour at 3 digits is a valid histogram");
+    for t in times {
+        histogram.saturating_record(t.as_nanos().try_into().unwrap_or(u64::MAX));
+    }
+    Duration::from_nanos(histogram.value_at_quantile(0.5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_is_the_middle_time_whatever_the_order() {
+        let times = [7, 1, 6, 2, 5, 3, 4].map(Duration::from_millis);
+        let m = median(times);
+        assert!(m.abs_diff(Duration::from_millis(4)) <= Duration::from_micros(4), "{m:?}");
+    }
 }

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
 use pyproc_host::{Callback, Error, PassThrough};
+use serde::Serialize;
 
 /// Counts and timings gathered while a run goes.
 #[derive(Debug, Default)]
@@ -16,7 +18,7 @@ pub struct Report {
     pub spikes_in: usize,
     pub events_out: usize,
     /// Time spent in each `process` call (copy in, script, copy out).
-    latencies: Vec<Duration>,
+    latencies: Latencies,
     pub wall: Duration,
     pub spikes_out: usize,
     /// Values outside int16 in the output, clipped.
@@ -33,62 +35,126 @@ pub struct Report {
     pub stream_seconds: f64,
     /// Blocks that passed the script by untouched (its interpreter restarting or switched
     /// off), and why the first did.
-    passed: Option<(usize, String)>,
+    passed: Option<Tally>,
     /// Per callback: how many calls failed, and the first error in full.
-    errors: BTreeMap<&'static str, (usize, String)>,
+    errors: BTreeMap<&'static str, Tally>,
+}
+
+/// Per-block latencies in nanoseconds, to three significant digits, up to an hour (a longer
+/// block counts as an hour): constant memory however long the run.
+#[derive(Debug)]
+struct Latencies(Histogram<u64>);
+
+impl Default for Latencies {
+    fn default() -> Self {
+        let hour = Duration::from_secs(3600).as_nanos() as u64;
+        Latencies(Histogram::new_with_bounds(1, hour, 3).expect("1 ns to an hour at 3 digits is a valid histogram"))
+    }
+}
+
+/// How often something happened, and the first time in full.
+#[derive(Debug, Serialize)]
+struct Tally {
+    count: usize,
+    first: String,
 }
 
 impl Report {
     pub fn block_done(&mut self, latency: Duration) {
-        self.latencies.push(latency);
+        self.latencies.0.saturating_record(latency.as_nanos().try_into().unwrap_or(u64::MAX));
     }
 
     pub fn error(&mut self, callback: Callback, err: &Error) {
-        let entry = self.errors.entry(callback.python_name()).or_insert_with(|| (0, err.to_string()));
-        entry.0 += 1;
+        let entry = self.errors.entry(callback.python_name()).or_insert_with(|| Tally { count: 0, first: err.to_string() });
+        entry.count += 1;
     }
 
     pub fn passed_through(&mut self, why: &PassThrough) {
-        self.passed.get_or_insert_with(|| (0, why.to_string())).0 += 1;
+        self.passed.get_or_insert_with(|| Tally { count: 0, first: why.to_string() }).count += 1;
     }
 
     pub fn error_count(&self) -> usize {
-        self.errors.values().map(|(n, _)| n).sum()
+        self.errors.values().map(|e| e.count).sum()
     }
 
     /// (p50, p99, max) of the per-block latencies.
     pub fn latency_percentiles(&self) -> Option<(Duration, Duration, Duration)> {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-        (!sorted.is_empty()).then(|| (at(0.5), at(0.99), *sorted.last().unwrap()))
+        let h = &self.latencies.0;
+        let at = |q: f64| Duration::from_nanos(h.value_at_quantile(q));
+        (!h.is_empty()).then(|| (at(0.5), at(0.99), Duration::from_nanos(h.max())))
     }
 }
 
+/// The report as `--json` prints it, for scripts and notebooks.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    input: &'a str,
+    stream: &'a str,
+    output: &'a str,
+    interrupted: bool,
+    blocks: usize,
+    samples: usize,
+    channels: usize,
+    seconds_of_data: f64,
+    wall_seconds: f64,
+    real_time_factor: f64,
+    /// None (null) when no block was processed.
+    per_block_latency: Option<LatencyJson>,
+    events_in: usize,
+    spikes_in: usize,
+    events_out: usize,
+    spikes_out: usize,
+    clipped_samples: u64,
+    /// Blocks that went through unprocessed (the interpreter restarting or switched off).
+    passed_through: Option<&'a Tally>,
+    errors: &'a BTreeMap<&'static str, Tally>,
+    status: &'a str,
+    restarts: u32,
+    events_dropped: u64,
+    spikes_dropped: u64,
+    output_bytes_dropped: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct LatencyJson {
+    p50_us: f64,
+    p99_us: f64,
+    max_us: f64,
+}
+
 impl Report {
-    /// The same report as JSON, for scripts and notebooks.
-    pub fn to_json(&self) -> serde_json::Value {
-        let latency = self.latency_percentiles().map(|(p50, p99, max)| {
-            serde_json::json!({"p50_us": us(p50), "p99_us": us(p99), "max_us": us(max)})
-        });
-        let errors: serde_json::Map<String, serde_json::Value> = self
-            .errors
-            .iter()
-            .map(|(cb, (n, first))| (cb.to_string(), serde_json::json!({"count": n, "first": first})))
-            .collect();
-        serde_json::json!({
-            "input": self.input, "stream": self.stream, "output": self.output,
-            "interrupted": self.interrupted, "blocks": self.blocks, "samples": self.samples,
-            "channels": self.channels, "seconds_of_data": self.stream_seconds,
-            "wall_seconds": self.wall.as_secs_f64(),
-            "real_time_factor": self.stream_seconds / self.wall.as_secs_f64().max(1e-9),
-            "per_block_latency": latency,
-            "events_in": self.events_in, "spikes_in": self.spikes_in,
-            "events_out": self.events_out, "spikes_out": self.spikes_out,
-            "clipped_samples": self.clipped, "errors": errors, "status": self.status,
-            "restarts": self.stats.restarts, "events_dropped": self.stats.events_dropped,
-            "spikes_dropped": self.stats.spikes_dropped, "output_bytes_dropped": self.stats.output_bytes_dropped,
-        })
+    /// The same report as JSON: `serde_json::to_string(&report.to_json())`.
+    pub fn to_json(&self) -> JsonReport<'_> {
+        JsonReport {
+            input: &self.input,
+            stream: &self.stream,
+            output: &self.output,
+            interrupted: self.interrupted,
+            blocks: self.blocks,
+            samples: self.samples,
+            channels: self.channels,
+            seconds_of_data: self.stream_seconds,
+            wall_seconds: self.wall.as_secs_f64(),
+            real_time_factor: self.real_time_factor(),
+            per_block_latency: self.latency_percentiles().map(|(p50, p99, max)| LatencyJson { p50_us: us(p50), p99_us: us(p99), max_us: us(max) }),
+            events_in: self.events_in,
+            spikes_in: self.spikes_in,
+            events_out: self.events_out,
+            spikes_out: self.spikes_out,
+            clipped_samples: self.clipped,
+            passed_through: self.passed.as_ref(),
+            errors: &self.errors,
+            status: &self.status,
+            restarts: self.stats.restarts,
+            events_dropped: self.stats.events_dropped,
+            spikes_dropped: self.stats.spikes_dropped,
+            output_bytes_dropped: self.stats.output_bytes_dropped,
+        }
+    }
+
+    /// Seconds of data processed per second of wall time.
+    fn real_time_factor(&self) -> f64 {
+        self.stream_seconds / self.wall.as_secs_f64().max(1e-9)
     }
 }
 
@@ -97,7 +163,7 @@ fn us(d: Duration) -> f64 {
 }
 
 fn micros(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+    format!("{:.1} µs", us(d))
 }
 
 impl fmt::Display for Report {
@@ -108,8 +174,7 @@ impl fmt::Display for Report {
         }
         writeln!(f, "blocks        {}", self.blocks)?;
         writeln!(f, "samples       {} per channel x {} channels ({:.1} s of data)", self.samples, self.channels, self.stream_seconds)?;
-        let speed = self.stream_seconds / self.wall.as_secs_f64().max(1e-9);
-        writeln!(f, "wall time     {:.2} s ({speed:.1}x real time)", self.wall.as_secs_f64())?;
+        writeln!(f, "wall time     {:.2} s ({:.1}x real time)", self.wall.as_secs_f64(), self.real_time_factor())?;
         if let Some((p50, p99, max)) = self.latency_percentiles() {
             writeln!(f, "per block     p50 {}  p99 {}  max {}", micros(p50), micros(p99), micros(max))?;
         }
@@ -121,14 +186,14 @@ impl fmt::Display for Report {
         if st.restarts > 0 || st.events_dropped + st.spikes_dropped + st.output_bytes_dropped > 0 || self.status != "Running" {
             writeln!(f, "processor     {}; {} restarts; dropped {} events, {} spikes, {} bytes of output", self.status, st.restarts, st.events_dropped, st.spikes_dropped, st.output_bytes_dropped)?;
         }
-        if let Some((count, first)) = &self.passed {
+        if let Some(Tally { count, first }) = &self.passed {
             writeln!(f, "passed by     {count} blocks went through unprocessed; the first because {}", first.lines().next().unwrap_or_default())?;
         }
         if self.errors.is_empty() {
             write!(f, "errors        none")
         } else {
             writeln!(f, "errors        {}", self.error_count())?;
-            for (callback, (count, first)) in &self.errors {
+            for (callback, Tally { count, first }) in &self.errors {
                 writeln!(f, "  {callback}: {count} failed; the first:")?;
                 for line in first.lines() {
                     writeln!(f, "    {line}")?;
@@ -143,18 +208,64 @@ impl fmt::Display for Report {
 mod tests {
     use super::*;
 
+    /// (p50, p99, max) in microseconds, each asserted within 0.1 % (three significant
+    /// digits, what the histogram keeps) of `expected`.
+    fn assert_percentiles(r: &Report, expected: [f64; 3]) {
+        let (p50, p99, max) = r.latency_percentiles().unwrap();
+        let got = [us(p50), us(p99), us(max)];
+        assert!(got.iter().zip(expected).all(|(g, e)| (g - e).abs() <= e * 1e-3), "{got:?} µs, expected {expected:?}");
+    }
+
     #[test]
-    fn percentiles_come_from_the_sorted_latencies() {
+    fn percentiles_come_from_all_the_latencies_in_any_order() {
         let mut r = Report::default();
         for us in (1..=100).rev() {
             r.block_done(Duration::from_micros(us));
         }
-        let (p50, p99, max) = r.latency_percentiles().unwrap();
-        assert_eq!((p50, p99, max), (Duration::from_micros(51), Duration::from_micros(99), Duration::from_micros(100)));
+        assert_percentiles(&r, [50.0, 99.0, 100.0]);
+    }
+
+    #[test]
+    fn one_slow_block_in_a_thousand_shows_in_the_max_but_not_the_p99() {
+        let mut r = Report::default();
+        for _ in 0..999 {
+            r.block_done(Duration::from_micros(40));
+        }
+        r.block_done(Duration::from_millis(25));
+        assert_percentiles(&r, [40.0, 40.0, 25_000.0]);
     }
 
     #[test]
     fn no_blocks_means_no_percentiles() {
         assert!(Report::default().latency_percentiles().is_none());
+    }
+
+    #[test]
+    fn the_json_report_has_every_field_and_errors_by_callback() {
+        let mut r = Report { blocks: 3, clipped: 7, wall: Duration::from_secs(2), stream_seconds: 1.0, ..Report::default() };
+        r.block_done(Duration::from_micros(10));
+        let err = Error::Engine { action: "testing", message: "boom".into() };
+        r.error(Callback::Process, &err);
+        r.error(Callback::Process, &err);
+        let json = serde_json::to_value(r.to_json()).unwrap();
+        let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "blocks", "channels", "clipped_samples", "errors", "events_dropped", "events_in", "events_out", "input", "interrupted",
+                "output", "output_bytes_dropped", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data",
+                "spikes_dropped", "spikes_in", "spikes_out", "status", "stream", "wall_seconds",
+            ]
+        );
+        assert_eq!((json["blocks"].as_u64(), json["clipped_samples"].as_u64(), json["real_time_factor"].as_f64()), (Some(3), Some(7), Some(0.5)));
+        assert!((json["per_block_latency"]["max_us"].as_f64().unwrap() - 10.0).abs() < 0.01, "{json}");
+        assert_eq!(json["errors"]["process"]["count"], 2);
+        assert_eq!(json["errors"]["process"]["first"], err.to_string());
+    }
+
+    #[test]
+    fn without_blocks_the_json_latency_is_null() {
+        assert!(serde_json::to_value(Report::default().to_json()).unwrap()["per_block_latency"].is_null());
     }
 }

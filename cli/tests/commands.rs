@@ -2,10 +2,12 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text};
+use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
 use serde_json::{json, Value};
 
 #[test]
@@ -88,13 +90,13 @@ fn a_recording_with_two_streams_needs_stream_and_lists_the_names() {
 fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
     let tmp = tempfile::tempdir().unwrap();
     let output = tmp.path().join("out");
-    let child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
         .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--output", s(&output)])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    wait_for_processed_blocks(&mut child, tmp.path());
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
@@ -107,6 +109,33 @@ fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
     assert!(stdout.contains(&format!("({} samples per channel", continuous.len())), "{stdout}");
 }
 
+/// Waits (two minutes at most) until processed blocks reach the staging folder of the
+/// output `out` in `dir`: then the engine is up, Ctrl-C is handled and the run is midway,
+/// however long the start took.
+fn wait_for_processed_blocks(child: &mut Child, dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+            panic!("pyproc ended ({status}) before writing a block:\n{stderr}");
+        }
+        let written = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".out.pyproc-partial-"))
+            .any(|e| std::fs::metadata(e.path().join(SYNTHETIC_DAT)).is_ok_and(|m| m.len() > 0));
+        if written {
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("no processed block reached {} within two minutes", dir.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn the_same_random_seed_gives_a_byte_identical_output_recording() {
     let tmp = tempfile::tempdir().unwrap();
@@ -115,7 +144,7 @@ fn the_same_random_seed_gives_a_byte_identical_output_recording() {
     let dat = |name: &str, seed: &str| {
         let out = tmp.path().join(name);
         pyproc_ok(&["run", s(&script), "--input", s(&input), "--output", s(&out), "--random-seed", seed]);
-        std::fs::read(out.join("experiment1/recording1/continuous/Synthetic_Source-100.synthetic/continuous.dat")).unwrap()
+        std::fs::read(out.join(SYNTHETIC_DAT)).unwrap()
     };
     let first = dat("a", "11");
     assert_eq!(first, dat("b", "11"));

@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text};
+use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
 use ndarray::{s as sl, Array2};
 use pyproc_oebin::{Recording, RecordingWriter};
 use serde_json::{json, Value};
@@ -98,7 +98,7 @@ fn samples_outside_int16_are_clipped_and_counted_never_wrapped() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let clipped = report["clipped_samples"].as_u64().unwrap();
     assert!(clipped > 1000, "{report}");
-    let dat = std::fs::read(output.join("experiment1/recording1/continuous/Synthetic_Source-100.synthetic/continuous.dat")).unwrap();
+    let dat = std::fs::read(output.join(SYNTHETIC_DAT)).unwrap();
     let original = std::fs::read(input.join("continuous/Synthetic_Source-100.synthetic/continuous.dat")).unwrap();
     let values = |b: &[u8]| b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect::<Vec<_>>();
     let (out_v, in_v) = (values(&dat), values(&original));

@@ -1,24 +1,13 @@
 //! `pyproc run` as a user runs it: the binary, its exit code and what it prints.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-fn pyproc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pyproc")).args(args).output().expect("pyproc runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{cli_script, pyproc, pyproc_ok, repo, s, text, SYNTHETIC_DAT};
 
 #[test]
 fn run_prints_a_summary_of_blocks_latency_and_events() {
     let script = repo("examples/threshold_events.py");
-    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "2", "--channels", "8"]);
+    let out = pyproc(&["run", s(&script), "--seconds", "2", "--channels", "8"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     // 2 s at 30 kHz in 1024-sample blocks.
@@ -32,19 +21,22 @@ fn run_prints_a_summary_of_blocks_latency_and_events() {
 
 #[test]
 fn the_synthetic_stream_is_the_same_for_the_same_seed() {
-    let script = repo("examples/threshold_events.py");
-    let run = |seed: &str| {
-        let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "1", "--seed", seed]);
-        let stdout = text(&out.stdout);
-        stdout.lines().find(|l| l.starts_with("events out")).unwrap().to_owned() + &stdout.lines().find(|l| l.starts_with("events in")).unwrap()
+    let tmp = tempfile::tempdir().unwrap();
+    let saved = |name: &str, seed: &str| {
+        let dir = tmp.path().join(name);
+        pyproc_ok(&["run", &cli_script("passthrough.py"), "--seconds", "0.2", "--channels", "4", "--seed", seed, "--save-input", s(&dir)]);
+        std::fs::read(dir.join(SYNTHETIC_DAT)).unwrap()
     };
-    assert_eq!(run("5"), run("5"));
+    let first = saved("a", "5");
+    assert_eq!(first.len(), 6000 * 4 * 2, "0.2 s of 4 int16 channels at 30 kHz");
+    assert!(first == saved("b", "5"), "seed 5 twice gave different samples");
+    assert!(first != saved("c", "6"), "seeds 5 and 6 gave the same samples");
 }
 
 #[test]
 fn script_errors_are_counted_shown_with_their_traceback_and_give_exit_status_2() {
     let script = repo("host/tests/scripts/raises_in_process.py");
-    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "1", "--channels", "2"]);
+    let out = pyproc(&["run", s(&script), "--seconds", "1", "--channels", "2"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(stdout.contains("process: "), "{stdout}");
@@ -65,7 +57,7 @@ fn a_missing_script_fails_with_its_path_and_status_1() {
 fn the_output_recording_is_passed_to_start_recording_and_writable_by_the_script() {
     let dir = tempfile::tempdir().unwrap();
     let script = repo("host/tests/scripts/recording_writer.py");
-    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.5", "--channels", "4", "--output", dir.path().to_str().unwrap()]);
+    let out = pyproc(&["run", s(&script), "--seconds", "0.5", "--channels", "4", "--output", s(dir.path())]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The script writes into the output recording, which moves into place at the end.
     let written = std::fs::read_to_string(dir.path().join("experiment1/recording1/from_script.txt")).unwrap();
@@ -75,18 +67,18 @@ fn the_output_recording_is_passed_to_start_recording_and_writable_by_the_script(
 #[test]
 fn what_the_script_prints_reaches_the_terminal() {
     let script = repo("examples/processor_template.py");
-    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.1", "--channels", "3"]);
+    let out = pyproc(&["run", s(&script), "--seconds", "0.1", "--channels", "3"]);
     assert!(text(&out.stderr).contains("[processor_template.py] Num Channels: 3 | Sample Rate: 30000.0"), "{}", text(&out.stderr));
 }
 
 #[test]
 fn without_output_the_script_still_records_into_a_temporary_folder() {
     let script = repo("host/tests/scripts/argument_recorder.py");
-    let out = pyproc(&["run", script.to_str().unwrap(), "--seconds", "0.1", "--channels", "2"]);
+    let out = pyproc(&["run", s(&script), "--seconds", "0.1", "--channels", "2"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let started = stderr.lines().find(|l| l.contains("\"start_recording\"")).expect("start_recording was called");
-    // The granted folder as the script sees it (the host's recording_paths.rs).
+    // The granted folder as the script sees it (the host's sandbox/preopens.rs).
     assert!(started.contains("\"/recordings/0\""), "{started}");
     assert!(stderr.contains("\"stop_recording\""), "{stderr}");
     assert!(text(&out.stdout).contains("output        none (the script's recording folder was temporary"));

@@ -1,6 +1,7 @@
-//! Writing a recording. Everything goes into a temporary folder beside the destination,
-//! renamed into place by [`RecordingWriter::finish`]; a writer dropped before that removes
-//! its folder, so a failed or interrupted run never leaves a half-written recording.
+//! Writing a recording. Everything goes into a temporary folder beside the destination
+//! (`.NAME.pyproc-partial-XXXXXX`), renamed into place by [`RecordingWriter::finish`]; a
+//! writer dropped before that removes its folder, so a failed or interrupted run never
+//! leaves a half-written recording.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -8,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array3, ArrayView2};
 use serde_json::Value;
+use tempfile::TempDir;
+use walkdir::{DirEntry, WalkDir};
 
 use crate::error::{io, OebinError, Result};
 use crate::npy_file;
@@ -15,10 +18,10 @@ use crate::structure::FILE_NAME;
 
 pub struct RecordingWriter {
     destination: PathBuf,
-    staging: PathBuf,
+    /// Removed when dropped, unless [`RecordingWriter::finish`] moved it into place.
+    staging: TempDir,
     /// The recording folder inside the staging root.
     recording: PathBuf,
-    finished: bool,
 }
 
 impl RecordingWriter {
@@ -31,11 +34,14 @@ impl RecordingWriter {
         let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
         let parent = destination.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(io("create", parent))?;
-        let staging = parent.join(format!(".{name}.pyproc-partial-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&staging);
-        let recording = staging.join(relative);
+        // Beside the destination, so that the final rename stays on one file system.
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{name}.pyproc-partial-"))
+            .tempdir_in(parent)
+            .map_err(io("create a temporary folder in", parent))?;
+        let recording = staging.path().join(relative);
         fs::create_dir_all(&recording).map_err(io("create", &recording))?;
-        Ok(RecordingWriter { destination: destination.to_path_buf(), staging, recording, finished: false })
+        Ok(RecordingWriter { destination: destination.to_path_buf(), staging, recording })
     }
 
     /// Where the recording is being written (inside the temporary folder).
@@ -45,13 +51,13 @@ impl RecordingWriter {
 
     /// Where the recording will be once finished.
     pub fn final_recording_dir(&self) -> PathBuf {
-        self.destination.join(self.recording.strip_prefix(&self.staging).expect("recording is inside staging"))
+        self.destination.join(self.recording.strip_prefix(self.staging.path()).expect("recording is inside staging"))
     }
 
     /// Copies the recording at `from` into this one, except the files in `skip` (paths
     /// relative to `from`).
     pub fn copy_recording(&self, from: &Path, skip: &[PathBuf]) -> Result<()> {
-        copy_tree(from, &self.recording, Path::new(""), skip)
+        copy_tree(from, &self.recording, skip)
     }
 
     /// A streaming writer for `continuous/<folder_name>/continuous.dat`.
@@ -113,17 +119,10 @@ impl RecordingWriter {
         if self.destination.exists() {
             fs::remove_dir(&self.destination).map_err(io("replace the empty folder", &self.destination))?;
         }
-        fs::rename(&self.staging, &self.destination).map_err(io("move the finished recording to", &self.destination))?;
-        self.finished = true;
+        fs::rename(self.staging.path(), &self.destination).map_err(io("move the finished recording to", &self.destination))?;
+        // Only now: a failed rename still leaves the staging folder to be removed on drop.
+        self.staging.disable_cleanup(true);
         Ok(self.final_recording_dir())
-    }
-}
-
-impl Drop for RecordingWriter {
-    fn drop(&mut self) {
-        if !self.finished {
-            let _ = fs::remove_dir_all(&self.staging);
-        }
     }
 }
 
@@ -211,20 +210,24 @@ pub fn to_int16(v: f64) -> (i16, bool) {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path, relative: &Path, skip: &[PathBuf]) -> Result<()> {
-    let here = from.join(relative);
-    for entry in fs::read_dir(&here).map_err(io("list", &here))? {
-        let entry = entry.map_err(io("list", &here))?;
-        let rel = relative.join(entry.file_name());
-        if skip.iter().any(|s| *s == rel) || rel == Path::new(FILE_NAME) {
-            continue;
-        }
-        let kind = entry.file_type().map_err(io("inspect", entry.path()))?;
-        let target = to.join(&rel);
-        if kind.is_dir() {
+/// Copies the files below `from` into `to`, except `structure.oebin` and the paths (relative
+/// to `from`) in `skip`; a skipped folder is skipped whole. Links are neither followed nor
+/// copied.
+fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<()> {
+    let relative = |path: &Path| path.strip_prefix(from).expect("walkdir yields paths below its root").to_path_buf();
+    let copied = |entry: &DirEntry| {
+        let rel = relative(entry.path());
+        rel != Path::new(FILE_NAME) && !skip.contains(&rel)
+    };
+    for entry in WalkDir::new(from).min_depth(1).into_iter().filter_entry(copied) {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(from).to_path_buf();
+            OebinError::Io { action: "list", path, cause: e.into() }
+        })?;
+        let target = to.join(relative(entry.path()));
+        if entry.file_type().is_dir() {
             fs::create_dir_all(&target).map_err(io("create", &target))?;
-            copy_tree(from, to, &rel, skip)?;
-        } else if kind.is_file() {
+        } else if entry.file_type().is_file() {
             fs::copy(entry.path(), &target).map_err(io("copy", entry.path()))?;
         }
     }
@@ -262,6 +265,36 @@ mod tests {
         }
         assert!(!dest.exists());
         assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0, "no staging folder left");
+    }
+
+    #[test]
+    fn a_finished_writer_leaves_only_the_recording() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("out");
+        let w = RecordingWriter::create(&dest, Path::new("experiment1/recording1")).unwrap();
+        let staging = w.staging.path().to_path_buf();
+        assert!(staging.file_name().unwrap().to_string_lossy().starts_with(".out.pyproc-partial-"), "{}", staging.display());
+        assert_eq!(w.finish(&serde_json::json!({})).unwrap(), dest.join("experiment1/recording1"));
+        assert!(dest.join("experiment1/recording1").join(FILE_NAME).is_file());
+        let names: Vec<_> = fs::read_dir(root.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names, ["out"]);
+    }
+
+    #[test]
+    fn copying_a_recording_leaves_out_the_skipped_files_and_its_structure() {
+        let root = tempfile::tempdir().unwrap();
+        let from = root.path().join("in");
+        fs::create_dir_all(from.join("continuous/X-100.s")).unwrap();
+        fs::create_dir_all(from.join("events/X-100.s/TTL")).unwrap();
+        for file in [FILE_NAME, "continuous/X-100.s/continuous.dat", "continuous/X-100.s/timestamps.npy", "events/X-100.s/TTL/states.npy"] {
+            fs::write(from.join(file), file).unwrap();
+        }
+        let w = RecordingWriter::create(&root.path().join("out"), Path::new("r")).unwrap();
+        w.copy_recording(&from, &[PathBuf::from("continuous/X-100.s/continuous.dat"), PathBuf::from("events")]).unwrap();
+        let copied: Vec<_> = WalkDir::new(w.recording_dir()).sort_by_file_name().into_iter().flatten().filter(|e| e.file_type().is_file()).collect();
+        let copied: Vec<_> = copied.iter().map(|e| e.path().strip_prefix(w.recording_dir()).unwrap().to_path_buf()).collect();
+        assert_eq!(copied, [PathBuf::from("continuous/X-100.s/timestamps.npy")]);
+        assert_eq!(fs::read_to_string(w.recording_dir().join(&copied[0])).unwrap(), "continuous/X-100.s/timestamps.npy");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `pyproc-bench [SCRIPT]`: the performance table of issue 4 in one run, pyproc beside
-//! CPython embedded natively (the original plugin's approach), measured in the same run.
+//! `pyproc-bench [SCRIPT]`: pyproc's performance table, beside CPython embedded natively
+//! (the original plugin's approach) measured in the same run.
 //!
 //! ```sh
 //! cargo run --release -p pyproc-benches --bin pyproc-bench                   # examples
@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ndarray::{Array2, ArrayView2};
+use pyproc_benches::median;
 use pyproc_benches::native::{ensure_venv, NativeProcessor};
 use pyproc_host::{Engine, Processor, SpikeIn, TtlEventIn};
 
@@ -46,14 +47,8 @@ fn head_to_head(mut ours: impl FnMut(), mut theirs: impl FnMut()) -> (Duration, 
         }
         start.elapsed() / n
     };
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        a.push(per_round(&mut ours));
-        b.push(per_round(&mut theirs));
-    }
-    a.sort();
-    b.sort();
-    (a[ROUNDS / 2], b[ROUNDS / 2])
+    let rounds: Vec<(Duration, Duration)> = (0..ROUNDS).map(|_| (per_round(&mut ours), per_round(&mut theirs))).collect();
+    (median(rounds.iter().map(|r| r.0)), median(rounds.iter().map(|r| r.1)))
 }
 
 fn row(what: &str, ours: Duration, theirs: Duration) {
@@ -85,16 +80,12 @@ fn cold_block(engine: &Engine) {
     let shape = (384, 696);
     let (mut a, mut b) = (Array2::<f32>::ones(shape), Array2::<f32>::ones(shape));
     let time = |step: &mut dyn FnMut()| {
-        let mut samples: Vec<Duration> = (0..40)
-            .map(|_| {
-                std::thread::sleep(Duration::from_millis(23));
-                let start = Instant::now();
-                step();
-                start.elapsed()
-            })
-            .collect();
-        samples.sort();
-        samples[samples.len() / 2]
+        median((0..40).map(|_| {
+            std::thread::sleep(Duration::from_millis(23));
+            let start = Instant::now();
+            step();
+            start.elapsed()
+        }))
     };
     let ours = time(&mut || {
         pyproc.process(a.view_mut(), 0).unwrap();
@@ -167,14 +158,12 @@ fn ms(d: Duration) -> f64 {
 
 fn instance_ready(engine: &Engine) {
     let script = root().join("scripts/imports.py");
-    let mut ours = Vec::new();
-    for _ in 0..3 {
+    let ours = median((0..3).map(|_| {
         let start = Instant::now();
         let mut p = Processor::builder(engine, &script).stream(64, RATE).build().unwrap();
         p.process(block(64).view_mut(), 0).unwrap();
-        ours.push(start.elapsed());
-    }
-    ours.sort();
+        start.elapsed()
+    }));
     // Native: a fresh interpreter process from its start to the first processed block.
     let python = ensure_venv().ancestors().find(|p| p.join("bin/python").exists()).map(|p| p.join("bin/python")).expect("venv python");
     let probe = format!(
@@ -183,25 +172,17 @@ fn instance_ready(engine: &Engine) {
          p = ns['PyProcessor'](None, 64, 30000.0); p.process(np.zeros((64, 1024), np.float32))",
         script.display().to_string()
     );
-    let mut theirs = Vec::new();
-    for _ in 0..3 {
+    let theirs = median((0..3).map(|_| {
         let start = Instant::now();
         let ok = Command::new(&python).args(["-c", &probe]).status().map(|s| s.success()).unwrap_or(false);
         assert!(ok, "native start-up probe failed");
-        theirs.push(start.elapsed());
-    }
-    theirs.sort();
-    let (o, t) = (ours[1], theirs[1]);
-    println!("{:<44} {:>11.1} ms {:>11.1} ms {:>7.2}x", "instance ready: numpy + scipy.signal, 1st block", ms(o), ms(t), ms(o) / ms(t));
+        start.elapsed()
+    }));
+    println!("{:<44} {:>11.1} ms {:>11.1} ms {:>7.2}x", "instance ready: numpy + scipy.signal, 1st block", ms(ours), ms(theirs), ms(ours) / ms(theirs));
 }
 
 fn rss_bytes() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        .map_or(0, |kb| kb * 1024)
+    memory_stats::memory_stats().expect("this platform reports the process's memory").physical_mem
 }
 
 fn memory(engine: &Engine) {

@@ -5,6 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `continuous.dat` of a saved synthetic stream (or an output made from one), relative to
+/// the folder given to `--save-input` or `--output`.
+pub const SYNTHETIC_DAT: &str = "experiment1/recording1/continuous/Synthetic_Source-100.synthetic/continuous.dat";
+
 pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
