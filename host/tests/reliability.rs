@@ -24,6 +24,21 @@ fn run_case(p: &mut Processor, case: f32) -> (pyproc_host::Result<()>, f32) {
     (result, block[[0, 0]])
 }
 
+/// A processor of `source` whose printed lines arrive on the receiver as they are printed
+/// (the script's thread is then inside the callback that printed).
+fn telling_when_it_prints(name: &str, source: &str, deadline_ms: u64) -> (Processor, std::sync::mpsc::Receiver<()>) {
+    let (printed, lines) = std::sync::mpsc::channel();
+    let printed = std::sync::Mutex::new(printed);
+    let p = Processor::builder_for_source(&common::engine(), name, source)
+        .limits(limits(deadline_ms))
+        .output(pyproc_host::OutputSink::new(move |_| {
+            let _ = printed.lock().unwrap().send(()); // nobody may be listening any more
+        }))
+        .build()
+        .unwrap();
+    (p, lines)
+}
+
 #[test]
 fn a_runaway_process_is_stopped_at_its_deadline_and_the_processor_is_restarted() {
     let printed = Printed::default();
@@ -69,13 +84,7 @@ fn a_callback_blocked_in_a_host_call_past_its_deadline_fails_and_leaves_the_bloc
 #[test]
 fn another_processor_keeps_running_while_one_is_stuck() {
     const STUCK: &str = "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        print('looping')\n        while True:\n            pass\n";
-    let (looping, entered) = std::sync::mpsc::channel();
-    let looping = std::sync::Mutex::new(looping);
-    let mut stuck = Processor::builder_for_source(&common::engine(), "stuck.py", STUCK)
-        .limits(limits(1500))
-        .output(pyproc_host::OutputSink::new(move |_| looping.lock().unwrap().send(()).unwrap()))
-        .build()
-        .unwrap();
+    let (mut stuck, entered) = telling_when_it_prints("stuck.py", STUCK, 1500);
     let mut healthy = builder(test_script("misbehave.py")).build().unwrap();
     let (done_healthy, done_stuck) = std::thread::scope(|scope| {
         let a = scope.spawn(move || {
@@ -218,14 +227,8 @@ fn deeply_nested_generators_never_hurt_the_host_and_the_processor_goes_on() {
 #[test]
 fn a_cancelled_callback_stops_and_the_next_block_restarts_the_interpreter() {
     const LOOPS: &str = "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        if data[0, 0] == 1:\n            print('looping')\n            while True:\n                pass\n        data += 1\n";
-    let (looping, entered) = std::sync::mpsc::channel();
-    let looping = std::sync::Mutex::new(looping);
-    // A deadline far beyond the test's life: only the cancel can end the loop.
-    let mut p = Processor::builder_for_source(&common::engine(), "loops.py", LOOPS)
-        .limits(limits(60_000))
-        .output(pyproc_host::OutputSink::new(move |_| looping.lock().unwrap().send(()).unwrap()))
-        .build()
-        .unwrap();
+    // A deadline far beyond the test's life: only the cancel can end the loop in time.
+    let (mut p, entered) = telling_when_it_prints("loops.py", LOOPS, 60_000);
     let cancel = p.cancel_handle();
     let canceller = std::thread::spawn(move || {
         entered.recv().unwrap();
