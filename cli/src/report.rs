@@ -247,6 +247,8 @@ mod tests {
         let err = Error::Engine { action: "testing", message: "boom".into() };
         r.error(Callback::Process, &err);
         r.error(Callback::Process, &err);
+        r.passed_through(&PassThrough::Restarting { blocks_left: 3 });
+        r.passed_through(&PassThrough::Restarting { blocks_left: 2 });
         let json = serde_json::to_value(r.to_json()).unwrap();
         let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
@@ -254,11 +256,13 @@ mod tests {
             keys,
             [
                 "blocks", "channels", "clipped_samples", "errors", "events_dropped", "events_in", "events_out", "input", "interrupted",
-                "output", "output_bytes_dropped", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data",
+                "output", "output_bytes_dropped", "passed_through", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data",
                 "spikes_dropped", "spikes_in", "spikes_out", "status", "stream", "wall_seconds",
             ]
         );
         assert_eq!((json["blocks"].as_u64(), json["clipped_samples"].as_u64(), json["real_time_factor"].as_f64()), (Some(3), Some(7), Some(0.5)));
+        assert_eq!(json["passed_through"]["count"].as_u64(), Some(2), "{json}");
+        assert!(json["passed_through"]["first"].as_str().unwrap().contains("3 more blocks"), "the first reason is kept: {json}");
         assert!((json["per_block_latency"]["max_us"].as_f64().unwrap() - 10.0).abs() < 0.01, "{json}");
         assert_eq!(json["errors"]["process"]["count"], 2);
         assert_eq!(json["errors"]["process"]["first"], err.to_string());

@@ -7,3 +7,4 @@ pub(crate) mod preopens;
 pub(crate) mod recording_gate;
 pub(crate) mod seed;
 pub(crate) mod state;
+pub(crate) mod symlink_target;

@@ -39,14 +39,19 @@ fn every_attempt_to_leave_the_sandbox_fails_and_the_recording_folder_works() {
     for (name, (ok, detail)) in &results {
         eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
     }
-    let allowed = ["write in the recording folder"];
-    assert_eq!(results.len(), 17, "{results:#?}");
+    let allowed = ["write in the recording folder", "symlink inside the recording folder"];
+    assert_eq!(results.len(), 20, "{results:#?}");
     for (name, (ok, detail)) in &results {
         if !allowed.contains(&name.as_str()) {
             assert!(!ok, "{name} got through: {detail}");
         }
     }
     assert!(results["write in the recording folder"].0);
+    assert!(results["symlink inside the recording folder"].0, "{:?}", results["symlink inside the recording folder"]);
+    for refused in ["symlink out with ..", "symlink to an absolute path"] {
+        assert!(results[refused].1.starts_with("PermissionError"), "{refused}: {}", results[refused].1);
+    }
+    assert!(!recording.join("s_up").exists() && recording.join("s_up").symlink_metadata().is_err(), "no link out was left behind");
     // Nothing reached the host.
     assert!(listener.accept().is_err(), "no connection arrived");
     assert!(!std::path::Path::new("/tmp/pyproc-escaped.txt").exists());

@@ -18,6 +18,7 @@ use wasmtime::{AsContextMut, Caller, Linker};
 use wasmtime_wasi::p1::{wasi_snapshot_preview1 as wasi, WasiP1Ctx};
 
 use crate::callback::Callback;
+use crate::sandbox::symlink_target;
 use crate::wire::command::Command;
 
 /// What the gate needs from the store's data.
@@ -29,6 +30,8 @@ pub(crate) trait GateHost: Send + 'static {
 const MODULE: &str = "wasi_snapshot_preview1";
 /// WASI preview 1 `errno::acces`.
 const EACCES: i32 = 2;
+/// WASI preview 1 `errno::perm`: Python raises `PermissionError` for it.
+const EPERM: i32 = 63;
 
 /// Which descriptors lead into a recording root, and whether a recording is running.
 #[derive(Debug, Default)]
@@ -140,7 +143,23 @@ pub(crate) fn add_to_linker<T: GateHost>(linker: &mut Linker<T>) -> wasmtime::Re
     gated!(linker, path_readlink, in_tokio, [fd], (fd: i32, path: i32, path_len: i32, buf: i32, buf_len: i32, bufused: i32));
     gated!(linker, path_remove_directory, in_tokio, [fd], (fd: i32, path: i32, path_len: i32));
     gated!(linker, path_rename, in_tokio, [old_fd, new_fd], (old_fd: i32, old_path: i32, old_len: i32, new_fd: i32, new_path: i32, new_len: i32));
-    gated!(linker, path_symlink, in_tokio, [fd], (old_path: i32, old_len: i32, fd: i32, new_path: i32, new_len: i32));
+    // A link out of the folder it is made in is refused in every folder (see
+    // `symlink_target.rs`), behind the gate like every other call.
+    linker.func_wrap(
+        MODULE,
+        "path_symlink",
+        |mut caller: Caller<'_, T>, old_path: i32, old_len: i32, fd: i32, new_path: i32, new_len: i32| -> wasmtime::Result<i32> {
+            if !caller.data().gate().allows(fd) {
+                return Ok(EACCES);
+            }
+            let target = read_string(&mut caller, old_path, old_len)?;
+            let link = read_string(&mut caller, new_path, new_len)?;
+            if !symlink_target::stays_inside(&link, &target) {
+                return Ok(EPERM);
+            }
+            Ok(original!(caller, path_symlink, in_tokio, old_path, old_len, fd, new_path, new_len))
+        },
+    )?;
     gated!(linker, path_unlink_file, in_tokio, [fd], (fd: i32, path: i32, path_len: i32));
 
     // Opening through a recording descriptor makes another one.
@@ -175,11 +194,28 @@ pub(crate) fn add_to_linker<T: GateHost>(linker: &mut Linker<T>) -> wasmtime::Re
 
 fn read_u32<T>(caller: &mut Caller<'_, T>, addr: i32) -> wasmtime::Result<u32> {
     let mut bytes = [0u8; 4];
+    read_into(caller, addr, &mut bytes)?;
+    Ok(u32::from_le_bytes(bytes))
+}
+
+/// A path argument, as text. A path that is not UTF-8, or longer than any the host takes,
+/// reads as "/", which no rule accepts.
+fn read_string<T>(caller: &mut Caller<'_, T>, addr: i32, len: i32) -> wasmtime::Result<String> {
+    const PATH_MAX: usize = 4096;
+    let len = len as u32 as usize;
+    if len > PATH_MAX {
+        return Ok("/".to_owned());
+    }
+    let mut bytes = vec![0u8; len];
+    read_into(caller, addr, &mut bytes)?;
+    Ok(String::from_utf8(bytes).unwrap_or_else(|_| "/".to_owned()))
+}
+
+fn read_into<T>(caller: &mut Caller<'_, T>, addr: i32, out: &mut [u8]) -> wasmtime::Result<()> {
     match caller.get_export("memory") {
-        Some(wasmtime::Extern::Memory(memory)) => memory.read(&mut *caller, addr as u32 as usize, &mut bytes)?,
+        Some(wasmtime::Extern::Memory(memory)) => Ok(memory.read(&mut *caller, addr as u32 as usize, out)?),
         _ => wasmtime::bail!("the interpreter exports no memory"),
     }
-    Ok(u32::from_le_bytes(bytes))
 }
 
 #[cfg(test)]
