@@ -294,7 +294,7 @@ fn a_wrong_num_channels_is_named() {
         structure["continuous"][0]["num_channels"] = json!(5);
         std::fs::write(&path, structure.to_string()).unwrap();
     });
-    assert!(err.contains("structure.oebin") && err.contains("num_channels = 5 but lists 4 channels"), "{err}");
+    assert!(err.contains("structure.oebin: continuous[0].num_channels 5: does not match the 4 channels listed"), "{err}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use memmap2::{Mmap, MmapMut};
 use ndarray::{ArrayView, ArrayViewMut1, Dimension, Ix1};
 use ndarray_npy::{ViewElement, ViewMutElement, ViewMutNpyExt, ViewNpyExt, WritableElement, WriteNpyExt};
 
+use crate::containment::DataFolder;
 use crate::error::{io, OebinError, Result};
 
 /// A memory-mapped `.npy` file.
@@ -17,11 +18,12 @@ pub struct NpyMap {
 }
 
 impl NpyMap {
-    pub fn open(path: &Path) -> Result<NpyMap> {
-        let file = File::open(path).map_err(io("open", path))?;
+    /// Maps the file `name` of `folder`.
+    pub fn open(folder: &DataFolder<'_>, name: &str) -> Result<NpyMap> {
+        let (file, path) = folder.open(name)?;
         // SAFETY: the file is only read; pyproc never maps a file it is writing.
-        let map = unsafe { Mmap::map(&file) }.map_err(io("map", path))?;
-        Ok(NpyMap { path: path.to_path_buf(), map })
+        let map = unsafe { Mmap::map(&file) }.map_err(io("map", &path))?;
+        Ok(NpyMap { path, map })
     }
 
     /// The array, with its element type and dimensionality checked.
