@@ -124,6 +124,26 @@ impl DataFolder<'_> {
     }
 }
 
+/// `path` with every link followed, as far as it exists (a path not created yet resolves
+/// through its nearest existing ancestor).
+pub(crate) fn canonical_as_far_as_it_exists(path: &Path) -> Result<PathBuf> {
+    let absolute = std::path::absolute(path).map_err(io("resolve", path))?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        match existing.canonicalize() {
+            Ok(real) => return Ok(rest.iter().rev().fold(real, |p, name| p.join(name))),
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => return Ok(absolute),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +175,14 @@ mod tests {
         assert_eq!(folder("inside/").unwrap().dir(), rec.join("continuous/inside"));
         let err = folder("out/").err().unwrap().to_string();
         assert!(err.contains("continuous[0].folder_name \"out/\"") && err.contains("leads outside the recording"), "{err}");
+    }
+
+    #[test]
+    fn a_path_not_created_yet_resolves_through_its_existing_ancestor() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("real")).unwrap();
+        std::os::unix::fs::symlink("real", tmp.path().join("link")).unwrap();
+        let real = tmp.path().canonicalize().unwrap().join("real/new/out");
+        assert_eq!(canonical_as_far_as_it_exists(&tmp.path().join("link/new/out")).unwrap(), real);
     }
 }

@@ -53,6 +53,15 @@ pub enum OebinError {
 
     #[error("{path} already exists\nfix: choose another --output folder, or remove it")]
     OutputExists { path: PathBuf },
+
+    #[error("the output {output} would be inside the input {input}, which would then hold a second recording\nfix: choose an --output folder outside the input")]
+    OutputInsideInput { output: PathBuf, input: PathBuf },
+
+    #[error("the input {input} is inside the output {output}\nfix: choose an --output folder that does not hold the input")]
+    InputInsideOutput { output: PathBuf, input: PathBuf },
+
+    #[error("refusing to write {path}: {problem}")]
+    UnsafeOutput { path: PathBuf, problem: String },
 }
 
 fn choices_list(choices: &[PathBuf]) -> String {

@@ -3,7 +3,8 @@
 //! temporary folder that only becomes the output when complete.
 //!
 //! A recording is untrusted input: `structure.oebin` is validated before any data file is
-//! opened, and every path it names must stay inside the recording.
+//! opened, every path it names must stay inside the recording, and a writer never creates
+//! a file outside its output folder nor writes to a file of the recording it reads.
 //!
 //! What it is not: it knows nothing of scripts or sandboxes (that is `pyproc-host`).
 
@@ -13,7 +14,9 @@ mod error;
 mod events;
 mod locate;
 mod npy_file;
+mod output_guard;
 mod spikes;
+mod staging;
 mod structure;
 mod validate;
 mod writer;
@@ -42,6 +45,8 @@ pub use writer::{to_int16, ContinuousWriter, RecordingWriter, SpikesOut, TtlOut}
 pub struct Recording {
     pub dir: PathBuf,
     pub structure: Structure,
+    /// What was passed to [`Recording::open`]: the recording or a folder above it.
+    pub opened_from: PathBuf,
     root: Root,
 }
 
@@ -53,7 +58,7 @@ impl Recording {
         let root = Root::new(&dir)?;
         root.file(&dir.join(FILE_NAME))?;
         let structure = Structure::read(&dir)?;
-        Ok(Recording { dir, structure, root })
+        Ok(Recording { dir, structure, opened_from: path.to_path_buf(), root })
     }
 
     pub fn continuous(&self, stream: usize) -> Result<Continuous> {

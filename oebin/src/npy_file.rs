@@ -37,16 +37,17 @@ impl NpyMap {
     }
 }
 
-pub fn write<T: WritableElement, D: Dimension>(path: &Path, array: ArrayView<'_, T, D>) -> Result<()> {
-    let file = std::io::BufWriter::new(File::create(path).map_err(io("create", path))?);
+/// Writes `array` into `file` (created for it at `path`).
+pub fn write<T: WritableElement, D: Dimension>(file: File, path: &Path, array: ArrayView<'_, T, D>) -> Result<()> {
+    let file = std::io::BufWriter::new(file);
     array.write_npy(file).map_err(|e| OebinError::BadNpy { path: path.to_path_buf(), problem: e.to_string() })
 }
 
 /// Writes a 1-D array of `len` values from `value(i)`, through a memory map, so arrays
 /// longer than memory (hours of sample numbers) are fine.
-pub fn write_1d_with<T: WritableElement + ViewMutElement>(path: &Path, len: usize, mut value: impl FnMut(usize) -> T) -> Result<()> {
+/// `file` was created for it at `path`, open for reading and writing.
+pub fn write_1d_with<T: WritableElement + ViewMutElement>(file: File, path: &Path, len: usize, mut value: impl FnMut(usize) -> T) -> Result<()> {
     let bad = |e: &dyn std::fmt::Display| OebinError::BadNpy { path: path.to_path_buf(), problem: e.to_string() };
-    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).map_err(io("create", path))?;
     ndarray_npy::write_zeroed_npy::<T, Ix1>(&file, ndarray::Ix1(len)).map_err(|e| bad(&e))?;
     if len == 0 {
         return Ok(());
