@@ -90,13 +90,7 @@ fn a_recording_with_two_streams_needs_stream_and_lists_the_names() {
 fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
     let tmp = tempfile::tempdir().unwrap();
     let output = tmp.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
-        .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--output", s(&output)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_processed_blocks(&mut child, tmp.path());
+    let child = slow_run_midway(tmp.path(), &[]);
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
@@ -117,13 +111,7 @@ fn a_killed_run_leaves_only_its_staging_folder_and_the_next_run_into_the_same_ou
     std::fs::create_dir(tmp.path().join(".other.pyproc-partial-Ab12cD")).unwrap();
     let before = tree_state(tmp.path());
     // The synthetic stream is saved whole before the run starts; the run is then killed.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
-        .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--save-input", s(&input), "--output", s(&output)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_processed_blocks(&mut child, tmp.path());
+    let mut child = slow_run_midway(tmp.path(), &["--save-input", s(&input)]);
     child.kill().unwrap(); // SIGKILL: nothing runs after it
     child.wait().unwrap();
     let left: Vec<_> = tree_state(tmp.path()).into_keys().filter(|p| !before.contains_key(p) && !p.starts_with(&input)).collect();
@@ -137,6 +125,21 @@ fn a_killed_run_leaves_only_its_staging_folder_and_the_next_run_into_the_same_ou
     let mut after = tree_state(tmp.path());
     after.retain(|p, _| !p.starts_with(&output) && !p.starts_with(&input));
     assert_eq!(after, before, "the leftover is gone and nothing else was touched");
+}
+
+/// `pyproc run slow.py` over 60 s of the synthetic stream into `dir/out` (with `extra`
+/// arguments), returned once it is midway.
+fn slow_run_midway(dir: &Path, extra: &[&str]) -> Child {
+    let output = dir.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
+        .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--output", s(&output)])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_processed_blocks(&mut child, dir);
+    child
 }
 
 /// Waits (two minutes at most) until processed blocks reach the staging folder of the
