@@ -147,7 +147,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let engine = engine()?;
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let flag = interrupted.clone();
@@ -191,7 +190,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         random_seed: args.random_seed,
         deadline: std::time::Duration::from_millis(args.deadline_ms),
     };
-    let report = run::run(&engine, options, interrupted)?;
+    let report = run::run(engine, options, interrupted)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {

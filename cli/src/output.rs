@@ -55,7 +55,10 @@ pub struct Written {
 
 impl OutputRecording {
     pub fn create(destination: &Path, input: &Input, script: &Path) -> anyhow::Result<OutputRecording> {
-        let writer = RecordingWriter::create(destination, &input.recording.relative_name())?;
+        let mut writer = RecordingWriter::for_input(destination, &input.recording)?;
+        for dir in writer.removed_leftovers() {
+            eprintln!("pyproc: removed {}, left by a run into {} that did not finish", dir.display(), destination.display());
+        }
         let info = input.info();
         let folder = info.folder_name.trim_end_matches('/');
         let dat = Path::new("continuous").join(folder).join("continuous.dat");

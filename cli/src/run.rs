@@ -32,13 +32,20 @@ pub struct RunOptions {
     pub deadline: Duration,
 }
 
-pub fn run(engine: &Engine, options: RunOptions, interrupted: Arc<AtomicBool>) -> anyhow::Result<Report> {
+/// Runs the script over the input. The recording is read and checked, and the output
+/// started, before `engine` is asked for the interpreter: a damaged recording is reported
+/// before anything else happens.
+pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions, interrupted: Arc<AtomicBool>) -> anyhow::Result<Report> {
     let input = Input::open(&options.input, options.stream.as_deref())?;
+    if let Some(jumps) = input.continuous.sample_jumps() {
+        eprintln!("pyproc: warning: {jumps}");
+    }
     let info = input.info().clone();
     let mut output = match &options.output {
         Some(dir) => Some(OutputRecording::create(dir, &input, &options.script)?),
         None => None,
     };
+    let engine = &engine()?;
     // Without an output recording the script still gets start/stop_recording, with a
     // temporary folder that lives (in `scratch`) until the run ends.
     let mut scratch = None;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
+use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text, tree_state, SYNTHETIC_DAT};
 use serde_json::{json, Value};
 
 #[test]
@@ -90,13 +90,7 @@ fn a_recording_with_two_streams_needs_stream_and_lists_the_names() {
 fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
     let tmp = tempfile::tempdir().unwrap();
     let output = tmp.path().join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
-        .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--output", s(&output)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_processed_blocks(&mut child, tmp.path());
+    let child = slow_run_midway(tmp.path(), &[]);
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
@@ -107,6 +101,45 @@ fn ctrl_c_stops_cleanly_and_keeps_a_valid_shorter_recording() {
     let continuous = recording.continuous(0).unwrap();
     assert!(continuous.len() > 0 && continuous.len() < 60 * 30_000, "{} samples", continuous.len());
     assert!(stdout.contains(&format!("({} samples per channel", continuous.len())), "{stdout}");
+}
+
+#[test]
+fn a_killed_run_leaves_only_its_staging_folder_and_the_next_run_into_the_same_output_removes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, output) = (tmp.path().join("in"), tmp.path().join("out"));
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    std::fs::create_dir(tmp.path().join(".other.pyproc-partial-Ab12cD")).unwrap();
+    let before = tree_state(tmp.path());
+    // The synthetic stream is saved whole before the run starts; the run is then killed.
+    let mut child = slow_run_midway(tmp.path(), &["--save-input", s(&input)]);
+    child.kill().unwrap(); // SIGKILL: nothing runs after it
+    child.wait().unwrap();
+    let left: Vec<_> = tree_state(tmp.path()).into_keys().filter(|p| !before.contains_key(p) && !p.starts_with(&input)).collect();
+    let staging = left.iter().find(|p| p.parent() == Some(tmp.path())).expect("the staging folder").clone();
+    assert!(staging.file_name().unwrap().to_string_lossy().starts_with(".out.pyproc-partial-"), "{left:?}");
+    assert!(left.iter().all(|p| p.starts_with(&staging)), "only the staging folder is left: {left:?}");
+
+    let out = pyproc_ok(&["run", &cli_script("passthrough.py"), "--input", s(&input), "--output", s(&output)]);
+    let removed = format!("pyproc: removed {}, left by a run into {} that did not finish", staging.display(), output.display());
+    assert!(text(&out.stderr).contains(&removed), "{}", text(&out.stderr));
+    let mut after = tree_state(tmp.path());
+    after.retain(|p, _| !p.starts_with(&output) && !p.starts_with(&input));
+    assert_eq!(after, before, "the leftover is gone and nothing else was touched");
+}
+
+/// `pyproc run slow.py` over 60 s of the synthetic stream into `dir/out` (with `extra`
+/// arguments), returned once it is midway.
+fn slow_run_midway(dir: &Path, extra: &[&str]) -> Child {
+    let output = dir.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyproc"))
+        .args(["run", &cli_script("slow.py"), "--seconds", "60", "--channels", "2", "--output", s(&output)])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_processed_blocks(&mut child, dir);
+    child
 }
 
 /// Waits (two minutes at most) until processed blocks reach the staging folder of the

@@ -5,24 +5,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{cli_script, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
+use common::{cli_script, copy_dir, files_below, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
 use ndarray::{s as sl, Array2};
 use pyproc_oebin::{Recording, RecordingWriter};
 use serde_json::{json, Value};
-
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(files_below(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
 
 #[test]
 fn a_pass_through_run_gives_back_the_input_byte_for_byte_with_events_and_spikes() {
@@ -239,66 +225,4 @@ fn a_folder_above_several_recordings_is_refused_with_the_choices() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("holds 2 recordings") && stderr.contains("recording2"), "{stderr}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// Breaks a copy of a good recording with `damage`, runs pass-through over it and returns
-/// stderr; no output folder may appear.
-fn run_on_damaged(damage: impl FnOnce(&Path)) -> String {
-    let tmp = tempfile::tempdir().unwrap();
-    let input = synthetic_recording(tmp.path());
-    damage(&input);
-    let output = tmp.path().join("out");
-    let out = pyproc(&["run", &cli_script("passthrough.py"), "--input", s(&input), "--output", s(&output)]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-    assert!(!output.exists(), "no output folder after a failure");
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains("partial")).collect();
-    assert!(leftovers.is_empty(), "no staging folder left behind");
-    text(&out.stderr)
-}
-
-const DAT_DIR: &str = "continuous/Synthetic_Source-100.synthetic";
-
-#[test]
-fn a_missing_structure_oebin_is_named() {
-    let err = run_on_damaged(|rec| std::fs::remove_file(rec.join("structure.oebin")).unwrap());
-    assert!(err.contains("has no structure.oebin"), "{err}");
-}
-
-#[test]
-fn a_truncated_continuous_dat_is_named() {
-    let err = run_on_damaged(|rec| {
-        let dat = rec.join(DAT_DIR).join("continuous.dat");
-        let len = std::fs::metadata(&dat).unwrap().len();
-        std::fs::OpenOptions::new().write(true).open(&dat).unwrap().set_len(len - 3).unwrap();
-    });
-    assert!(err.contains("continuous.dat") && err.contains("truncated"), "{err}");
-}
-
-#[test]
-fn a_wrong_num_channels_is_named() {
-    let err = run_on_damaged(|rec| {
-        let path = rec.join("structure.oebin");
-        let mut structure: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        structure["continuous"][0]["num_channels"] = json!(5);
-        std::fs::write(&path, structure.to_string()).unwrap();
-    });
-    assert!(err.contains("structure.oebin") && err.contains("num_channels = 5 but lists 4 channels"), "{err}");
-}
-
-#[test]
-fn a_missing_npy_is_named() {
-    let err = run_on_damaged(|rec| std::fs::remove_file(rec.join(DAT_DIR).join("sample_numbers.npy")).unwrap());
-    assert!(err.contains("sample_numbers.npy"), "{err}");
 }

@@ -19,6 +19,20 @@ pub enum OebinError {
     #[error("{path}: {problem}")]
     BadStructure { path: PathBuf, problem: String },
 
+    /// One value of `structure.oebin` is unusable; `field` is where it sits, e.g.
+    /// `continuous[0].folder_name`, and `value` is it as JSON.
+    #[error("{path}: {field} {value}: {problem}\nfix: correct {field} in structure.oebin, or use an undamaged copy of the recording")]
+    BadField { path: PathBuf, field: String, value: String, problem: String },
+
+    #[error("{path} leads outside {root} (to {target}); pyproc reads only files inside the recording\nfix: replace the symbolic link with the file itself")]
+    OutsideRecording { path: PathBuf, root: PathBuf, target: PathBuf },
+
+    #[error("{path} does not exist; its folder is {field} in {structure}\nfix: restore the file, or correct {field}")]
+    MissingFile { path: PathBuf, field: String, structure: PathBuf },
+
+    #[error("{path} is not a regular file; the recording is damaged")]
+    NotAFile { path: PathBuf },
+
     #[error("the recording has no continuous stream named {name:?}; its streams are: {}\nfix: pass one of them with --stream", .available.join(", "))]
     NoSuchStream { name: String, available: Vec<String> },
 
@@ -34,8 +48,20 @@ pub enum OebinError {
     #[error("{path} has {got} entries but {other} has {expected}; the recording is inconsistent")]
     LengthMismatch { path: PathBuf, got: usize, other: PathBuf, expected: usize },
 
+    #[error("{path} has {got} entries but {dat} holds {expected} samples of {channels} channels (num_channels in structure.oebin); the recording is inconsistent")]
+    SampleCountMismatch { path: PathBuf, got: usize, dat: PathBuf, expected: usize, channels: usize },
+
     #[error("{path} already exists\nfix: choose another --output folder, or remove it")]
     OutputExists { path: PathBuf },
+
+    #[error("the output {output} would be inside the input {input}, which would then hold a second recording\nfix: choose an --output folder outside the input")]
+    OutputInsideInput { output: PathBuf, input: PathBuf },
+
+    #[error("the input {input} is inside the output {output}\nfix: choose an --output folder that does not hold the input")]
+    InputInsideOutput { output: PathBuf, input: PathBuf },
+
+    #[error("refusing to write {path}: {problem}")]
+    UnsafeOutput { path: PathBuf, problem: String },
 }
 
 fn choices_list(choices: &[PathBuf]) -> String {

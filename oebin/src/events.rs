@@ -1,10 +1,9 @@
 //! TTL events: `events/<processor>-<id>.<stream>/TTL*/` with `states.npy` (±(line+1)),
 //! `sample_numbers.npy`, `timestamps.npy` and `full_words.npy`.
 
-use std::path::Path;
-
 use ndarray::Ix1;
 
+use crate::containment::Root;
 use crate::error::{OebinError, Result};
 use crate::npy_file::NpyMap;
 use crate::structure::Structure;
@@ -22,12 +21,12 @@ pub struct TtlRecord {
 }
 
 /// Every TTL edge of `stream_name`, ordered by sample number.
-pub fn read_ttl(recording_dir: &Path, structure: &Structure, stream_name: &str) -> Result<Vec<TtlRecord>> {
+pub(crate) fn read_ttl(root: &Root, structure: &Structure, stream_name: &str) -> Result<Vec<TtlRecord>> {
     let mut all = Vec::new();
-    for info in structure.events.iter().filter(|e| e.stream_name == stream_name && is_ttl(&e.folder_name)) {
-        let dir = recording_dir.join("events").join(info.folder_name.trim_end_matches('/'));
-        let states_map = NpyMap::open(&dir.join("states.npy"))?;
-        let samples_map = NpyMap::open(&dir.join("sample_numbers.npy"))?;
+    for (i, info) in structure.events.iter().enumerate().filter(|(_, e)| e.stream_name == stream_name && is_ttl(&e.folder_name)) {
+        let folder = root.metadata_folder(&structure.path, format!("events[{i}].folder_name"), "events", &info.folder_name)?;
+        let states_map = NpyMap::open(&folder, "states.npy")?;
+        let samples_map = NpyMap::open(&folder, "sample_numbers.npy")?;
         let states = states_map.view::<i16, Ix1>()?;
         let samples = samples_map.view::<i64, Ix1>()?;
         if states.len() != samples.len() {

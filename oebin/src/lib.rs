@@ -2,20 +2,30 @@
 //! map (a recording of any length costs no more memory than a block), and written into a
 //! temporary folder that only becomes the output when complete.
 //!
+//! A recording is untrusted input: `structure.oebin` is validated before any data file is
+//! opened, every path it names must stay inside the recording, and a writer never creates
+//! a file outside its output folder nor writes to a file of the recording it reads.
+//!
 //! What it is not: it knows nothing of scripts or sandboxes (that is `pyproc-host`).
 
+mod containment;
 mod continuous;
 mod error;
 mod events;
 mod locate;
 mod npy_file;
+mod output_guard;
 mod spikes;
+mod staging;
 mod structure;
+mod validate;
 mod writer;
 
 use std::path::{Path, PathBuf};
 
-pub use continuous::Continuous;
+use containment::Root;
+
+pub use continuous::{Continuous, SampleJumps};
 pub use error::{OebinError, Result};
 pub use events::{processor_id, TtlRecord};
 pub use spikes::SpikeChannel;
@@ -23,32 +33,45 @@ pub use structure::{ChannelInfo, ContinuousInfo, EventInfo, SpikeInfo, Structure
 pub use writer::{to_int16, ContinuousWriter, RecordingWriter, SpikesOut, TtlOut};
 
 /// A recording folder and its `structure.oebin`.
+///
+/// ```no_run
+/// let recording = pyproc_oebin::Recording::open("Record Node 101".as_ref())?;
+/// let stream = recording.structure.stream_index(None)?;
+/// let continuous = recording.continuous(stream)?;
+/// println!("{} samples of {} channels", continuous.len(), continuous.info.num_channels);
+/// # Ok::<(), pyproc_oebin::OebinError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Recording {
     pub dir: PathBuf,
     pub structure: Structure,
+    /// What was passed to [`Recording::open`]: the recording or a folder above it.
+    pub opened_from: PathBuf,
+    root: Root,
 }
 
 impl Recording {
     /// Opens the recording at `path`, or the single recording below it (a Record Node or
-    /// experiment folder).
+    /// experiment folder), and validates its `structure.oebin`.
     pub fn open(path: &Path) -> Result<Recording> {
         let dir = locate::recording_dir(path)?;
+        let root = Root::new(&dir)?;
+        root.file(&dir.join(FILE_NAME))?;
         let structure = Structure::read(&dir)?;
-        Ok(Recording { dir, structure })
+        Ok(Recording { dir, structure, opened_from: path.to_path_buf(), root })
     }
 
     pub fn continuous(&self, stream: usize) -> Result<Continuous> {
-        Continuous::open(&self.dir, &self.structure.continuous[stream])
+        Continuous::open(&self.root, &self.structure, stream)
     }
 
     /// TTL events of the stream, by sample number.
     pub fn ttl_events(&self, stream: usize) -> Result<Vec<TtlRecord>> {
-        events::read_ttl(&self.dir, &self.structure, &self.structure.continuous[stream].stream_name)
+        events::read_ttl(&self.root, &self.structure, &self.structure.continuous[stream].stream_name)
     }
 
     pub fn spikes(&self, stream: usize) -> Result<Vec<SpikeChannel>> {
-        spikes::read_spikes(&self.dir, &self.structure, &self.structure.continuous[stream].stream_name)
+        spikes::read_spikes(&self.root, &self.structure, &self.structure.continuous[stream].stream_name)
     }
 
     /// `experimentE/recordingR`, from the folder names (for mirroring the layout).

@@ -8,6 +8,7 @@ use memmap2::{Mmap, MmapMut};
 use ndarray::{ArrayView, ArrayViewMut1, Dimension, Ix1};
 use ndarray_npy::{ViewElement, ViewMutElement, ViewMutNpyExt, ViewNpyExt, WritableElement, WriteNpyExt};
 
+use crate::containment::DataFolder;
 use crate::error::{io, OebinError, Result};
 
 /// A memory-mapped `.npy` file.
@@ -17,11 +18,12 @@ pub struct NpyMap {
 }
 
 impl NpyMap {
-    pub fn open(path: &Path) -> Result<NpyMap> {
-        let file = File::open(path).map_err(io("open", path))?;
+    /// Maps the file `name` of `folder`.
+    pub fn open(folder: &DataFolder<'_>, name: &str) -> Result<NpyMap> {
+        let (file, path) = folder.open(name)?;
         // SAFETY: the file is only read; pyproc never maps a file it is writing.
-        let map = unsafe { Mmap::map(&file) }.map_err(io("map", path))?;
-        Ok(NpyMap { path: path.to_path_buf(), map })
+        let map = unsafe { Mmap::map(&file) }.map_err(io("map", &path))?;
+        Ok(NpyMap { path, map })
     }
 
     /// The array, with its element type and dimensionality checked.
@@ -35,16 +37,17 @@ impl NpyMap {
     }
 }
 
-pub fn write<T: WritableElement, D: Dimension>(path: &Path, array: ArrayView<'_, T, D>) -> Result<()> {
-    let file = std::io::BufWriter::new(File::create(path).map_err(io("create", path))?);
+/// Writes `array` into `file` (created for it at `path`).
+pub fn write<T: WritableElement, D: Dimension>(file: File, path: &Path, array: ArrayView<'_, T, D>) -> Result<()> {
+    let file = std::io::BufWriter::new(file);
     array.write_npy(file).map_err(|e| OebinError::BadNpy { path: path.to_path_buf(), problem: e.to_string() })
 }
 
 /// Writes a 1-D array of `len` values from `value(i)`, through a memory map, so arrays
 /// longer than memory (hours of sample numbers) are fine.
-pub fn write_1d_with<T: WritableElement + ViewMutElement>(path: &Path, len: usize, mut value: impl FnMut(usize) -> T) -> Result<()> {
+/// `file` was created for it at `path`, open for reading and writing.
+pub fn write_1d_with<T: WritableElement + ViewMutElement>(file: File, path: &Path, len: usize, mut value: impl FnMut(usize) -> T) -> Result<()> {
     let bad = |e: &dyn std::fmt::Display| OebinError::BadNpy { path: path.to_path_buf(), problem: e.to_string() };
-    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path).map_err(io("create", path))?;
     ndarray_npy::write_zeroed_npy::<T, Ix1>(&file, ndarray::Ix1(len)).map_err(|e| bad(&e))?;
     if len == 0 {
         return Ok(());

@@ -1,10 +1,9 @@
 //! Spike channels: `spikes/<folder>/` with `waveforms.npy` (int16, spikes x channels x
 //! samples), `sample_numbers.npy`, `timestamps.npy`, `electrode_indices.npy`, `clusters.npy`.
 
-use std::path::Path;
-
 use ndarray::{Array2, ArrayView3, Ix1, Ix3};
 
+use crate::containment::Root;
 use crate::error::{OebinError, Result};
 use crate::npy_file::NpyMap;
 use crate::structure::{SpikeInfo, Structure};
@@ -45,16 +44,16 @@ impl SpikeChannel {
 }
 
 /// The spike channels recorded from `stream_name`.
-pub fn read_spikes(recording_dir: &Path, structure: &Structure, stream_name: &str) -> Result<Vec<SpikeChannel>> {
+pub(crate) fn read_spikes(root: &Root, structure: &Structure, stream_name: &str) -> Result<Vec<SpikeChannel>> {
     let mut channels = Vec::new();
-    for info in structure.spikes.iter().filter(|s| s.stream_name == stream_name) {
-        let dir = recording_dir.join("spikes").join(info.folder.trim_end_matches('/'));
-        let waveforms = NpyMap::open(&dir.join("waveforms.npy"))?;
-        let samples_map = NpyMap::open(&dir.join("sample_numbers.npy"))?;
+    for (i, info) in structure.spikes.iter().enumerate().filter(|(_, s)| s.stream_name == stream_name) {
+        let folder = root.metadata_folder(&structure.path, format!("spikes[{i}].folder"), "spikes", &info.folder)?;
+        let waveforms = NpyMap::open(&folder, "waveforms.npy")?;
+        let samples_map = NpyMap::open(&folder, "sample_numbers.npy")?;
         let sample_numbers = samples_map.view::<i64, Ix1>()?.to_vec();
-        let clusters = read_integers(&NpyMap::open(&dir.join("clusters.npy"))?)?;
+        let clusters = read_integers(&NpyMap::open(&folder, "clusters.npy")?)?;
         let count = waveforms.view::<i16, Ix3>()?.len_of(ndarray::Axis(0));
-        for (map_path, got) in [(waveforms.path(), count), (&*dir.join("clusters.npy"), clusters.len())] {
+        for (map_path, got) in [(waveforms.path(), count), (&*folder.dir().join("clusters.npy"), clusters.len())] {
             if got != sample_numbers.len() {
                 return Err(OebinError::LengthMismatch {
                     path: map_path.to_path_buf(),

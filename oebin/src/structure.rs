@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{io, OebinError, Result};
+use crate::validate::validate;
 
 pub const FILE_NAME: &str = "structure.oebin";
 
@@ -72,26 +73,17 @@ impl Structure {
         Structure::from_json(path, json)
     }
 
+    /// The structure described by `json` (read from `path`), validated before anything
+    /// else is read: folder names, stream names, sample rates, `bit_volts` and channel
+    /// counts.
     pub fn from_json(path: PathBuf, json: Value) -> Result<Structure> {
         let section = |key: &str| json.get(key).cloned().unwrap_or(Value::Array(Vec::new()));
-        let bad = |key: &str, e: serde_json::Error| OebinError::BadStructure { path: path.clone(), problem: format!("\"{key}\": {e}") };
-        let continuous: Vec<ContinuousInfo> = serde_json::from_value(section("continuous")).map_err(|e| bad("continuous", e))?;
-        let events = serde_json::from_value(section("events")).map_err(|e| bad("events", e))?;
-        let spikes = serde_json::from_value(section("spikes")).map_err(|e| bad("spikes", e))?;
-        for stream in &continuous {
-            if stream.channels.len() != stream.num_channels {
-                return Err(OebinError::BadStructure {
-                    path: path.clone(),
-                    problem: format!(
-                        "stream {:?} says num_channels = {} but lists {} channels",
-                        stream.stream_name,
-                        stream.num_channels,
-                        stream.channels.len()
-                    ),
-                });
-            }
-        }
-        Ok(Structure { path, json, continuous, events, spikes })
+        let continuous = typed(&path, "continuous", section("continuous"))?;
+        let events = typed(&path, "events", section("events"))?;
+        let spikes = typed(&path, "spikes", section("spikes"))?;
+        let structure = Structure { path, json, continuous, events, spikes };
+        validate(&structure)?;
+        Ok(structure)
     }
 
     /// The stream called `name`, or the only one when `name` is None.
@@ -104,4 +96,14 @@ impl Structure {
             None => Err(OebinError::AmbiguousStream { available: names }),
         }
     }
+}
+
+/// A section of the JSON as its typed view; a value of the wrong type is named by where it
+/// sits (`continuous[0].sample_rate: invalid type: string "fast", expected f64`).
+fn typed<T: serde::de::DeserializeOwned>(path: &Path, key: &str, value: Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let at = e.path().to_string();
+        let field = if at == "." { key.to_owned() } else if at.starts_with('[') { format!("{key}{at}") } else { format!("{key}.{at}") };
+        OebinError::BadStructure { path: path.to_path_buf(), problem: format!("{field}: {}", e.into_inner()) }
+    })
 }

@@ -1,7 +1,9 @@
-//! Writing a recording. Everything goes into a temporary folder beside the destination
-//! (`.NAME.pyproc-partial-XXXXXX`), renamed into place by [`RecordingWriter::finish`]; a
-//! writer dropped before that removes its folder, so a failed or interrupted run never
-//! leaves a half-written recording.
+//! Writing a recording. Everything goes into a staging folder beside the destination
+//! (`.NAME.pyproc-partial-XXXXXX`, see `staging.rs`), renamed into place by
+//! [`RecordingWriter::finish`]; a writer dropped before that removes its folder, so a
+//! failed or interrupted run never leaves a half-written recording. Every folder and file
+//! it creates goes through an `OutputGuard`: inside the staging folder, and never a file of
+//! the input.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -9,24 +11,39 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array3, ArrayView2};
 use serde_json::Value;
-use tempfile::TempDir;
 use walkdir::{DirEntry, WalkDir};
 
+use crate::containment::{canonical_as_far_as_it_exists, plain_path};
 use crate::error::{io, OebinError, Result};
 use crate::npy_file;
+use crate::output_guard::OutputGuard;
+use crate::staging::{self, Staging};
 use crate::structure::FILE_NAME;
+use crate::Recording;
 
 pub struct RecordingWriter {
     destination: PathBuf,
-    /// Removed when dropped, unless [`RecordingWriter::finish`] moved it into place.
-    staging: TempDir,
+    staging: Staging,
     /// The recording folder inside the staging root.
     recording: PathBuf,
+    guard: OutputGuard,
+    removed: Vec<PathBuf>,
 }
 
 impl RecordingWriter {
     /// A writer for `destination` (which must not exist yet, or be an empty folder); the
     /// recording goes to `destination/<relative>` (e.g. `experiment1/recording1`).
+    ///
+    /// ```no_run
+    /// # use std::path::Path;
+    /// let writer = pyproc_oebin::RecordingWriter::create(Path::new("out"), Path::new("experiment1/recording1"))?;
+    /// let mut continuous = writer.continuous("Source-100.stream/", &[0.195; 2])?;
+    /// continuous.write_block(ndarray::Array2::<f32>::zeros((2, 1024)).view())?;
+    /// continuous.finish()?;
+    /// writer.sample_index("Source-100.stream/", 1024, |i| i as i64, |i| i as f64 / 30_000.0)?;
+    /// writer.finish(&serde_json::json!({"continuous": []}))?;
+    /// # Ok::<(), pyproc_oebin::OebinError>(())
+    /// ```
     pub fn create(destination: &Path, relative: &Path) -> Result<RecordingWriter> {
         if destination.exists() && fs::read_dir(destination).map(|mut d| d.next().is_some()).unwrap_or(true) {
             return Err(OebinError::OutputExists { path: destination.to_path_buf() });
@@ -34,14 +51,44 @@ impl RecordingWriter {
         let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
         let parent = destination.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(io("create", parent))?;
-        // Beside the destination, so that the final rename stays on one file system.
-        let staging = tempfile::Builder::new()
-            .prefix(&format!(".{name}.pyproc-partial-"))
-            .tempdir_in(parent)
-            .map_err(io("create a temporary folder in", parent))?;
-        let recording = staging.path().join(relative);
-        fs::create_dir_all(&recording).map_err(io("create", &recording))?;
-        Ok(RecordingWriter { destination: destination.to_path_buf(), staging, recording })
+        let (staging, removed) = staging::create(parent, &name)?;
+        let guard = OutputGuard::new(staging.dir.path())?;
+        let relative = plain_path(relative).map_err(|problem| OebinError::UnsafeOutput { path: relative.to_path_buf(), problem: format!("the recording's place in the output {problem}") })?;
+        let recording = guard.folders(staging.dir.path(), &relative)?;
+        Ok(RecordingWriter { destination: destination.to_path_buf(), staging, recording, guard, removed })
+    }
+
+    /// A writer for a recording made from `input`, at `destination/experimentE/recordingR`
+    /// as in the input: refuses a destination inside the input (or holding it), and never
+    /// writes to a file of the input, whatever path leads to it.
+    ///
+    /// ```no_run
+    /// # use std::path::{Path, PathBuf};
+    /// let input = pyproc_oebin::Recording::open(Path::new("Record Node 101"))?;
+    /// let mut writer = pyproc_oebin::RecordingWriter::for_input(Path::new("filtered"), &input)?;
+    /// writer.copy_recording(&input.dir, &[PathBuf::from("continuous/Source-100.stream/continuous.dat")])?;
+    /// # Ok::<(), pyproc_oebin::OebinError>(())
+    /// ```
+    pub fn for_input(destination: &Path, input: &Recording) -> Result<RecordingWriter> {
+        let output = canonical_as_far_as_it_exists(destination)?;
+        for given in [&input.opened_from, &input.dir] {
+            let real = given.canonicalize().map_err(io("resolve", given))?;
+            if output.starts_with(&real) {
+                return Err(OebinError::OutputInsideInput { output: destination.to_path_buf(), input: given.clone() });
+            }
+            if real.starts_with(&output) {
+                return Err(OebinError::InputInsideOutput { output: destination.to_path_buf(), input: given.clone() });
+            }
+        }
+        let mut writer = RecordingWriter::create(destination, &input.relative_name())?;
+        writer.guard.protect(&input.dir)?;
+        Ok(writer)
+    }
+
+    /// Staging folders of earlier writers for the same destination that died before
+    /// finishing, removed when this one was created.
+    pub fn removed_leftovers(&self) -> &[PathBuf] {
+        &self.removed
     }
 
     /// Where the recording is being written (inside the temporary folder).
@@ -51,21 +98,25 @@ impl RecordingWriter {
 
     /// Where the recording will be once finished.
     pub fn final_recording_dir(&self) -> PathBuf {
-        self.destination.join(self.recording.strip_prefix(self.staging.path()).expect("recording is inside staging"))
+        self.destination.join(self.recording.strip_prefix(self.staging.dir.path()).expect("recording is inside staging"))
     }
 
     /// Copies the recording at `from` into this one, except the files in `skip` (paths
-    /// relative to `from`).
-    pub fn copy_recording(&self, from: &Path, skip: &[PathBuf]) -> Result<()> {
-        copy_tree(from, &self.recording, skip)
+    /// relative to `from`); no file of `from` is written to afterwards.
+    pub fn copy_recording(&mut self, from: &Path, skip: &[PathBuf]) -> Result<()> {
+        self.guard.protect(from)?;
+        copy_tree(&self.guard, from, &self.recording, skip)
+    }
+
+    fn folder(&self, section: &str, folder: &str) -> Result<PathBuf> {
+        let section = self.guard.folders(&self.recording, Path::new(section))?;
+        self.guard.folder(&section, folder)
     }
 
     /// A streaming writer for `continuous/<folder_name>/continuous.dat`.
     pub fn continuous(&self, folder_name: &str, bit_volts: &[f64]) -> Result<ContinuousWriter> {
-        let dir = self.recording.join("continuous").join(folder_name.trim_end_matches('/'));
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-        let path = dir.join("continuous.dat");
-        let file = File::create(&path).map_err(io("create", &path))?;
+        let path = self.folder("continuous", folder_name)?.join("continuous.dat");
+        let file = self.guard.create(&path)?;
         Ok(ContinuousWriter {
             out: BufWriter::with_capacity(1 << 20, file),
             path,
@@ -79,49 +130,55 @@ impl RecordingWriter {
     /// Writes `continuous/<folder_name>/sample_numbers.npy` and `timestamps.npy` for `len`
     /// samples.
     pub fn sample_index(&self, folder_name: &str, len: usize, sample_number: impl Fn(usize) -> i64, timestamp: impl Fn(usize) -> f64) -> Result<()> {
-        let dir = self.recording.join("continuous").join(folder_name.trim_end_matches('/'));
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-        npy_file::write_1d_with(&dir.join("sample_numbers.npy"), len, sample_number)?;
-        npy_file::write_1d_with(&dir.join("timestamps.npy"), len, timestamp)
+        let dir = self.folder("continuous", folder_name)?;
+        self.write_1d(&dir.join("sample_numbers.npy"), len, sample_number)?;
+        self.write_1d(&dir.join("timestamps.npy"), len, timestamp)
+    }
+
+    fn write_1d<T: ndarray_npy::WritableElement + ndarray_npy::ViewMutElement>(&self, path: &Path, len: usize, value: impl FnMut(usize) -> T) -> Result<()> {
+        npy_file::write_1d_with(self.guard.create(path)?, path, len, value)
+    }
+
+    fn write<T: ndarray_npy::WritableElement, D: ndarray::Dimension>(&self, path: &Path, array: ndarray::ArrayView<'_, T, D>) -> Result<()> {
+        npy_file::write(self.guard.create(path)?, path, array)
     }
 
     /// Writes a TTL channel's four arrays into `events/<folder>/`; `events` in the order
     /// they happened (the full words are derived from it).
     pub fn ttl_channel(&self, folder: &str, events: &[TtlOut]) -> Result<()> {
-        let dir = self.recording.join("events").join(folder.trim_end_matches('/'));
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let dir = self.folder("events", folder)?;
         let states: Array1<i16> = events.iter().map(|e| if e.state { e.line as i16 + 1 } else { -(e.line as i16 + 1) }).collect();
         let samples: Array1<i64> = events.iter().map(|e| e.sample_number).collect();
         let times: Array1<f64> = events.iter().map(|e| e.timestamp).collect();
         let words = full_words(events);
-        npy_file::write(&dir.join("states.npy"), states.view())?;
-        npy_file::write(&dir.join("sample_numbers.npy"), samples.view())?;
-        npy_file::write(&dir.join("timestamps.npy"), times.view())?;
-        npy_file::write(&dir.join("full_words.npy"), words.view())
+        self.write(&dir.join("states.npy"), states.view())?;
+        self.write(&dir.join("sample_numbers.npy"), samples.view())?;
+        self.write(&dir.join("timestamps.npy"), times.view())?;
+        self.write(&dir.join("full_words.npy"), words.view())
     }
 
     /// Writes a spike channel's five arrays into `spikes/<folder>/`.
     pub fn spike_channel(&self, folder: &str, spikes: &SpikesOut) -> Result<()> {
-        let dir = self.recording.join("spikes").join(folder.trim_end_matches('/'));
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-        npy_file::write(&dir.join("waveforms.npy"), spikes.waveforms.view())?;
-        npy_file::write(&dir.join("sample_numbers.npy"), spikes.sample_numbers.view())?;
-        npy_file::write(&dir.join("timestamps.npy"), spikes.timestamps.view())?;
-        npy_file::write(&dir.join("electrode_indices.npy"), spikes.electrode_indices.view())?;
-        npy_file::write(&dir.join("clusters.npy"), spikes.clusters.view())
+        let dir = self.folder("spikes", folder)?;
+        self.write(&dir.join("waveforms.npy"), spikes.waveforms.view())?;
+        self.write(&dir.join("sample_numbers.npy"), spikes.sample_numbers.view())?;
+        self.write(&dir.join("timestamps.npy"), spikes.timestamps.view())?;
+        self.write(&dir.join("electrode_indices.npy"), spikes.electrode_indices.view())?;
+        self.write(&dir.join("clusters.npy"), spikes.clusters.view())
     }
 
     /// Writes `structure.oebin` and moves the recording into place.
     pub fn finish(mut self, structure: &Value) -> Result<PathBuf> {
         let path = self.recording.join(FILE_NAME);
         let text = serde_json::to_string_pretty(structure).expect("JSON values serialize");
-        fs::write(&path, text).map_err(io("write", &path))?;
+        let mut file = self.guard.create(&path)?;
+        file.write_all(text.as_bytes()).map_err(io("write", &path))?;
         if self.destination.exists() {
             fs::remove_dir(&self.destination).map_err(io("replace the empty folder", &self.destination))?;
         }
-        fs::rename(self.staging.path(), &self.destination).map_err(io("move the finished recording to", &self.destination))?;
+        fs::rename(self.staging.dir.path(), &self.destination).map_err(io("move the finished recording to", &self.destination))?;
         // Only now: a failed rename still leaves the staging folder to be removed on drop.
-        self.staging.disable_cleanup(true);
+        self.staging.dir.disable_cleanup(true);
         Ok(self.final_recording_dir())
     }
 }
@@ -213,7 +270,7 @@ pub fn to_int16(v: f64) -> (i16, bool) {
 /// Copies the files below `from` into `to`, except `structure.oebin` and the paths (relative
 /// to `from`) in `skip`; a skipped folder is skipped whole. Links are neither followed nor
 /// copied.
-fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<()> {
+fn copy_tree(guard: &OutputGuard, from: &Path, to: &Path, skip: &[PathBuf]) -> Result<()> {
     let relative = |path: &Path| path.strip_prefix(from).expect("walkdir yields paths below its root").to_path_buf();
     let copied = |entry: &DirEntry| {
         let rel = relative(entry.path());
@@ -224,11 +281,14 @@ fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<()> {
             let path = e.path().unwrap_or(from).to_path_buf();
             OebinError::Io { action: "list", path, cause: e.into() }
         })?;
-        let target = to.join(relative(entry.path()));
+        let rel = relative(entry.path());
         if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).map_err(io("create", &target))?;
+            guard.folders(to, &rel)?;
         } else if entry.file_type().is_file() {
-            fs::copy(entry.path(), &target).map_err(io("copy", entry.path()))?;
+            let target = to.join(&rel);
+            let mut source = File::open(entry.path()).map_err(io("open", entry.path()))?;
+            let mut copy = guard.create(&target)?;
+            std::io::copy(&mut source, &mut copy).map_err(io("copy", entry.path()))?;
         }
     }
     Ok(())
@@ -272,7 +332,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dest = root.path().join("out");
         let w = RecordingWriter::create(&dest, Path::new("experiment1/recording1")).unwrap();
-        let staging = w.staging.path().to_path_buf();
+        let staging = w.staging.dir.path().to_path_buf();
         assert!(staging.file_name().unwrap().to_string_lossy().starts_with(".out.pyproc-partial-"), "{}", staging.display());
         assert_eq!(w.finish(&serde_json::json!({})).unwrap(), dest.join("experiment1/recording1"));
         assert!(dest.join("experiment1/recording1").join(FILE_NAME).is_file());
@@ -289,7 +349,7 @@ mod tests {
         for file in [FILE_NAME, "continuous/X-100.s/continuous.dat", "continuous/X-100.s/timestamps.npy", "events/X-100.s/TTL/states.npy"] {
             fs::write(from.join(file), file).unwrap();
         }
-        let w = RecordingWriter::create(&root.path().join("out"), Path::new("r")).unwrap();
+        let mut w = RecordingWriter::create(&root.path().join("out"), Path::new("r")).unwrap();
         w.copy_recording(&from, &[PathBuf::from("continuous/X-100.s/continuous.dat"), PathBuf::from("events")]).unwrap();
         let copied: Vec<_> = WalkDir::new(w.recording_dir()).sort_by_file_name().into_iter().flatten().filter(|e| e.file_type().is_file()).collect();
         let copied: Vec<_> = copied.iter().map(|e| e.path().strip_prefix(w.recording_dir()).unwrap().to_path_buf()).collect();
@@ -303,5 +363,37 @@ mod tests {
         fs::write(root.path().join("keep.txt"), "x").unwrap();
         assert!(matches!(RecordingWriter::create(root.path(), Path::new("r")), Err(OebinError::OutputExists { .. })));
         assert!(root.path().join("keep.txt").exists());
+    }
+
+    /// A recording at `dir` whose structure names no data.
+    fn empty_recording(dir: &Path) -> Recording {
+        let w = RecordingWriter::create(dir, Path::new("experiment1/recording1")).unwrap();
+        Recording::open(&w.finish(&serde_json::json!({"continuous": []})).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_output_inside_the_input_or_around_it_is_refused_before_anything_is_made() {
+        let root = tempfile::tempdir().unwrap();
+        let input = empty_recording(&root.path().join("in"));
+        for inside in [input.dir.join("out"), root.path().join("in/experiment1/filtered")] {
+            let opened_above = Recording::open(&root.path().join("in")).unwrap();
+            let err = RecordingWriter::for_input(&inside, &opened_above).err().unwrap().to_string();
+            assert!(err.contains("would be inside the input"), "{err}");
+            assert!(!inside.exists());
+        }
+        let err = RecordingWriter::for_input(root.path(), &input).err().unwrap().to_string();
+        assert!(err.contains("is inside the output"), "{err}");
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 1, "nothing beside the input");
+    }
+
+    #[test]
+    fn folder_names_that_leave_the_output_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let w = RecordingWriter::create(&root.path().join("out"), Path::new("r")).unwrap();
+        for bad in ["../../escape", "/tmp/escape/"] {
+            assert!(matches!(w.continuous(bad, &[1.0]), Err(OebinError::UnsafeOutput { .. })), "{bad}");
+            assert!(matches!(w.ttl_channel(bad, &[]), Err(OebinError::UnsafeOutput { .. })), "{bad}");
+        }
+        assert!(!root.path().join("escape").exists());
     }
 }

@@ -1,8 +1,11 @@
 //! Recordings are user input: whatever is on disk, opening and reading it returns data or
 //! an error, never a panic, and never allocates more than the files hold.
 
+mod common;
+
 use std::path::Path;
 
+use common::{structure_json, STREAM_FOLDER};
 use ndarray::Array2;
 use proptest::prelude::*;
 use pyproc_oebin::Recording;
@@ -45,20 +48,11 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn write_case(dir: &Path, c: &Case) {
-    let cont = dir.join("continuous/S-100.s");
-    let events = dir.join("events/S-100.s/TTL");
+    let cont = dir.join("continuous").join(STREAM_FOLDER);
+    let events = dir.join("events").join(STREAM_FOLDER).join("TTL");
     std::fs::create_dir_all(&cont).unwrap();
     std::fs::create_dir_all(&events).unwrap();
-    let channels: Vec<_> = (0..c.listed_channels)
-        .map(|i| serde_json::json!({"channel_name": format!("CH{i}"), "bit_volts": 0.195}))
-        .collect();
-    let structure = serde_json::json!({
-        "GUI version": "1.0.1",
-        "continuous": [{"folder_name": "S-100.s/", "sample_rate": 30000.0, "stream_name": "s",
-                        "num_channels": c.declared_channels, "channels": channels}],
-        "events": [{"folder_name": "S-100.s/TTL/", "channel_name": "TTL", "stream_name": "s"}],
-        "spikes": [],
-    });
+    let structure = structure_json(c.declared_channels, c.listed_channels);
     let json = if c.json_junk { c.junk.clone() } else { structure.to_string().into_bytes() };
     std::fs::write(dir.join("structure.oebin"), json).unwrap();
     std::fs::write(cont.join("continuous.dat"), (0..c.dat_bytes).map(|i| i as u8).collect::<Vec<_>>()).unwrap();
