@@ -112,7 +112,10 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
         }
         let t = Instant::now();
         let result = processor.process(block.view_mut(), first);
-        report.block_done(t.elapsed());
+        // Only blocks that reached the script count towards its per-block time.
+        if !matches!(result, Ok(Processed::PassedThrough(_))) {
+            report.block_done(t.elapsed());
+        }
         let emitted = match call(&mut report, Callback::Process, result) {
             Some(Processed::Done(emitted)) => Some(emitted),
             Some(Processed::PassedThrough(why)) => {
