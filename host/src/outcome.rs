@@ -35,10 +35,6 @@ impl<'a> Processed<'a> {
             Processed::PassedThrough(_) => Emitted { events: &[], spikes: &[] },
         }
     }
-
-    pub fn is_done(&self) -> bool {
-        matches!(self, Processed::Done(_))
-    }
 }
 
 /// Why a block (or another callback) did not reach the script.

@@ -18,7 +18,6 @@ use crate::outcome::Processed;
 use crate::sandbox::instance::{GuestInstance, InstanceConfig};
 use crate::sandbox::preopens;
 use crate::supervise::cancel::CancelHandle;
-use crate::supervise::limits::Limits;
 use crate::supervise::recovery::{Recovery, Status};
 use crate::wire::buffer::RawBlock;
 use crate::wire::command::Command;
@@ -58,8 +57,8 @@ pub struct Stats {
 /// ```
 pub struct Processor {
     engine: Engine,
+    /// Also the processor's limits and recording roots.
     config: InstanceConfig,
-    limits: Limits,
     /// None while the interpreter is down, waiting for its restart.
     instance: Option<GuestInstance>,
     recovery: Recovery,
@@ -67,7 +66,6 @@ pub struct Processor {
     /// The source the running processor was made from: a restart uses it, not the file.
     source: String,
     stream: StreamInfo,
-    recording_roots: Vec<PathBuf>,
     /// Replayed into a restarted interpreter.
     acquiring: bool,
     recording: Option<String>,
@@ -103,19 +101,17 @@ impl Processor {
 
     /// Starts the interpreter the builder described and loads the script into it.
     fn start(engine: Engine, config: ProcessorConfig) -> Result<Processor> {
-        let ProcessorConfig { script, stream, limits, recording_roots, instance } = config;
+        let ProcessorConfig { script, stream, instance } = config;
         let source = script.read()?;
         let running = GuestInstance::start(engine.template(), &instance)?;
         let mut processor = Processor {
             engine,
+            recovery: Recovery::new(instance.limits.max_consecutive_restarts),
             config: instance,
-            recovery: Recovery::new(limits.max_consecutive_restarts),
-            limits,
             instance: Some(running),
             script,
             source,
             stream,
-            recording_roots,
             acquiring: false,
             recording: None,
             capacity: 0,
@@ -226,15 +222,15 @@ impl Processor {
     /// Whether `dir` lies inside a recording root granted when the processor was built, so
     /// that [`start_recording`](Self::start_recording) may use it.
     pub fn can_record_in(&self, dir: impl AsRef<Path>) -> bool {
-        std::path::absolute(dir.as_ref()).is_ok_and(|dir| preopens::to_guest(&self.recording_roots, &dir).is_some())
+        std::path::absolute(dir.as_ref()).is_ok_and(|dir| preopens::to_guest(&self.config.recording_roots, &dir).is_some())
     }
 
     /// Calls `start_recording(dir)`. `dir` must lie inside a recording root granted when
     /// the processor was built; the script sees it under `/recordings/<root index>/`.
     pub fn start_recording(&mut self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = std::path::absolute(dir.as_ref()).map_err(|e| Error::engine("resolving the recording directory", e))?;
-        let guest = preopens::to_guest(&self.recording_roots, &dir)
-            .ok_or_else(|| Error::RecordingNotGranted { dir: dir.clone(), roots: self.recording_roots.clone() })?;
+        let guest = preopens::to_guest(&self.config.recording_roots, &dir)
+            .ok_or_else(|| Error::RecordingNotGranted { dir: dir.clone(), roots: self.config.recording_roots.clone() })?;
         self.recording = Some(guest.clone());
         self.run(Callback::StartRecording, Command::StartRecording { dir: guest }, None)
     }

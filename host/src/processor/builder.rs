@@ -49,8 +49,7 @@ enum ScriptArg {
 pub(crate) struct ProcessorConfig {
     pub script: Script,
     pub stream: StreamInfo,
-    pub limits: Limits,
-    pub recording_roots: Vec<PathBuf>,
+    /// Limits and recording roots live here, the one copy the processor keeps.
     pub instance: InstanceConfig,
 }
 
@@ -148,9 +147,9 @@ impl ProcessorBuilder {
             label,
             output: self.output.clone(),
             limits: self.limits.clone(),
-            writable_dirs: roots.clone(),
+            recording_roots: roots,
             cancel: CancelFlag::default(),
         };
-        Ok(ProcessorConfig { script, stream: self.stream, limits: self.limits.clone(), recording_roots: roots, instance })
+        Ok(ProcessorConfig { script, stream: self.stream, instance })
     }
 }

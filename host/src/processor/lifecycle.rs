@@ -16,8 +16,8 @@ use crate::wire::mailbox::Outcome;
 impl Processor {
     fn deadline(&self, callback: Callback) -> Duration {
         match callback {
-            Callback::Import | Callback::Init => self.limits.init_deadline,
-            _ => self.limits.callback_deadline,
+            Callback::Import | Callback::Init => self.config.limits.init_deadline,
+            _ => self.config.limits.callback_deadline,
         }
     }
 

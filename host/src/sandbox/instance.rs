@@ -60,9 +60,9 @@ pub(crate) struct InstanceConfig {
     pub limits: Limits,
     /// This interpreter's seed (see `seed.rs`).
     pub seed: u64,
-    /// Host directories visible read-write at `/recordings/<index>` (at most
-    /// `MAX_RECORDING_ROOTS`).
-    pub writable_dirs: Vec<PathBuf>,
+    /// Host directories (absolute) visible read-write at `/recordings/<index>` during a
+    /// recording (at most `MAX_RECORDING_ROOTS`).
+    pub recording_roots: Vec<PathBuf>,
     pub cancel: CancelFlag,
 }
 
@@ -109,7 +109,7 @@ impl GuestInstance {
             wasi.insecure_random(rand_chacha::ChaCha20Rng::seed_from_u64(config.seed ^ 0x5eed));
             wasi.insecure_random_seed(config.seed as u128);
         }
-        preopens::preopen(&mut wasi, &template.folders, &config.writable_dirs)?;
+        preopens::preopen(&mut wasi, &template.folders, &config.recording_roots)?;
         let mut wasi = wasi.build_p1();
         // Every guest file is a host descriptor: cap them so a script cannot exhaust the
         // host's (the table also holds stdio and the preopened folders, hence the margin).
@@ -132,7 +132,7 @@ impl GuestInstance {
                 deadline: start_deadline,
                 cancel: config.cancel.clone(),
             },
-            gate: RecordingGate::new((0..config.writable_dirs.len() as u32).map(|i| preopens::FIRST_ROOT_FD + i)),
+            gate: RecordingGate::new((0..config.recording_roots.len() as u32).map(|i| preopens::FIRST_ROOT_FD + i)),
         };
         let mut store = Store::new(&template.wasmtime, state);
         store.limiter(|s| &mut s.limits);
