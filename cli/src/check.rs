@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use pyproc_host::{Engine, OutputSink, OutputStream, Processor};
+use pyproc_host::{Engine, Grants, OutputSink, OutputStream, Processor};
 
 /// Returns the problems found (empty: the script is fine).
-pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64) -> anyhow::Result<Vec<String>> {
+pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64, grants: Grants) -> anyhow::Result<Vec<String>> {
     let warnings = Arc::new(Mutex::new(Vec::new()));
     let sink = {
         let warnings = warnings.clone();
@@ -16,7 +16,7 @@ pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64) 
             }
         })
     };
-    let built = Processor::builder(engine, script).stream(channels, sample_rate).output(sink).build();
+    let built = Processor::builder(engine, script).stream(channels, sample_rate).output(sink).grants(grants).build();
     let mut problems = warnings.lock().unwrap().clone();
     if let Err(err) = built {
         problems.push(err.to_string());

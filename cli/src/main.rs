@@ -4,6 +4,7 @@
 //! parsing, progress and the report live here.
 
 mod check;
+mod grant_args;
 mod input;
 mod new_script;
 mod output;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use grant_args::GrantArgs;
 use pyproc_host::Engine;
 
 #[derive(Parser)]
@@ -41,6 +43,8 @@ enum Command {
         channels: usize,
         #[arg(long, default_value_t = 30_000.0)]
         sample_rate: f64,
+        #[command(flatten)]
+        grants: GrantArgs,
     },
     /// Write NAME.py, a new processor script from the template.
     New { name: PathBuf },
@@ -98,6 +102,8 @@ struct RunArgs {
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    grants: GrantArgs,
 }
 
 fn main() -> ExitCode {
@@ -131,8 +137,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("wrote {}; try it with: pyproc run {}", path.display(), path.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { script, channels, sample_rate } => {
-            let problems = check::check(&engine()?, &script, channels, sample_rate)?;
+        Command::Check { script, channels, sample_rate, grants } => {
+            let problems = check::check(&engine()?, &script, channels, sample_rate, grants.grants()?)?;
             if problems.is_empty() {
                 println!("{}: ok (imports, constructs for {channels} channels at {sample_rate} Hz, callbacks take pyproc's arguments)", script.display());
                 return Ok(ExitCode::SUCCESS);
@@ -189,6 +195,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         output: args.output,
         random_seed: args.random_seed,
         deadline: std::time::Duration::from_millis(args.deadline_ms),
+        grants: args.grants.grants()?,
     };
     let report = run::run(engine, options, interrupted)?;
     if args.json {

@@ -30,6 +30,8 @@ pub struct RunOptions {
     pub random_seed: u64,
     /// How long each callback may run.
     pub deadline: Duration,
+    /// What else of the host the script may reach.
+    pub grants: pyproc_host::Grants,
 }
 
 /// Runs the script over the input. The recording is read and checked, and the output
@@ -63,6 +65,7 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
         .output(script_output(bar.clone()))
         .recording_root(&recording_dir)
         .seed(options.random_seed)
+        .grants(options.grants.clone())
         .limits(pyproc_host::Limits { callback_deadline: options.deadline, ..Default::default() })
         .build()?;
 

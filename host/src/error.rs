@@ -121,6 +121,11 @@ pub enum Error {
 
     #[error("{granted} recording roots granted; a processor can have at most {max}\nfix: grant a common parent folder instead")]
     TooManyRecordingRoots { granted: usize, max: usize },
+
+    /// A grant (`--allow-read`, `--allow-write`, `--allow-net`, `--allow-listen`) that
+    /// cannot be given as written.
+    #[error("{flag} {value}: {why}")]
+    BadGrant { flag: &'static str, value: String, why: String },
 }
 
 fn place(script: &std::path::Path, line: Option<u32>) -> String {

@@ -48,9 +48,11 @@
 //! the pinned snapshot and the same everywhere.
 
 mod callback;
+mod denied;
 mod engine;
 mod error;
 mod events;
+mod grants;
 mod outcome;
 mod processor;
 mod python_exception;
@@ -60,8 +62,10 @@ mod wire;
 
 pub use callback::Callback;
 pub use engine::{Engine, EngineBuilder, Progress, SetupEvent};
+pub use denied::{Denial, Denials, KEPT_DENIALS};
 pub use error::{Error, Result, SetupError};
 pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
+pub use grants::{guest_path, Access, Grants, NetGrant, PathGrant};
 pub use outcome::{PassThrough, Processed};
 pub use processor::{Processor, ProcessorBuilder, Stats, StreamInfo};
 pub use python_exception::{PythonException, TracebackFrame};

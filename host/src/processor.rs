@@ -11,6 +11,7 @@ use ndarray::ArrayViewMut2;
 pub use builder::{ProcessorBuilder, StreamInfo};
 
 use crate::callback::Callback;
+use crate::denied::Denials;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
@@ -300,6 +301,12 @@ impl Processor {
             add_dropped(&mut stats, instance.mailbox().lock().dropped);
         }
         stats
+    }
+
+    /// Every access the script tried and was refused, over the processor's life: each
+    /// raised `PermissionError` in the script, and each names the flag that would allow it.
+    pub fn denials(&self) -> Denials {
+        self.config.denials.snapshot()
     }
 
     /// The interpreter's linear memory in bytes (None while it is being restarted).

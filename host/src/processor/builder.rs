@@ -5,8 +5,10 @@
 
 use std::path::PathBuf;
 
+use crate::denied::DenialLog;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::grants::{guest_path, Access, Grants, PathGrant};
 use crate::processor::script::Script;
 use crate::sandbox::instance::InstanceConfig;
 use crate::sandbox::preopens::MAX_RECORDING_ROOTS;
@@ -36,6 +38,7 @@ pub struct ProcessorBuilder {
     limits: Limits,
     seed: u64,
     recording_roots: Vec<PathBuf>,
+    grants: Grants,
 }
 
 /// The script as the caller named it, resolved in `build`.
@@ -72,6 +75,7 @@ impl ProcessorBuilder {
             limits: Limits::default(),
             seed: 0,
             recording_roots: Vec::new(),
+            grants: Grants::default(),
         }
     }
 
@@ -122,6 +126,13 @@ impl ProcessorBuilder {
         self
     }
 
+    /// What of the host the script may reach besides its data (default: its own folder,
+    /// readable); see [`Grants`].
+    pub fn grants(mut self, grants: Grants) -> Self {
+        self.grants = grants;
+        self
+    }
+
     /// The engine and the checked settings a processor is started with.
     pub(crate) fn into_config(self) -> Result<(Engine, ProcessorConfig)> {
         let config = self.config()?;
@@ -142,6 +153,10 @@ impl ProcessorBuilder {
             .iter()
             .map(|root| std::path::absolute(root).map_err(|e| Error::engine("granting a recording root", e)))
             .collect::<Result<Vec<_>>>()?;
+        let mut grants = self.grants.clone();
+        if let (true, ScriptArg::File(_)) = (grants.script_folder, &self.script) {
+            grants.paths.insert(0, script_folder(script.path())?);
+        }
         let instance = InstanceConfig {
             seed: instance_seed(self.seed, &label),
             label,
@@ -149,7 +164,17 @@ impl ProcessorBuilder {
             limits: self.limits.clone(),
             recording_roots: roots,
             cancel: CancelFlag::default(),
+            grants,
+            denials: DenialLog::default(),
         };
         Ok(ProcessorConfig { script, stream: self.stream, instance })
     }
+}
+
+/// The read grant of the folder holding `script` (an absolute path).
+fn script_folder(script: &std::path::Path) -> Result<PathGrant> {
+    let bad = |why: String| Error::BadGrant { flag: "the script folder", value: script.display().to_string(), why };
+    let dir = script.parent().ok_or_else(|| bad("the script has no folder".into()))?;
+    let guest = guest_path(dir.to_str().ok_or_else(|| bad("the path is not UTF-8".into()))?).map_err(bad)?;
+    Ok(PathGrant { host: dir.to_path_buf(), guest, access: Access::Read })
 }

@@ -22,7 +22,9 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::callback::Callback;
+use crate::denied::DenialLog;
 use crate::error::Error;
+use crate::grants::Grants;
 use crate::sandbox::preopens;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::state::{GuestFolders, HostState};
@@ -64,6 +66,11 @@ pub(crate) struct InstanceConfig {
     /// recording (at most `MAX_RECORDING_ROOTS`).
     pub recording_roots: Vec<PathBuf>,
     pub cancel: CancelFlag,
+    /// What else of the host the script may reach; the script's own folder, when granted,
+    /// is the first path grant.
+    pub grants: Grants,
+    /// Where refused accesses are recorded, shared by every interpreter of the processor.
+    pub denials: DenialLog,
 }
 
 type Turn = Pin<Box<dyn Future<Output = wasmtime::Result<i32>> + Send>>;
@@ -132,6 +139,7 @@ impl GuestInstance {
                 deadline: start_deadline,
                 cancel: config.cancel.clone(),
             },
+            denials: config.denials.clone(),
             gate: RecordingGate::new((0..config.recording_roots.len() as u32).map(|i| preopens::FIRST_ROOT_FD + i)),
         };
         let mut store = Store::new(&template.wasmtime, state);

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use wasmtime::{Linker, StoreLimits};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
+use crate::denied::DenialLog;
 use crate::sandbox::recording_gate::{self, GateHost, RecordingGate};
 use crate::wire::command::Command;
 use crate::wire::door::{self, DoorHost, DoorState};
@@ -19,6 +20,8 @@ pub(crate) struct HostState {
     pub door: DoorState,
     /// Keeps the recording roots shut outside a recording.
     pub gate: RecordingGate,
+    /// Refused accesses, for the processor's report.
+    pub denials: DenialLog,
 }
 
 impl DoorHost for HostState {
