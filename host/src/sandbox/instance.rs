@@ -138,6 +138,7 @@ impl GuestInstance {
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
                 deadline: start_deadline,
                 cancel: config.cancel.clone(),
+                running: None,
             },
             denials: config.denials.clone(),
             gate: RecordingGate::new((0..config.recording_roots.len() as u32).map(|i| preopens::FIRST_ROOT_FD + i)),

@@ -32,6 +32,21 @@ pub(crate) enum Command {
 
 impl Command {
     /// Exact encoded size in bytes.
+    /// The script entry point this command runs (a load starts with the import; the
+    /// guest announces `__init__` when it gets there).
+    pub fn callback(&self) -> Option<Callback> {
+        Some(match self {
+            Command::Load { .. } => Callback::Import,
+            Command::SetStream { .. } => Callback::Init,
+            Command::Reserve { .. } | Command::Process { .. } => Callback::Process,
+            Command::Ttl { .. } => Callback::HandleTtlEvent,
+            Command::Spike { .. } => Callback::HandleSpike,
+            Command::Call(callback) => *callback,
+            Command::StartRecording { .. } => Callback::StartRecording,
+            Command::Quit => return None,
+        })
+    }
+
     pub fn encoded_len(&self) -> usize {
         let s = |t: &str| 4 + t.len();
         match self {

@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use wasmtime::{Caller, Linker, Memory, TypedFunc};
 
+use crate::callback::Callback;
 use crate::python_exception::PythonException;
 use crate::supervise::cancel::CancelFlag;
 use crate::wire::command::Command;
@@ -46,6 +47,9 @@ pub(crate) struct DoorState {
     pub deadline: Instant,
     /// Set from another thread to stop the command running now.
     pub cancel: CancelFlag,
+    /// The script entry point running now, for reports of what it did (None: the
+    /// runtime's own start).
+    pub running: Option<Callback>,
 }
 
 pub(crate) fn add_to_linker<T: DoorHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
@@ -71,6 +75,7 @@ async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, o
     let (command, deadline) = NextCommand(&mailbox).await;
     let state = caller.data_mut();
     state.door().deadline = deadline;
+    state.door().running = command.callback();
     state.command_starts(&command);
     deliver(&mut caller, command, out_ptr, out_len).await?;
     Ok(0)
@@ -124,6 +129,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
         }
         Request::Stage { callback } => {
             slot.stage = Some(callback);
+            door.running = Some(callback);
             return Ok(Next::Answer);
         }
         Request::Handles { mask } => {
