@@ -9,7 +9,8 @@ use wasmtime::{Linker, StoreLimits};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::denied::{Denial, DenialLog};
-use crate::sandbox::guest_paths::{GuestPaths, Need, Resolved};
+use crate::grants::Need;
+use crate::sandbox::guest_paths::{GuestPaths, Resolved};
 use crate::sandbox::preopens;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::wasi_shadow::{self, ShadowHost};
@@ -44,17 +45,18 @@ impl DoorHost for HostState {
         self.gate.command_starts(command);
     }
 
-    fn access(&mut self, write: bool, path: &str) -> Option<String> {
+    fn access(&mut self, need: Need, path: &str) -> Option<String> {
         // Relative paths are relative to `/`, the guest's working folder.
         let absolute = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
         if preopens::reserved(&absolute) {
             return None;
         }
-        let need = if write { Need::Write } else { Need::Read };
         match self.paths.resolve(&absolute, need) {
             Resolved::Denied { what, fix } => {
                 let message = format!("not granted: {what} (allow with {fix})");
-                self.record(what, fix);
+                if need != Need::Look {
+                    self.record(what, fix);
+                }
                 Some(message)
             }
             _ => None,

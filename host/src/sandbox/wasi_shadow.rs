@@ -18,7 +18,8 @@ use wasmtime::{AsContextMut, Caller, Linker};
 use wasmtime_wasi::p1::{wasi_snapshot_preview1 as wasi, WasiP1Ctx};
 use wasmtime_wasi::runtime::in_tokio;
 
-use crate::sandbox::guest_paths::{GuestPaths, Need, Resolved};
+use crate::grants::Need;
+use crate::sandbox::guest_paths::{GuestPaths, Resolved};
 use crate::sandbox::preopens::SLASH_FD;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::symlink_target;
@@ -149,7 +150,7 @@ fn open_need(oflags: i32, base: i64, fdflags: i32) -> Need {
 /// Puts the shadow in front of every preview 1 function that takes a descriptor or a
 /// path. Call after wasmtime-wasi's `add_to_linker_sync`.
 pub(crate) fn add_to_linker<T: ShadowHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    use Need::{Look, Write};
+    use Need::{Look, MakeFolder, Write};
     linker.allow_shadowing(true);
     by_fd!(linker, fd_advise, in_tokio, [fd], (fd: i32, offset: i64, len: i64, advice: i32));
     by_fd!(linker, fd_allocate, , [fd], (fd: i32, offset: i64, len: i64));
@@ -170,7 +171,7 @@ pub(crate) fn add_to_linker<T: ShadowHost>(linker: &mut Linker<T>) -> wasmtime::
     // Closing and describing are not the gate's business, but a grant's descriptor is
     // not the guest's to close, look at or discover.
     hidden_only(linker)?;
-    by_path!(linker, path_create_directory, in_tokio, [(fd, path, path_len, Write, 0)], (fd: i32, path: i32, path_len: i32));
+    by_path!(linker, path_create_directory, in_tokio, [(fd, path, path_len, MakeFolder, 0)], (fd: i32, path: i32, path_len: i32));
     by_path!(linker, path_filestat_get, in_tokio, [(fd, path, path_len, Look, 0)], (fd: i32, flags: i32, path: i32, path_len: i32, buf: i32));
     by_path!(linker, path_filestat_set_times, in_tokio, [(fd, path, path_len, Write, 0)], (fd: i32, flags: i32, path: i32, path_len: i32, atim: i64, mtim: i64, fst_flags: i32));
     // A hard link makes the old file writable through the new name: both sides write.

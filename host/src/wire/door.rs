@@ -19,6 +19,7 @@ use std::time::Instant;
 use wasmtime::{Caller, Linker, Memory, TypedFunc};
 
 use crate::callback::Callback;
+use crate::grants::Need;
 use crate::python_exception::PythonException;
 use crate::supervise::cancel::CancelFlag;
 use crate::wire::command::Command;
@@ -32,9 +33,9 @@ pub(crate) trait DoorHost: Send + 'static {
     fn door(&mut self) -> &mut DoorState;
     /// Called as each command is handed to the guest, before the guest sees it.
     fn command_starts(&mut self, command: &Command);
-    /// The refusal, naming the flag that would allow it, if the script may not read (or
-    /// write) `path`; `None` when it may, or when the path is not the grants' to judge.
-    fn access(&mut self, write: bool, path: &str) -> Option<String>;
+    /// The refusal, naming the flag that would allow it, if the script may not use `path`
+    /// for `need`; `None` when it may, or when the path is not the grants' to judge.
+    fn access(&mut self, need: Need, path: &str) -> Option<String>;
 }
 
 /// The door's state inside the store.
@@ -129,8 +130,8 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     let memory = memory(caller)?;
     let (mem, state) = memory.data_and_store_mut(caller);
     let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
-    if let Request::Access { write, path } = request {
-        return Ok(Next::Reply(state.access(write, path).unwrap_or_default()));
+    if let Request::Access { need, path } = request {
+        return Ok(Next::Reply(state.access(need, path).unwrap_or_default()));
     }
     let door = state.door();
     // Deadlines are checked when the guest yields for fuel, which a long host call (a

@@ -5,6 +5,7 @@
 
 use crate::callback::Callback;
 use crate::events::SPIKE_SAMPLES;
+use crate::grants::Need;
 
 /// Defines each opcode as a constant and lists them all for the generated module.
 macro_rules! opcodes {
@@ -88,6 +89,9 @@ pub(crate) fn python_module() -> String {
     for callback in Callback::ALL {
         src.push_str(&format!("{} = {}\n", callback_constant(callback), callback.code()));
     }
+    for (code, (_, name)) in Need::ALL.iter().enumerate() {
+        src.push_str(&format!("{name} = {code}\n"));
+    }
     for (name, value) in [("EVENT_FORMAT", EVENT_FORMAT), ("SPIKE_HEADER_FORMAT", SPIKE_HEADER_FORMAT), ("PROCESS_FORMAT", PROCESS_FORMAT)] {
         src.push_str(&format!("{name} = {value:?}\n"));
     }
@@ -121,5 +125,6 @@ mod tests {
         assert!(src.contains("FAILED = 0x84\n") && src.contains("PROCESS = 0x04\n"), "{src}");
         assert!(src.contains("CB_INIT = 2\n") && src.contains("CB_HANDLE_TTL_EVENT = 4\n"), "{src}");
         assert!(src.contains("EVENT_FORMAT = \"<qBB\"\n"), "{src}");
+        assert!(src.contains("NEED_LOOK = 0\n") && src.contains("NEED_MAKE_FOLDER = 3\n"), "{src}");
     }
 }
