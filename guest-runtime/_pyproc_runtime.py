@@ -381,7 +381,7 @@ def _put_script_folder_on_path(path):
     """The original plugin imports the script from its folder: sibling modules import.
     The folder is there only when it is granted (readable); then it goes first."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
-    if folder and folder not in sys.path and os.path.isdir(folder):
+    if folder and folder not in sys.path and not _ask(folder, NEED_LOOK, False) and os.path.isdir(folder):
         sys.path.insert(0, folder)
         importlib.invalidate_caches()
 
@@ -432,9 +432,14 @@ def _check(path, need):
         return
     if not path.startswith("/"):
         path = os.path.join(os.getcwd(), path)
-    refusal = _call(bytes([ACCESS, NEED_LOOK if _quiet else need]) + path.encode("utf-8", "replace"))
+    refusal = _ask(path, need, not _quiet)
     if refusal:
-        raise PermissionError(errno.EACCES, refusal.decode("utf-8", "replace"), path)
+        raise PermissionError(errno.EACCES, refusal, path)
+
+
+def _ask(path, need, report):
+    """The host's refusal of `path` for `need` ('' when allowed); `report`: list it."""
+    return _call(bytes([ACCESS, need, report]) + path.encode("utf-8", "replace")).decode("utf-8", "replace")
 
 
 def serve():

@@ -82,9 +82,8 @@ impl Access {
 /// What a script needs a path for, as the sandbox asks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Need {
-    /// Whether it is there, and what it is (stat, readlink): a read whose refusal is not
-    /// reported, since programs look before they open (`os.path.exists`) and the runtime
-    /// itself looks for the script's folder and for source lines of tracebacks.
+    /// Whether it is there, and what it is (stat, readlink): scripts look before they open
+    /// (`os.path.isfile(CONFIG)`), so a refused look is reported too.
     Look,
     Read,
     /// Changing what is there: writing a file, creating, removing or renaming an entry.

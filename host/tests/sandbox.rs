@@ -49,15 +49,7 @@ fn escape_attempts_fail(grants: Grants) {
     let script_folder = grants.script_folder;
     let mut p = builder(test_script("escape.py")).recording_root(&recording).grants(grants).output(printed.sink()).build().unwrap();
     p.start_recording(&recording).unwrap();
-    let results: BTreeMap<String, (bool, String)> = printed
-        .take()
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
-        .collect();
-    for (name, (ok, detail)) in &results {
-        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
-    }
+    let results = attempts(&printed);
     let mut allowed = vec!["write in the recording folder", "symlink inside the recording folder", "write the private /tmp"];
     if script_folder {
         allowed.push("read the script's folder");
@@ -115,15 +107,7 @@ fn grants_do_not_widen() {
     let printed = Printed::default();
     let mut p = builder(test_script("grant_escape.py")).grants(grants).output(printed.sink()).build().unwrap();
     p.stop_acquisition().unwrap();
-    let results: BTreeMap<String, (bool, String)> = printed
-        .take()
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
-        .collect();
-    for (name, (ok, detail)) in &results {
-        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
-    }
+    let results = attempts(&printed);
     assert_eq!(results.len(), 25, "{results:#?}");
     let allowed = ["read in the read grant", "write in the write grant", "read the granted file", "read in the read grant after the attempts"];
     for (name, (ok, detail)) in &results {
@@ -145,6 +129,20 @@ fn grants_do_not_widen() {
     assert_eq!(std::fs::read_dir(&r).unwrap().count(), 3, "nothing created in the read grant");
     assert!(!host.path().join("x.txt").exists() && !host.path().join("new").exists());
     assert_eq!(std::fs::read_to_string(f.join("cfg.py")).unwrap(), "GAIN = 1");
+}
+
+/// The JSON lines an escape script printed: attempt -> (got through, detail).
+fn attempts(printed: &Printed) -> BTreeMap<String, (bool, String)> {
+    let results: BTreeMap<String, (bool, String)> = printed
+        .take()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
+        .collect();
+    for (name, (ok, detail)) in &results {
+        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
+    }
+    results
 }
 
 fn host_open_fds() -> usize {

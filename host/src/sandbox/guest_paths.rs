@@ -73,7 +73,8 @@ impl GuestPaths {
         let parts = normalize(path);
         let shown = format!("/{}", parts.join("/"));
         let verb = match need {
-            Need::Look | Need::Read => "read",
+            Need::Look => "look at",
+            Need::Read => "read",
             Need::Write | Need::MakeFolder => "write",
         };
         // The deepest grant that covers the path decides.

@@ -45,7 +45,7 @@ impl DoorHost for HostState {
         self.gate.command_starts(command);
     }
 
-    fn access(&mut self, need: Need, path: &str) -> Option<String> {
+    fn access(&mut self, need: Need, path: &str, report: bool) -> Option<String> {
         // Relative paths are relative to `/`, the guest's working folder.
         let absolute = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
         if preopens::reserved(&absolute) {
@@ -54,7 +54,7 @@ impl DoorHost for HostState {
         match self.paths.resolve(&absolute, need) {
             Resolved::Denied { what, fix } => {
                 let message = format!("not granted: {what} (allow with {fix})");
-                if need != Need::Look {
+                if report {
                     self.record(what, fix);
                 }
                 Some(message)

@@ -6,7 +6,7 @@
 //!   `EACCES` outside a recording;
 //! - the path grants (`guest_paths.rs`): a path under the placeholder `/` is sent to the
 //!   grant that covers it, rewritten relative to the grant's descriptor, or refused with
-//!   `EACCES` (recorded as a denial, unless it only looked); the grants' descriptors themselves answer `EBADF`
+//!   `EACCES` (recorded as a denial); the grants' descriptors themselves answer `EBADF`
 //!   when the guest names them by number;
 //! - symlink targets (`symlink_target.rs`): never absolute, empty or with `..`.
 //!
@@ -120,9 +120,7 @@ fn route<T: ShadowHost>(caller: &mut Caller<'_, T>, fd: i32, path: i32, len: i32
         Resolved::Above => (fd, ".".to_owned()),
         Resolved::NotADirectory => return Ok(Err(ENOTDIR)),
         Resolved::Denied { what, fix } => {
-            if need != Need::Look {
-                caller.data_mut().denied(what, fix);
-            }
+            caller.data_mut().denied(what, fix);
             return Ok(Err(EACCES));
         }
     };

@@ -34,8 +34,9 @@ pub(crate) trait DoorHost: Send + 'static {
     /// Called as each command is handed to the guest, before the guest sees it.
     fn command_starts(&mut self, command: &Command);
     /// The refusal, naming the flag that would allow it, if the script may not use `path`
-    /// for `need`; `None` when it may, or when the path is not the grants' to judge.
-    fn access(&mut self, need: Need, path: &str) -> Option<String>;
+    /// for `need`; `None` when it may, or when the path is not the grants' to judge. With
+    /// `report`, a refusal is also recorded for the processor's report.
+    fn access(&mut self, need: Need, path: &str, report: bool) -> Option<String>;
 }
 
 /// The door's state inside the store.
@@ -130,8 +131,8 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     let memory = memory(caller)?;
     let (mem, state) = memory.data_and_store_mut(caller);
     let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
-    if let Request::Access { need, path } = request {
-        return Ok(Next::Reply(state.access(need, path).unwrap_or_default()));
+    if let Request::Access { need, report, path } = request {
+        return Ok(Next::Reply(state.access(need, path, report).unwrap_or_default()));
     }
     let door = state.door();
     // Deadlines are checked when the guest yields for fuel, which a long host call (a

@@ -31,8 +31,9 @@ pub(crate) enum Request<'a> {
     /// the host need not knock for the others.
     Handles { mask: u16 },
     /// May the script use `path` for `need`? Asked before an open or a change, so a
-    /// refusal can name the flag that would allow it.
-    Access { need: Need, path: &'a str },
+    /// refusal can name the flag that would allow it; `report`: record a refusal (not for
+    /// the runtime's own questions).
+    Access { need: Need, report: bool, path: &'a str },
 }
 
 /// A FAILED frame's fields.
@@ -169,8 +170,9 @@ impl<'a> Request<'a> {
             op::ACCESS => {
                 let code = r.u8()?;
                 let need = Need::from_code(code).ok_or(FrameError::BadAccess(code))?;
+                let report = r.u8()? != 0;
                 let path = r.take(r.rest.len())?;
-                Request::Access { need, path: std::str::from_utf8(path).map_err(|_| FrameError::NotUtf8)? }
+                Request::Access { need, report, path: std::str::from_utf8(path).map_err(|_| FrameError::NotUtf8)? }
             }
             other => return Err(FrameError::UnknownOp(other)),
         };
@@ -295,8 +297,8 @@ mod tests {
         let lying = [vec![op::FAILED, 3, 0, 0, 0, 0], str_field("E"), str_field(""), vec![255, 255, 255, 255]].concat();
         assert!(matches!(Request::decode(&lying), Err(FrameError::Truncated { .. })));
         assert_eq!(Request::decode(&[op::HELLO, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Err(FrameError::Trailing(1)));
-        assert_eq!(Request::decode(&[op::ACCESS, 2, b'/', b'x']), Ok(Request::Access { need: Need::Write, path: "/x" }));
-        assert_eq!(Request::decode(&[op::ACCESS, 4, b'/']), Err(FrameError::BadAccess(4)));
+        assert_eq!(Request::decode(&[op::ACCESS, 2, 1, b'/', b'x']), Ok(Request::Access { need: Need::Write, report: true, path: "/x" }));
+        assert_eq!(Request::decode(&[op::ACCESS, 4, 1, b'/']), Err(FrameError::BadAccess(4)));
         let mut bad_state = vec![op::DONE, 1, 0, 0, 0];
         bad_state.extend_from_slice(&[0; 8]);
         bad_state.extend_from_slice(&[1, 2]);
