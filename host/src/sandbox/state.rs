@@ -1,5 +1,6 @@
 //! What one interpreter's `Store` holds, at the bottom of the host's graph: WASI's context,
-//! the memory limiter, the door's state and the recording gate. Each capability links
+//! the memory limiter, the door's state, the recording gate and the sockets the host
+//! serves. Each capability links
 //! itself generically ([`DoorHost`], [`GateHost`]); this file is the one place that knows
 //! they all live in the same store.
 
@@ -9,6 +10,8 @@ use wasmtime::{Linker, StoreLimits};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::denied::DenialLog;
+use crate::net::service::NetService;
+use crate::net::wait::Turn;
 use crate::sandbox::recording_gate::{self, GateHost, RecordingGate};
 use crate::wire::command::Command;
 use crate::wire::door::{self, DoorHost, DoorState};
@@ -22,6 +25,8 @@ pub(crate) struct HostState {
     pub gate: RecordingGate,
     /// Refused accesses, for the processor's report.
     pub denials: DenialLog,
+    /// The interpreter's sockets, closed when the store is dropped.
+    pub net: NetService,
 }
 
 impl DoorHost for HostState {
@@ -31,6 +36,11 @@ impl DoorHost for HostState {
 
     fn command_starts(&mut self, command: &Command) {
         self.gate.command_starts(command);
+    }
+
+    fn network(&mut self, mem: &mut [u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>> {
+        let turn = Turn { deadline: self.door.deadline, cancel: &self.door.cancel, running: self.door.running };
+        self.net.serve(mem, ptr, len, turn, &self.denials)
     }
 }
 

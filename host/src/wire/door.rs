@@ -32,6 +32,9 @@ pub(crate) trait DoorHost: Send + 'static {
     fn door(&mut self) -> &mut DoorState;
     /// Called as each command is handed to the guest, before the guest sees it.
     fn command_starts(&mut self, command: &Command);
+    /// Serves the network frame at `[ptr, ptr + len)` of the guest's memory `mem` (which a
+    /// receive writes into) and returns the answer frame. An error stops the instance.
+    fn network(&mut self, mem: &mut [u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>>;
 }
 
 /// The door's state inside the store.
@@ -62,14 +65,26 @@ pub(crate) fn add_to_linker<T: DoorHost>(linker: &mut Linker<T>) -> wasmtime::Re
 enum Next {
     /// Answer `b''` at once (a log line).
     Answer,
+    /// A socket operation: serve it and answer at once.
+    Network,
     /// The command is finished: wait for the next one.
     AwaitCommand,
 }
 
 async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<i32> {
-    if let Next::Answer = receive(&mut caller, ptr, len)? {
-        write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
-        return Ok(0);
+    match receive(&mut caller, ptr, len)? {
+        Next::Answer => {
+            write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
+            return Ok(0);
+        }
+        Next::Network => {
+            let memory = memory(&mut caller)?;
+            let (mem, state) = memory.data_and_store_mut(&mut caller);
+            let answer = state.network(mem, ptr, len)?;
+            answer_with(&mut caller, &answer, out_ptr, out_len).await?;
+            return Ok(0);
+        }
+        Next::AwaitCommand => {}
     }
     let mailbox = caller.data_mut().door().mailbox.clone();
     let (command, deadline) = NextCommand(&mailbox).await;
@@ -113,6 +128,8 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     // Deadlines are checked when the guest yields for fuel, which a long host call (a
     // `time.sleep`) does not do: an answer that comes too late is refused here, before the
     // block is copied back, and the interpreter stops as at any deadline.
+    // A socket operation is refused the same way: nothing reaches the network once the
+    // command's time is up.
     let answers = !matches!(request, Request::Log { .. } | Request::Stage { .. } | Request::Handles { .. });
     if answers && door.cancel.is_set() {
         return Err(wasmtime::Error::new(Late::Cancelled));
@@ -162,6 +179,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
+        Request::Net => return Ok(Next::Network),
         Request::Failed(failed) => {
             // The block is left exactly as it came in: nothing is copied back.
             slot.block = None;
@@ -211,6 +229,19 @@ async fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command, out_
     write_answer(caller, out_ptr, out_len, ptr, len32)
 }
 
+/// Answers `bytes`, in memory from the guest's `host_alloc` (the guest frees it).
+async fn answer_with<T: DoorHost>(caller: &mut Caller<'_, T>, bytes: &[u8], out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
+    let memory = memory(caller)?;
+    let host_alloc = caller.data_mut().door().host_alloc.clone().ok_or_else(|| wasmtime::format_err!("no host_alloc"))?;
+    let len = u32::try_from(bytes.len()).map_err(|_| wasmtime::format_err!("answer of {} bytes is too large", bytes.len()))?;
+    let ptr = host_alloc.call_async(&mut *caller, len).await?;
+    if ptr == 0 {
+        wasmtime::bail!("the guest could not allocate {len} bytes for an answer");
+    }
+    guest_slice_mut(memory.data_mut(&mut *caller), ptr, bytes.len())?.copy_from_slice(bytes);
+    write_answer(caller, out_ptr, out_len, ptr, len)
+}
+
 /// Stores the answer's pointer and length at the guest's two out-pointers.
 fn write_answer<T: DoorHost>(caller: &mut Caller<'_, T>, out_ptr: u32, out_len: u32, ptr: u32, len: u32) -> wasmtime::Result<()> {
     let mem = memory(caller)?.data_mut(&mut *caller);
@@ -224,7 +255,7 @@ fn memory<T: DoorHost>(caller: &mut Caller<'_, T>) -> wasmtime::Result<Memory> {
 }
 
 /// The guest's bytes at `[addr, addr + len)`, refusing ranges outside its memory.
-fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result<&[u8]> {
+pub(crate) fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result<&[u8]> {
     let start = addr as usize;
     start
         .checked_add(len)
@@ -232,7 +263,7 @@ fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result<&[u8]> {
         .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({} bytes)", mem.len()))
 }
 
-fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&mut [u8]> {
+pub(crate) fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&mut [u8]> {
     let size = mem.len();
     let start = addr as usize;
     start

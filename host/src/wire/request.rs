@@ -28,6 +28,9 @@ pub(crate) enum Request<'a> {
     /// The new `PyProcessor` defines these optional callbacks (bit n: callback code n), so
     /// the host need not knock for the others.
     Handles { mask: u16 },
+    /// A socket operation (`op::NET_*`), decoded and served with the guest's memory at hand
+    /// (`net_frame.rs`); answered at once.
+    Net,
 }
 
 /// A FAILED frame's fields.
@@ -159,6 +162,7 @@ impl<'a> Request<'a> {
             op::LOG => Request::Log { stream: r.u8()?, text: r.take(r.rest.len())? },
             op::STAGE => Request::Stage { callback: r.callback()? },
             op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]) },
+            code if op::is_net(code) => return Ok(Request::Net),
             other => return Err(FrameError::UnknownOp(other)),
         };
         match r.rest.len() {
