@@ -418,3 +418,28 @@ class PyProcessor:
     assert!(matches!(err, Error::DeadlineExceeded { .. }), "{err}");
     assert_eq!(first.read(&mut [0u8; 8]).unwrap(), 0, "the stopped interpreter's connection is closed");
 }
+
+#[test]
+fn a_granted_name_that_does_not_resolve_fails_within_the_callback() {
+    let source = r#"
+import socket
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        pass
+    def process(self, data):
+        pass
+    def start_acquisition(self):
+        try:
+            socket.create_connection(("no-such-host.invalid", PORT))
+        except (socket.gaierror, TimeoutError) as e:
+            print("failed", type(e).__name__)
+"#;
+    let limits = Limits { callback_deadline: Duration::from_millis(500), ..Limits::default() };
+    let (mut p, printed) = processor(source, 80, net(&["no-such-host.invalid:80".to_owned()]), limits);
+    let started = Instant::now();
+    p.start_acquisition().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "returned after {:?}", started.elapsed());
+    let lines = printed.take();
+    assert!(lines == ["failed gaierror"] || lines == ["failed TimeoutError"], "{lines:?}");
+    assert!(p.denials().is_empty(), "a granted name is looked up, not refused");
+}
