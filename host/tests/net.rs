@@ -49,15 +49,17 @@ fn accept(listener: &TcpListener) -> TcpStream {
     stream
 }
 
-/// Echoes one connection until it ends, on its own thread.
+/// Echoes each connection until it ends, on threads of its own.
 fn echo_server() -> u16 {
     let (listener, port) = listener();
-    std::thread::spawn(move || {
+    std::thread::spawn(move || loop {
         let mut stream = accept(&listener);
-        let mut buf = [0u8; 1024];
-        while let Ok(n @ 1..) = stream.read(&mut buf) {
-            stream.write_all(&buf[..n]).unwrap();
-        }
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n @ 1..) = stream.read(&mut buf) {
+                stream.write_all(&buf[..n]).unwrap();
+            }
+        });
     });
     port
 }
@@ -81,11 +83,71 @@ class PyProcessor:
             f.flush()
             print("line", repr(f.readline()))
             f.close()
+    def stop_acquisition(self):
+        family, kind, proto, _, address = socket.getaddrinfo("localhost", PORT, type=socket.SOCK_STREAM)[0]
+        s = socket.socket(family, kind, proto)
+        s.settimeout(5)
+        print("connect_ex", s.connect_ex(address), address)
+        s.send(b"into")
+        buffer = bytearray(8)
+        print("recv_into", s.recv_into(buffer), bytes(buffer))
+        s.close()
 "#;
     let (mut p, printed) = processor(source, port, net(&[format!("127.0.0.1:{port}")]), Limits::default());
     p.start_acquisition().unwrap();
-    assert_eq!(printed.take(), ["echo b'ping' True", "line 'a line\\n'"]);
+    p.stop_acquisition().unwrap();
+    let into = "recv_into 4 b'into\\x00\\x00\\x00\\x00'";
+    assert_eq!(printed.take(), ["echo b'ping' True", "line 'a line\\n'", &format!("connect_ex 0 ('127.0.0.1', {port})"), into]);
     assert!(p.denials().is_empty());
+}
+
+#[test]
+fn connect_ex_answers_a_refused_connection_with_its_errno() {
+    let port = free_port();
+    let source = r#"
+import errno, socket
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        pass
+    def process(self, data):
+        pass
+    def start_acquisition(self):
+        print(socket.socket().connect_ex(("127.0.0.1", PORT)) == errno.ECONNREFUSED)
+        try:
+            socket.create_connection(("127.0.0.1", PORT))
+        except ConnectionRefusedError as e:
+            print(type(e).__name__)
+"#;
+    let (mut p, printed) = processor(source, port, net(&[format!("127.0.0.1:{port}")]), Limits::default());
+    p.start_acquisition().unwrap();
+    assert_eq!(printed.take(), ["True", "ConnectionRefusedError"]);
+}
+
+#[test]
+fn a_script_receives_datagrams_on_a_granted_port() {
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let source = r#"
+import socket
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        self.inbox = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.inbox.bind(("", PORT))
+        self.inbox.settimeout(5)
+    def process(self, data):
+        pass
+    def start_acquisition(self):
+        buffer = bytearray(16)
+        n, sender = self.inbox.recvfrom_into(buffer)
+        self.inbox.sendto(b"got " + buffer[:n], sender)
+"#;
+    let (mut p, _) = processor(source, port, Grants::none().allow_listen(port), Limits::default());
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.set_read_timeout(Some(WAIT)).unwrap();
+    sender.send_to(b"start", ("127.0.0.1", port)).unwrap();
+    p.start_acquisition().unwrap();
+    let mut answer = [0u8; 16];
+    let n = sender.recv(&mut answer).unwrap();
+    assert_eq!(&answer[..n], b"got start");
 }
 
 #[test]

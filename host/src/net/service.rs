@@ -116,13 +116,13 @@ impl NetService {
                 *slot = HostSocket::Unopened(Kind::Udp);
                 let socket = socket::bind_udp(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
                 socket.connect(real)?;
-                *slot = HostSocket::Datagram { socket, peer: Some((real, shown)), any_source: false };
+                *slot = HostSocket::Datagram { socket, peer: Some((real, shown)), heard: None };
                 Ok(NetAnswer::ok())
             }
-            HostSocket::Datagram { socket, any_source, peer } => {
+            HostSocket::Datagram { socket, heard, peer } => {
                 let connected = socket.connect(real);
                 let peer = if connected.is_ok() { Some((real, shown)) } else { peer };
-                *slot = HostSocket::Datagram { socket, peer, any_source };
+                *slot = HostSocket::Datagram { socket, peer, heard };
                 connected.map(|()| NetAnswer::ok()).map_err(NetError::from)
             }
             HostSocket::Stream { stream, peer } => {
@@ -153,7 +153,7 @@ impl NetService {
         let at = self.policy.bind(kind == Kind::Tcp, host, port)?;
         *slot = match kind {
             Kind::Tcp => HostSocket::Bound(socket::bind_tcp(at)?),
-            Kind::Udp => HostSocket::Datagram { socket: socket::bind_udp(at)?, peer: None, any_source: at.port() != 0 },
+            Kind::Udp => HostSocket::Datagram { socket: socket::bind_udp(at)?, peer: None, heard: (at.port() != 0).then(Vec::new) },
         };
         Ok(NetAnswer::ok())
     }
@@ -188,18 +188,20 @@ impl NetService {
     }
 
     fn send(&mut self, handle: u32, to: Option<(&str, u16)>, data: &[u8], turn: Turn<'_>, until: &Until<'_>) -> Served {
-        self.table.get(handle)?;
+        let socket = self.table.get(handle)?;
         let to = match to {
-            Some((host, port)) => {
-                let permit = self.policy.permit("send to", host, port)?;
-                Some(self.route(permit, turn)?)
-            }
+            Some((host, port)) => match (self.policy.permit("send to", host, port), answerable(socket, host, port)) {
+                (Ok(permit), _) => Some(self.route(permit, turn)?),
+                // A datagram socket on a granted port answers whoever wrote to it.
+                (Err(_), Some(sender)) => Some(sender),
+                (Err(refusal), None) => return Err(refusal.into()),
+            },
             None => None,
         };
         let slot = self.table.get_mut(handle)?;
         if let (HostSocket::Unopened(Kind::Udp), Some(_)) = (&*slot, to) {
             // As natively, the first datagram binds the socket to a port of the system's choosing.
-            *slot = HostSocket::Datagram { socket: socket::bind_udp(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?, peer: None, any_source: false };
+            *slot = HostSocket::Datagram { socket: socket::bind_udp(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?, peer: None, heard: None };
         }
         let sent = match slot {
             HostSocket::Stream { stream, .. } if to.is_none() => socket::send_stream(stream, data, until)?,
@@ -214,13 +216,20 @@ impl NetService {
 
     fn recv(&mut self, handle: u32, peek: bool, into: &mut [u8], until: &Until<'_>) -> Served {
         let policy = &self.policy;
-        match self.table.get(handle)? {
+        match self.table.get_mut(handle)? {
             HostSocket::Stream { stream, .. } => {
                 let n = socket::recv_stream(stream, into, peek, until)?;
                 Ok(NetAnswer::ok().u32(n as u32).u16(0).str(""))
             }
-            HostSocket::Datagram { socket, any_source, .. } => {
-                let (n, source) = socket::recv_datagram(socket, into, peek, |s| *any_source || policy.accepts_from(s), until)?;
+            HostSocket::Datagram { socket, heard, .. } => {
+                let anyone = heard.is_some();
+                let (n, source) = socket::recv_datagram(socket, into, peek, |s| anyone || policy.accepts_from(s), until)?;
+                if let Some(heard) = heard.as_mut().filter(|h| !h.contains(&source)) {
+                    if heard.len() == socket::MAX_HEARD {
+                        heard.remove(0);
+                    }
+                    heard.push(source);
+                }
                 let (host, port) = policy.shown(source);
                 Ok(NetAnswer::ok().u32(n as u32).u16(port).str(&host))
             }
@@ -283,7 +292,7 @@ impl NetService {
         let mut bits = 0;
         if is_readable(revents) {
             bits |= net::READ;
-            if let Ok(HostSocket::Datagram { socket, any_source: false, .. }) = self.table.get(handle) {
+            if let Ok(HostSocket::Datagram { socket, heard: None, .. }) = self.table.get(handle) {
                 if !socket::wanted_datagram_waiting(socket, |s| self.policy.accepts_from(s)) {
                     bits &= !net::READ;
                 }
@@ -352,6 +361,13 @@ fn connect_stream(slot: &mut HostSocket, bound: Option<socket2::Socket>, real: S
         }
         Err(e) => Err(e),
     }
+}
+
+/// `host:port` when `socket` is on a granted port and has heard from that address.
+fn answerable(socket: &HostSocket, host: &str, port: u16) -> Option<SocketAddrV4> {
+    let HostSocket::Datagram { heard: Some(heard), .. } = socket else { return None };
+    let sender = SocketAddrV4::new(host.parse().ok()?, port);
+    heard.contains(&sender).then_some(sender)
 }
 
 fn not_bound() -> NetError {

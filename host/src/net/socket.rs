@@ -23,6 +23,9 @@ pub(crate) enum Kind {
     Udp,
 }
 
+/// Senders a UDP socket on a granted port remembers, so it may answer them.
+pub(crate) const MAX_HEARD: usize = 64;
+
 /// A peer as the script sees it (see `Policy::shown`).
 pub(crate) type Shown = (String, u16);
 
@@ -34,9 +37,11 @@ pub(crate) enum HostSocket {
     Listener(TcpListener),
     /// Connected, or still connecting after a non-blocking connect.
     Stream { stream: TcpStream, peer: Shown },
-    /// UDP, bound; `any_source` when bound on a granted port of 127.0.0.1 (only this
-    /// machine can send there), otherwise datagrams are filtered by the policy.
-    Datagram { socket: UdpSocket, peer: Option<(SocketAddrV4, Shown)>, any_source: bool },
+    /// UDP, bound. `heard` is `Some` when bound on a granted port of 127.0.0.1: only this
+    /// machine can send there, so every datagram is let in and its sender remembered (the
+    /// last [`MAX_HEARD`]), which the script may answer; otherwise datagrams are filtered by
+    /// the policy.
+    Datagram { socket: UdpSocket, peer: Option<(SocketAddrV4, Shown)>, heard: Option<Vec<SocketAddrV4>> },
 }
 
 impl HostSocket {
