@@ -136,11 +136,15 @@ class PyProcessor:
     def process(self, data):
         pass
     def start_acquisition(self):
+        try:
+            self.inbox.sendto(b"unasked", ("127.0.0.1", 9))
+        except PermissionError as e:
+            print(e)
         buffer = bytearray(16)
         n, sender = self.inbox.recvfrom_into(buffer)
         self.inbox.sendto(b"got " + buffer[:n], sender)
 "#;
-    let (mut p, _) = processor(source, port, Grants::none().allow_listen(port), Limits::default());
+    let (mut p, printed) = processor(source, port, Grants::none().allow_listen(port), Limits::default());
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
     sender.set_read_timeout(Some(WAIT)).unwrap();
     sender.send_to(b"start", ("127.0.0.1", port)).unwrap();
@@ -148,6 +152,7 @@ class PyProcessor:
     let mut answer = [0u8; 16];
     let n = sender.recv(&mut answer).unwrap();
     assert_eq!(&answer[..n], b"got start");
+    assert_eq!(printed.take(), ["not granted: send to 127.0.0.1:9 (allow with --allow-net 127.0.0.1:9)"]);
 }
 
 #[test]
@@ -388,6 +393,9 @@ class PyProcessor:
     assert!(started.elapsed() < Duration::from_secs(5), "returned after {:?}", started.elapsed());
 }
 
+/// The advice for sockets pyproc does not serve.
+const ONLY_INET: &str = "an AF_INET socket and --allow-net HOST:PORT; pyproc serves IPv4 TCP and UDP only";
+
 #[test]
 fn every_ungranted_use_is_refused_naming_the_flag_and_recorded() {
     let (_listener, port) = listener();
@@ -412,6 +420,9 @@ class PyProcessor:
         attempt("listen elsewhere", lambda: socket.socket().bind(("127.0.0.1", 9)))
         attempt("lookup", lambda: socket.getaddrinfo("example.org", 443))
         attempt("unix", lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+        attempt("ipv6", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM))
+        attempt("raw", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW))
+        attempt("a port the system picks", lambda: socket.socket().listen())
 "#;
     let grants = net(&[format!("127.0.0.1:{port}")]).allow_listen(listen_port);
     let (mut p, printed) = processor(source, port, grants, Limits::default());
@@ -422,7 +433,10 @@ class PyProcessor:
         ("datagram elsewhere", "send to 10.0.0.5:5555", "--allow-net 10.0.0.5:5555"),
         ("listen elsewhere", "listen 127.0.0.1:9", "--allow-listen 9"),
         ("lookup", "resolve example.org", "--allow-net example.org:443"),
-        ("unix", "open an AF_UNIX SOCK_STREAM socket", "an AF_INET socket and --allow-net HOST:PORT; pyproc serves IPv4 TCP and UDP only"),
+        ("unix", "open an AF_UNIX SOCK_STREAM socket", ONLY_INET),
+        ("ipv6", "open an AF_INET6 SOCK_STREAM socket", ONLY_INET),
+        ("raw", "open an AF_INET SOCK_RAW socket", ONLY_INET),
+        ("a port the system picks", "listen 0.0.0.0:0", "--allow-listen PORT, and bind that port (not 0)"),
     ];
     let lines = printed.take();
     assert_eq!(lines.len(), expected.len(), "{lines:#?}");
