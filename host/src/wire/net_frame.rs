@@ -259,6 +259,12 @@ mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
+    /// Bytes that are mostly zeros and small numbers (so lengths and counts often fit the
+    /// frame and the fields behind them get decoded), with some that are not UTF-8.
+    fn field_bytes() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(prop_oneof![4 => Just(0u8), 2 => 1u8..8, 1 => Just(0xffu8), 1 => any::<u8>()], 0..96)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
 
@@ -267,6 +273,16 @@ mod fuzz {
             let frame = [&[code][..], &body].concat();
             if let Ok(NetRequest::Select { waits, .. }) = NetRequest::decode(&frame) {
                 prop_assert!(waits.len() * WAIT_BYTES <= frame.len());
+            }
+        }
+
+        #[test]
+        fn network_frames_with_plausible_fields_never_panic(code in op::NET_OPEN..=op::NET_INFO, body in field_bytes()) {
+            let frame = [&[code][..], &body].concat();
+            match NetRequest::decode(&frame) {
+                Ok(NetRequest::Select { waits, .. }) => prop_assert!(waits.len() * WAIT_BYTES <= frame.len()),
+                Ok(NetRequest::Send { data, .. }) => prop_assert!(data.len() < frame.len()),
+                _ => {}
             }
         }
     }
