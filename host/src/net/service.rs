@@ -301,7 +301,9 @@ impl NetService {
         if is_writable(revents) {
             bits |= net::WRITE;
         }
-        if revents.contains(PollFlags::PRI) {
+        // A hang-up or error counts as exceptional too: a script waiting on the except list
+        // alone is told, rather than the wait spinning on a descriptor `poll` keeps reporting.
+        if revents.intersects(PollFlags::PRI | PollFlags::HUP | PollFlags::ERR) {
             bits |= net::EXCEPT;
         }
         bits
