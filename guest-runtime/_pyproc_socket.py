@@ -4,70 +4,18 @@ WASI preview 1 has no sockets, so every operation here is a request to the host'
 service (`_pyproc_net`), which does it on its own sockets for the addresses the processor
 was granted (`--allow-net HOST:PORT`, `--allow-listen PORT`) and refuses everything else
 with `PermissionError`. IPv4 TCP and UDP only. `install()` puts this module in
-`sys.modules['socket']` during the runtime's setup, before any script runs.
+`sys.modules['socket']` during the runtime's setup, before any script runs. Its constants
+(Linux's values) are in `_pyproc_socket_values`."""
 
-Constants have Linux's values (the interpreter's own `_socket` has WASI's, and lacks most
-options), so scripts written for the original plugin, even ones that spell numbers out,
-read the same."""
-
-import enum
 import errno
 import io
-import ipaddress
 import sys
 import time
 
-import _socket
-
 import _pyproc_net as _net
-from _pyproc_net import EAI_NONAME, FD_BASE
+from _pyproc_net import FD_BASE
+from _pyproc_socket_values import *  # noqa: F403 - constants, enums, address helpers
 from _pyproc_wire import NET_TCP, NET_UDP
-
-
-class AddressFamily(enum.IntEnum):
-    AF_UNSPEC = 0
-    AF_UNIX = 1
-    AF_INET = 2
-    AF_INET6 = 10
-    AF_PACKET = 17
-
-
-class SocketKind(enum.IntEnum):
-    SOCK_STREAM = 1
-    SOCK_DGRAM = 2
-    SOCK_RAW = 3
-    SOCK_RDM = 4
-    SOCK_SEQPACKET = 5
-
-
-globals().update(AddressFamily.__members__)
-globals().update(SocketKind.__members__)
-SOCK_NONBLOCK = 0o4000
-SOCK_CLOEXEC = 0o2000000
-
-SOL_SOCKET = 1
-SO_DEBUG, SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_DONTROUTE, SO_BROADCAST = 1, 2, 3, 4, 5, 6
-SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE, SO_OOBINLINE, SO_LINGER, SO_REUSEPORT = 7, 8, 9, 10, 13, 15
-SO_RCVLOWAT, SO_SNDLOWAT, SO_RCVTIMEO, SO_SNDTIMEO, SO_ACCEPTCONN = 18, 19, 20, 21, 30
-IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6, IPPROTO_RAW = 0, 1, 6, 17, 41, 255
-TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_QUICKACK = 1, 2, 4, 5, 6, 12
-IP_TOS, IP_TTL = 1, 2
-IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_MULTICAST_LOOP, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP = 32, 33, 34, 35, 36
-MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_DONTWAIT, MSG_WAITALL, MSG_NOSIGNAL = 1, 2, 4, 0x40, 0x100, 0x4000
-SHUT_RD, SHUT_WR, SHUT_RDWR = 0, 1, 2
-SOMAXCONN = 4096
-INADDR_ANY, INADDR_LOOPBACK, INADDR_BROADCAST, INADDR_NONE = 0, 0x7F000001, 0xFFFFFFFF, 0xFFFFFFFF
-AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_V4MAPPED, AI_ALL, AI_ADDRCONFIG, AI_NUMERICSERV = 1, 2, 4, 8, 0x10, 0x20, 0x400
-NI_NUMERICHOST, NI_NUMERICSERV, NI_NOFQDN, NI_NAMEREQD, NI_DGRAM = 1, 2, 4, 8, 16
-EAI_BADFLAGS, EAI_AGAIN, EAI_FAIL, EAI_FAMILY, EAI_SOCKTYPE, EAI_SERVICE = -1, -3, -4, -6, -7, -8
-has_ipv6 = False
-
-error = OSError
-timeout = TimeoutError
-herror = _socket.herror
-gaierror = _socket.gaierror
-htons, ntohs, htonl, ntohl = _socket.htons, _socket.ntohs, _socket.htonl, _socket.ntohl
-inet_aton, inet_ntoa = _socket.inet_aton, _socket.inet_ntoa
 
 # Options a script may set: accepted and kept (the host's sockets already do what matters:
 # TCP_NODELAY is always on, listeners reuse their address).
@@ -75,22 +23,6 @@ _KEPT_LEVELS = (SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP)
 _MULTICAST = (IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP, IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_MULTICAST_LOOP)
 _default_timeout = None
 _GLOBAL_DEFAULT_TIMEOUT = object()
-
-
-def inet_pton(family, text):
-    if family == AF_INET:
-        return ipaddress.IPv4Address(text).packed
-    if family == AF_INET6:
-        return ipaddress.IPv6Address(text).packed
-    raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")
-
-
-def inet_ntop(family, packed):
-    if family == AF_INET:
-        return str(ipaddress.IPv4Address(bytes(packed)))
-    if family == AF_INET6:
-        return str(ipaddress.IPv6Address(bytes(packed)))
-    raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")
 
 
 def getdefaulttimeout():
@@ -501,5 +433,4 @@ def install():
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in
-           ("enum", "errno", "io", "ipaddress", "sys", "time", "install", "EAI_NONAME", "FD_BASE",
-            "NET_TCP", "NET_UDP")] + ["EAI_NONAME"]
+           ("errno", "io", "sys", "time", "install", "FD_BASE", "NET_TCP", "NET_UDP")]

@@ -5,11 +5,12 @@ use crate::wire::layout;
 
 /// (module name, source) of the guest runtime, in import order. `_pyproc_wire` is made
 /// from the host's own table of the boundary's numbers (see `wire/layout.rs`).
-fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 6] {
+fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 7] {
     [
         ("_pyproc_wire", layout::python_module().into()),
         ("oe_pyprocessor", include_str!("../../../guest-runtime/oe_pyprocessor.py").into()),
         ("_pyproc_net", include_str!("../../../guest-runtime/_pyproc_net.py").into()),
+        ("_pyproc_socket_values", include_str!("../../../guest-runtime/_pyproc_socket_values.py").into()),
         ("_pyproc_socket", include_str!("../../../guest-runtime/_pyproc_socket.py").into()),
         ("_pyproc_select", include_str!("../../../guest-runtime/_pyproc_select.py").into()),
         ("_pyproc_runtime", include_str!("../../../guest-runtime/_pyproc_runtime.py").into()),
@@ -81,7 +82,8 @@ mod tests {
         let src = bootstrap_turn();
         let at = |name: &str| src.find(&format!("_pyproc_define('{name}', '")).unwrap_or_else(|| panic!("{name} is not defined"));
         assert!(at("_pyproc_wire") < at("oe_pyprocessor") && at("oe_pyprocessor") < at("_pyproc_runtime"));
-        assert!(at("_pyproc_wire") < at("_pyproc_net") && at("_pyproc_net") < at("_pyproc_socket") && at("_pyproc_socket") < at("_pyproc_select"));
+        assert!(at("_pyproc_wire") < at("_pyproc_net") && at("_pyproc_net") < at("_pyproc_socket_values"));
+        assert!(at("_pyproc_socket_values") < at("_pyproc_socket") && at("_pyproc_socket") < at("_pyproc_select"));
         assert!(src.find("_pyproc_socket.install()").unwrap() < src.find("_pyproc_runtime.serve()").unwrap(), "sockets are in place before any script");
         assert!(src.ends_with("_pyproc_runtime.serve()\n"));
         assert!(src.is_ascii());
