@@ -55,6 +55,7 @@ mod engine;
 mod error;
 mod events;
 mod grants;
+mod net;
 mod outcome;
 mod processor;
 mod python_exception;

@@ -1,7 +1,7 @@
 //! What one interpreter's `Store` holds, at the bottom of the host's graph: WASI's context,
-//! the memory limiter, the door's state, the recording gate and the path grants. Each
-//! capability links itself generically ([`DoorHost`], [`ShadowHost`]); this file is the one
-//! place that knows they all live in the same store.
+//! the memory limiter, the door's state, the recording gate, the path grants and the
+//! sockets the host serves. Each capability links itself generically ([`DoorHost`],
+//! [`ShadowHost`]); this file is the one place that knows they all live in the same store.
 
 use std::path::PathBuf;
 
@@ -10,6 +10,8 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::denied::{Denial, DenialLog};
 use crate::grants::Need;
+use crate::net::service::NetService;
+use crate::net::wait::Turn;
 use crate::sandbox::guest_paths::{GuestPaths, Resolved};
 use crate::sandbox::preopens;
 use crate::sandbox::recording_gate::RecordingGate;
@@ -28,6 +30,8 @@ pub(crate) struct HostState {
     pub paths: GuestPaths,
     /// Refused accesses, for the processor's report.
     pub denials: DenialLog,
+    /// The interpreter's sockets, closed when the store is dropped.
+    pub net: NetService,
 }
 
 impl HostState {
@@ -61,6 +65,11 @@ impl DoorHost for HostState {
             }
             _ => None,
         }
+    }
+
+    fn network(&mut self, mem: &mut [u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>> {
+        let turn = Turn { deadline: self.door.deadline, cancel: &self.door.cancel, running: self.door.running };
+        self.net.serve(mem, ptr, len, turn, &self.denials)
     }
 }
 

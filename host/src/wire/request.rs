@@ -34,6 +34,9 @@ pub(crate) enum Request<'a> {
     /// refusal can name the flag that would allow it; `report`: record a refusal (not for
     /// the runtime's own questions).
     Access { need: Need, report: bool, path: &'a str },
+    /// A socket operation (`op::NET_*`), decoded and served with the guest's memory at hand
+    /// (`net_frame.rs`); answered at once.
+    Net,
 }
 
 /// A FAILED frame's fields.
@@ -174,6 +177,7 @@ impl<'a> Request<'a> {
                 let path = r.take(r.rest.len())?;
                 Request::Access { need, report, path: std::str::from_utf8(path).map_err(|_| FrameError::NotUtf8)? }
             }
+            code if op::is_net(code) => return Ok(Request::Net),
             other => return Err(FrameError::UnknownOp(other)),
         };
         match r.rest.len() {
