@@ -3,7 +3,11 @@
 
 mod common;
 
+use std::io::Read;
+use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use common::{pyproc, repo, s, text};
 use serde_json::Value;
@@ -35,6 +39,43 @@ impl Lab {
     }
 }
 
+/// The lab's hub (TCP) and stimulator (UDP), as local stand-ins the script reaches
+/// through `--allow-net NAME:PORT::127.0.0.1:PORT`.
+struct Rig {
+    hub: JoinHandle<String>,
+    stimulator: UdpSocket,
+    hub_flag: String,
+    stimulator_flag: String,
+}
+
+impl Rig {
+    /// A hub that takes `connections` connections, one after the other.
+    fn new(connections: usize) -> Rig {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let hub_flag = format!("hub.lab:5555::127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let hub = std::thread::spawn(move || {
+            let mut said = String::new();
+            for _ in 0..connections {
+                let (mut conn, _) = listener.accept().unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                conn.read_to_string(&mut said).unwrap();
+            }
+            said
+        });
+        let stimulator = UdpSocket::bind("127.0.0.1:0").unwrap();
+        stimulator.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let stimulator_flag = format!("stim.lab:6000::127.0.0.1:{}", stimulator.local_addr().unwrap().port());
+        Rig { hub, stimulator, hub_flag, stimulator_flag }
+    }
+
+    /// What the hub was told, once the script closed the connection.
+    fn hub_heard(self) -> (String, Vec<u8>) {
+        let mut pulse = [0u8; 16];
+        let n = self.stimulator.recv(&mut pulse).unwrap_or(0);
+        (self.hub.join().unwrap(), pulse[..n].to_vec())
+    }
+}
+
 fn script() -> PathBuf {
     repo("cli/tests/scripts/lab/closed_loop.py")
 }
@@ -52,12 +93,19 @@ fn run(flags: &[&str]) -> (Option<i32>, Value, String) {
 #[test]
 fn with_its_grants_the_lab_script_runs_unchanged_and_nothing_is_denied() {
     let lab = Lab::new();
+    let rig = Rig::new(1);
     let (read, write) = (lab.read_flag(), lab.write_flag());
-    let (code, json, stderr) = run(&["--allow-read", &read, "--allow-write", &write]);
+    let flags = ["--allow-read", &read, "--allow-write", &write, "--allow-net", &rig.hub_flag, "--allow-net", &rig.stimulator_flag];
+    let (code, json, stderr) = run(&flags);
     assert_eq!(code, Some(0), "{stderr}\n{json}");
     assert_eq!(json["denied"]["count"], 0, "{json}");
     let summary = std::fs::read_to_string(lab.path("results/summary.txt")).unwrap();
     assert!(summary.starts_with("samples=30000 crossings=") && summary.ends_with("log='imported\\n'\n"), "{summary}");
+    let crossings: u32 = summary.split("crossings=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(crossings > 0, "the synthetic stream crosses the threshold: {summary}");
+    let (hub, pulse) = rig.hub_heard();
+    assert_eq!(hub, format!("acquisition start\nacquisition stop {crossings}\n"));
+    assert_eq!(pulse, b"pulse");
 }
 
 #[test]
@@ -68,15 +116,22 @@ fn without_them_each_failure_names_the_flag_to_add() {
     assert_ne!(code, Some(0));
     assert!(stderr.contains("closed_loop.py") && stderr.contains("--allow-read /mnt/lab/config/settings.py"), "{stderr}");
 
-    // The config granted, the results not: the run goes on; stop_acquisition fails, and
-    // the report lists the refusal with its callback and flag.
+    // With each grant added in turn, the run goes on to the next access it lacks; the
+    // report names the callback and the flag.
     let read = lab.read_flag();
-    let (code, json, stderr) = run(&["--allow-read", &read]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert_eq!(json["denied"]["count"], 1, "{json}");
-    let denial = &json["denied"]["first"][0];
-    assert_eq!((denial["callback"].as_str(), denial["fix"].as_str()), (Some("stop_acquisition"), Some("--allow-write /mnt/lab/results")), "{json}");
-    assert!(json["errors"]["stop_acquisition"]["first"].as_str().unwrap().contains("--allow-write /mnt/lab/results"), "{json}");
+    let rig = Rig::new(2);
+    let steps: [(&[&str], &str, &str); 3] = [
+        (&["--allow-read", &read], "start_acquisition", "--allow-net hub.lab:5555"),
+        (&["--allow-read", &read, "--allow-net", &rig.hub_flag], "process", "--allow-net stim.lab:6000"),
+        (&["--allow-read", &read, "--allow-net", &rig.hub_flag, "--allow-net", &rig.stimulator_flag], "stop_acquisition", "--allow-write /mnt/lab/results"),
+    ];
+    for (flags, callback, fix) in steps {
+        let (code, json, stderr) = run(flags);
+        assert_eq!(code, Some(2), "{stderr}");
+        let first = &json["denied"]["first"][0];
+        assert_eq!((first["callback"].as_str(), first["fix"].as_str()), (Some(callback), Some(fix)), "{json}");
+        assert!(json["errors"][callback]["first"].as_str().unwrap().contains(fix), "{json}");
+    }
     assert!(!Path::new("/mnt/lab/results/summary.txt").exists());
 }
 
