@@ -117,13 +117,6 @@ void PyprocProcessor::loadProcessors()
         statusLine = script.isEmpty() ? "no script: choose one" : "running " + File (script).getFileName();
         lastErrorDetails = String();
     }
-    if (script.isEmpty())
-        return;
-    if (! File (script).existsAsFile())
-    {
-        noteError ("the script " + script + " does not exist");
-        return;
-    }
     const String permissions = getParameter ("permissions")->getValueAsString();
     pyproc::Options granted;
     String permissionsError;
@@ -131,6 +124,13 @@ void PyprocProcessor::loadProcessors()
     {
         // Nothing runs with grants other than the ones asked for: the stream passes through.
         noteError (permissionsError);
+        return;
+    }
+    if (script.isEmpty())
+        return;
+    if (! File (script).existsAsFile())
+    {
+        noteError ("the script " + script + " does not exist");
         return;
     }
 
