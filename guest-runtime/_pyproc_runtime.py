@@ -5,9 +5,12 @@ generates from its own table (host/src/wire/layout.rs).
 
 The loop runs inside one long `turn`, so nothing here is compiled per block."""
 
+import errno
+import importlib
 import importlib.util
 import inspect
 import linecache
+import os
 import random
 import struct
 import sys
@@ -35,6 +38,7 @@ ARGUMENTS = {
                      "sample_number", "sorted_id", "spike_data"),
 }
 COMMAND_AREA_BYTES = 64 * 1024
+PATH_SCRATCH_BYTES = 2 * 4096   # two paths of up to PATH_MAX, rewritten by the host
 RUNTIME_PREFIX = "<pyproc>"
 AVAILABLE = "the standard library, numpy, scipy"
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
@@ -119,6 +123,7 @@ def _unpack_str(buf, at):
 class Dispatcher:
     def __init__(self):
         self.area = np.zeros(COMMAND_AREA_BYTES, np.uint8)
+        self.path_scratch = np.zeros(PATH_SCRATCH_BYTES, np.uint8)
         self.area_view = memoryview(self.area)
         self.area_words = self.area_view.cast("q")  # PROCESS: op, first sample, samples
         self.processor = oe_pyprocessor.PythonProcessor()
@@ -163,7 +168,8 @@ class Dispatcher:
 
     def serve(self):
         addr = self.area.__array_interface__["data"][0]
-        request = struct.pack("<BII", HELLO, addr, COMMAND_AREA_BYTES)
+        scratch = self.path_scratch.__array_interface__["data"][0]
+        request = struct.pack("<BIIII", HELLO, addr, COMMAND_AREA_BYTES, scratch, PATH_SCRATCH_BYTES)
         # The block path runs every few milliseconds: locals, not attributes, where they
         # never change (`views` is cleared in place, never replaced).
         words, views, area_view = self.area_words, self.views, self.area_view
@@ -269,6 +275,7 @@ class Dispatcher:
         path, at = _unpack_str(cmd, 21)
         source, _ = _unpack_str(cmd, at)
         name = _module_name(path)
+        _put_script_folder_on_path(path)
         # Same seed, same numbers: every load starts the script's random state afresh; a
         # load that fails gives the running processor its own state back.
         saved = random.getstate(), np.random.get_state()
@@ -365,7 +372,65 @@ def _warn_about_signatures(instance, path):
                   f"pyproc passes: ({', '.join(args)})", file=sys.stderr)
 
 
+def _put_script_folder_on_path(path):
+    """The original plugin imports the script from its folder: sibling modules import.
+    The folder is there only when it is granted (readable); then it goes first."""
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    if folder and folder not in sys.path and os.path.isdir(folder):
+        sys.path.insert(0, folder)
+        importlib.invalidate_caches()
+
+
+# WASI's O_RDWR is O_RDONLY | O_WRONLY: test the write bit, not the read-write value.
+_OPEN_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+# Audit events that touch a path: which arguments are paths, whether they are written,
+# and which argument is a dir_fd (a path relative to a descriptor is not checked here;
+# the sandbox still is).
+_PATH_EVENTS = {
+    "os.listdir": ((0,), False, None), "os.scandir": ((0,), False, None),
+    "os.mkdir": ((0,), True, 2), "os.remove": ((0,), True, 1), "os.rmdir": ((0,), True, 1),
+    "os.chmod": ((0,), True, 2), "os.utime": ((0,), True, 3), "os.truncate": ((0,), True, None),
+    "os.rename": ((0, 1), True, 2), "os.link": ((0, 1), True, 2), "os.symlink": ((1,), True, 2),
+    "shutil.copyfile": ((1,), True, None),
+}
+
+
+def _audit(event, args):
+    """Asks the host before a file is opened or changed, so that a path the script was not
+    granted raises a PermissionError naming the flag that would allow it. The sandbox
+    refuses such paths anyway; this only gives the refusal its words."""
+    if event == "open":
+        path, mode, flags = args
+        write = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & _OPEN_WRITE_FLAGS != 0)
+        _check(path, write)
+        return
+    spec = _PATH_EVENTS.get(event)
+    if spec is None:
+        return
+    positions, write, dir_fd = spec
+    if dir_fd is not None and len(args) > dir_fd and args[dir_fd] not in (None, -1):
+        return  # -1: CPython's way of saying "no dir_fd"
+    for i in positions:
+        _check(args[i] if len(args) > i else None, write)
+
+
+def _check(path, write):
+    if path is None or isinstance(path, int):
+        return
+    try:
+        path = os.fsdecode(path)
+    except TypeError:
+        return
+    if not path.startswith("/"):
+        path = os.path.join(os.getcwd(), path)
+    refusal = _call(bytes([ACCESS, write]) + path.encode("utf-8", "replace"))
+    if refusal:
+        raise PermissionError(errno.EACCES, refusal.decode("utf-8", "replace"), path)
+
+
 def serve():
     sys.stdout = _DoorWriter(1)
     sys.stderr = _DoorWriter(2)
+    sys.addaudithook(_audit)
     Dispatcher().serve()

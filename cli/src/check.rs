@@ -3,10 +3,17 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use pyproc_host::{Engine, Grants, OutputSink, OutputStream, Processor};
+use pyproc_host::{Denials, Engine, Grants, OutputSink, OutputStream, Processor};
 
-/// Returns the problems found (empty: the script is fine).
-pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64, grants: Grants) -> anyhow::Result<Vec<String>> {
+/// What `check` found.
+pub struct Checked {
+    /// Empty: the script imports and constructs, and its callbacks take pyproc's arguments.
+    pub problems: Vec<String>,
+    /// Accesses the script tried while importing and constructing, and was refused.
+    pub denials: Denials,
+}
+
+pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64, grants: Grants) -> anyhow::Result<Checked> {
     let warnings = Arc::new(Mutex::new(Vec::new()));
     let sink = {
         let warnings = warnings.clone();
@@ -18,8 +25,13 @@ pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64, 
     };
     let built = Processor::builder(engine, script).stream(channels, sample_rate).output(sink).grants(grants).build();
     let mut problems = warnings.lock().unwrap().clone();
-    if let Err(err) = built {
-        problems.push(err.to_string());
-    }
-    Ok(problems)
+    let denials = match built {
+        Ok(processor) => processor.denials(),
+        Err(err) => {
+            // The error names the refusal that stopped the import, with its flag.
+            problems.push(err.to_string());
+            Denials::default()
+        }
+    };
+    Ok(Checked { problems, denials })
 }

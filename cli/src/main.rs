@@ -138,14 +138,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { script, channels, sample_rate, grants } => {
-            let problems = check::check(&engine()?, &script, channels, sample_rate, grants.grants()?)?;
-            if problems.is_empty() {
+            let checked = check::check(&engine()?, &script, channels, sample_rate, grants.grants()?)?;
+            let mut denied = String::new();
+            if !checked.denials.is_empty() {
+                report::write_denials(&mut denied, &checked.denials)?;
+            }
+            if checked.problems.is_empty() {
                 println!("{}: ok (imports, constructs for {channels} channels at {sample_rate} Hz, callbacks take pyproc's arguments)", script.display());
+                print!("{denied}");
                 return Ok(ExitCode::SUCCESS);
             }
-            for problem in &problems {
+            for problem in &checked.problems {
                 println!("{problem}");
             }
+            print!("{denied}");
             Ok(ExitCode::from(2))
         }
         Command::Run(args) => run(args),

@@ -32,6 +32,8 @@ pub struct Report {
     /// The processor's state at the end, and what it survived or dropped.
     pub status: String,
     pub stats: pyproc_host::Stats,
+    /// What the script tried to reach and was refused.
+    pub denials: pyproc_host::Denials,
     pub stream_seconds: f64,
     /// Blocks that passed the script by untouched (its interpreter restarting or switched
     /// off), and why the first did.
@@ -108,11 +110,26 @@ pub struct JsonReport<'a> {
     /// Blocks that went through unprocessed (the interpreter restarting or switched off).
     passed_through: Option<&'a Tally>,
     errors: &'a BTreeMap<&'static str, Tally>,
+    /// Accesses the sandbox refused, with the flag that would allow each.
+    denied: DeniedJson,
     status: &'a str,
     restarts: u32,
     events_dropped: u64,
     spikes_dropped: u64,
     output_bytes_dropped: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct DeniedJson {
+    count: u64,
+    first: Vec<DenialJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct DenialJson {
+    callback: Option<&'static str>,
+    what: String,
+    fix: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,6 +161,15 @@ impl Report {
             clipped_samples: self.clipped,
             passed_through: self.passed.as_ref(),
             errors: &self.errors,
+            denied: DeniedJson {
+                count: self.denials.count,
+                first: self
+                    .denials
+                    .first
+                    .iter()
+                    .map(|d| DenialJson { callback: d.callback.map(|c| c.python_name()), what: d.what.clone(), fix: d.fix.clone() })
+                    .collect(),
+            },
             status: &self.status,
             restarts: self.stats.restarts,
             events_dropped: self.stats.events_dropped,
@@ -189,6 +215,7 @@ impl fmt::Display for Report {
         if let Some(Tally { count, first }) = &self.passed {
             writeln!(f, "passed by     {count} blocks went through unprocessed; the first because {}", first.lines().next().unwrap_or_default())?;
         }
+        write_denials(f, &self.denials)?;
         if self.errors.is_empty() {
             write!(f, "errors        none")
         } else {
@@ -202,6 +229,23 @@ impl fmt::Display for Report {
             Ok(())
         }
     }
+}
+
+/// The `denied` lines of a report (also printed by `pyproc check`): how many accesses the
+/// sandbox refused, and the first ones with the flag that would allow each.
+pub fn write_denials(f: &mut impl fmt::Write, denials: &pyproc_host::Denials) -> fmt::Result {
+    if denials.is_empty() {
+        return writeln!(f, "denied        none");
+    }
+    let distinct = denials.first.len();
+    writeln!(f, "denied        {} accesses the script was not granted; to allow them, run with:", denials.count)?;
+    for denial in &denials.first {
+        writeln!(f, "  {denial}")?;
+    }
+    if distinct as u64 == pyproc_host::KEPT_DENIALS as u64 && denials.count > distinct as u64 {
+        writeln!(f, "  (only the first {distinct} different ones are listed)")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -255,7 +299,7 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "blocks", "channels", "clipped_samples", "errors", "events_dropped", "events_in", "events_out", "input", "interrupted",
+                "blocks", "channels", "clipped_samples", "denied", "errors", "events_dropped", "events_in", "events_out", "input", "interrupted",
                 "output", "output_bytes_dropped", "passed_through", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data",
                 "spikes_dropped", "spikes_in", "spikes_out", "status", "stream", "wall_seconds",
             ]

@@ -144,6 +144,7 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     report.wall = started.elapsed();
     report.status = format!("{:?}", processor.status());
     report.stats = processor.stats();
+    report.denials = processor.denials();
     report.stream_seconds = report.samples as f64 / info.sample_rate;
     bar.finish_and_clear();
     report.output = match output {

@@ -1,5 +1,5 @@
-//! A script sees only the stdlib (read-only) and its recording folder. Every way out it
-//! tries must fail, harmlessly.
+//! A script sees only the stdlib (read-only), its recording folder, its private `/tmp` and
+//! what it was granted. Every way out it tries must fail, harmlessly, grants or not.
 
 mod common;
 
@@ -7,10 +7,28 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 
 use common::{builder, Done, test_script, Printed};
+use pyproc_host::Grants;
 use serde_json::{json, Value};
 
 #[test]
 fn every_attempt_to_leave_the_sandbox_fails_and_the_recording_folder_works() {
+    escape_attempts_fail(Grants::none());
+}
+
+#[test]
+fn the_same_attempts_fail_with_grants_present() {
+    let granted = tempfile::tempdir().unwrap();
+    std::fs::write(granted.path().join("config.txt"), "x").unwrap();
+    let grants = Grants::default()
+        .allow_read(granted.path().to_str().unwrap())
+        .unwrap()
+        .allow_write(&format!("{}::/mnt/out", granted.path().display()))
+        .unwrap();
+    escape_attempts_fail(grants);
+}
+
+/// Runs `escape.py` with `grants` besides its recording folder.
+fn escape_attempts_fail(grants: Grants) {
     let outside = tempfile::tempdir().unwrap();
     let root = outside.path().join("recordings");
     let recording = root.join("rec1");
@@ -28,7 +46,8 @@ fn every_attempt_to_leave_the_sandbox_fails_and_the_recording_folder_works() {
     std::fs::write(recording.join("targets.json"), targets.to_string()).unwrap();
 
     let printed = Printed::default();
-    let mut p = builder(test_script("escape.py")).recording_root(&recording).output(printed.sink()).build().unwrap();
+    let script_folder = grants.script_folder;
+    let mut p = builder(test_script("escape.py")).recording_root(&recording).grants(grants).output(printed.sink()).build().unwrap();
     p.start_recording(&recording).unwrap();
     let results: BTreeMap<String, (bool, String)> = printed
         .take()
@@ -39,27 +58,93 @@ fn every_attempt_to_leave_the_sandbox_fails_and_the_recording_folder_works() {
     for (name, (ok, detail)) in &results {
         eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
     }
-    let allowed = ["write in the recording folder", "symlink inside the recording folder"];
+    let mut allowed = vec!["write in the recording folder", "symlink inside the recording folder", "write the private /tmp"];
+    if script_folder {
+        allowed.push("read the script's folder");
+    }
     assert_eq!(results.len(), 20, "{results:#?}");
     for (name, (ok, detail)) in &results {
-        if !allowed.contains(&name.as_str()) {
+        if name == "list /" {
+            // The guest's `/` is an empty folder: nothing of the host's is listed.
+            assert!(!ok || detail == "[]", "{name} got through: {detail}");
+        } else if !allowed.contains(&name.as_str()) {
             assert!(!ok, "{name} got through: {detail}");
         }
     }
     assert!(results["write in the recording folder"].0);
+    assert!(results["write the private /tmp"].0, "{:?}", results["write the private /tmp"]);
     assert!(results["symlink inside the recording folder"].0, "{:?}", results["symlink inside the recording folder"]);
-    for refused in ["symlink out with ..", "symlink to an absolute path"] {
+    for refused in ["symlink out with ..", "symlink to an absolute path", "read /etc/passwd"] {
         assert!(results[refused].1.starts_with("PermissionError"), "{refused}: {}", results[refused].1);
     }
+    assert!(results["read /etc/passwd"].1.contains("--allow-read /etc/passwd"), "the refusal names its flag: {}", results["read /etc/passwd"].1);
     assert!(!recording.join("s_up").exists() && recording.join("s_up").symlink_metadata().is_err(), "no link out was left behind");
     // Nothing reached the host.
     assert!(listener.accept().is_err(), "no connection arrived");
-    assert!(!std::path::Path::new("/tmp/pyproc-escaped.txt").exists());
+    assert!(!std::path::Path::new("/tmp/pyproc-escaped.txt").exists(), "the script's /tmp is its own");
     assert!(!root.join("escaped.txt").exists() && !outside.path().join("escaped.txt").exists());
     assert_eq!(std::fs::read_to_string(root.join("secret.txt")).unwrap(), "host secret");
+    let denied = p.denials();
+    assert!(denied.first.iter().any(|d| d.what == "read /etc/passwd" && d.fix == "--allow-read /etc/passwd"), "{denied:?}");
+    assert!(denied.first.iter().all(|d| d.callback == Some(pyproc_host::Callback::StartRecording)), "{denied:?}");
     // The instance is fine afterwards.
     let mut block = ndarray::Array2::<f32>::zeros((1, 4));
     p.process(block.view_mut(), 0).done();
+}
+
+#[test]
+fn grants_do_not_widen() {
+    let host = tempfile::tempdir().unwrap();
+    let (r, w, f, secret) = (host.path().join("r"), host.path().join("w"), host.path().join("f"), host.path().join("secret"));
+    for dir in [&r, &w, &f, &secret] {
+        std::fs::create_dir(dir).unwrap();
+    }
+    std::fs::write(r.join("a.txt"), "readable").unwrap();
+    std::fs::write(secret.join("s.txt"), "host secret").unwrap();
+    std::fs::write(f.join("cfg.py"), "GAIN = 1").unwrap();
+    std::fs::write(f.join("other.txt"), "not granted").unwrap();
+    std::os::unix::fs::symlink("/etc", r.join("out")).unwrap();
+    std::os::unix::fs::symlink("../secret", r.join("up")).unwrap();
+    let grants = Grants::none()
+        .allow_read(&format!("{}::/g/r", r.display()))
+        .unwrap()
+        .allow_write(&format!("{}::/g/w", w.display()))
+        .unwrap()
+        .allow_read(&format!("{}::/g/f/cfg.py", f.join("cfg.py").display()))
+        .unwrap();
+    let printed = Printed::default();
+    let mut p = builder(test_script("grant_escape.py")).grants(grants).output(printed.sink()).build().unwrap();
+    p.stop_acquisition().unwrap();
+    let results: BTreeMap<String, (bool, String)> = printed
+        .take()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
+        .collect();
+    for (name, (ok, detail)) in &results {
+        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
+    }
+    assert_eq!(results.len(), 25, "{results:#?}");
+    let allowed = ["read in the read grant", "write in the write grant", "read the granted file", "read in the read grant after the attempts"];
+    for (name, (ok, detail)) in &results {
+        assert_eq!(*ok, allowed.contains(&name.as_str()), "{name}: {detail}");
+    }
+    for (name, flag) in [
+        ("write in the read grant", "--allow-write"),
+        ("delete in the read grant", "--allow-write"),
+        ("rename out of the read grant", "--allow-write"),
+        ("the granted file's sibling", "--allow-read /g/f/other.txt"),
+        ("write above the grants", "--allow-write /g"),
+    ] {
+        assert!(results[name].1.starts_with("PermissionError") && results[name].1.contains(flag), "{name}: {}", results[name].1);
+    }
+    assert!(results["grant descriptors by number"].1.contains("none reachable"), "{:?}", results["grant descriptors by number"]);
+    // Nothing changed on the host but the one allowed file.
+    assert_eq!(std::fs::read_to_string(r.join("a.txt")).unwrap(), "readable");
+    assert_eq!(std::fs::read_dir(&w).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect::<Vec<_>>(), ["ok.txt"]);
+    assert_eq!(std::fs::read_dir(&r).unwrap().count(), 3, "nothing created in the read grant");
+    assert!(!host.path().join("x.txt").exists() && !host.path().join("new").exists());
+    assert_eq!(std::fs::read_to_string(f.join("cfg.py")).unwrap(), "GAIN = 1");
 }
 
 fn host_open_fds() -> usize {

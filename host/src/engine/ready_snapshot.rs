@@ -33,7 +33,7 @@ use crate::sandbox::preopens;
 use crate::sandbox::state::GuestFolders;
 
 /// Bumped whenever the way the snapshot is made changes.
-const RECIPE: &str = "pyproc-ready-2 wasmtime-wizer-48.0.8 recording-roots-4";
+const RECIPE: &str = "pyproc-ready-3 wasmtime-wizer-48.0.8 recording-roots-4 slash";
 
 /// What the ready snapshot depends on besides the engine: the interpreter, the guest
 /// runtime and the setup turn. Part of its cache file name.
@@ -69,7 +69,7 @@ pub(crate) fn build(interpreter: &Interpreter, folders: &GuestFolders) -> Result
     wasi.stdout(stderr.clone()).stderr(stderr.clone()).arg("pyproc");
     wasi.allow_blocking_current_thread(true);
     // The same folders, in the same order, as every instance (none granted here).
-    preopens::preopen(&mut wasi, folders, &[])?;
+    preopens::preopen(&mut wasi, folders, &[], &[])?;
     let mut store = Store::new(&engine, wasi.build_p1());
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).map_err(fail("linking WASI"))?;

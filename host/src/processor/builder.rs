@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::grants::{guest_path, Access, Grants, PathGrant};
 use crate::processor::script::Script;
 use crate::sandbox::instance::InstanceConfig;
-use crate::sandbox::preopens::MAX_RECORDING_ROOTS;
+use crate::sandbox::preopens::{self, MAX_RECORDING_ROOTS};
 use crate::sandbox::seed::instance_seed;
 use crate::supervise::cancel::CancelFlag;
 use crate::supervise::limits::Limits;
@@ -154,6 +154,13 @@ impl ProcessorBuilder {
             .map(|root| std::path::absolute(root).map_err(|e| Error::engine("granting a recording root", e)))
             .collect::<Result<Vec<_>>>()?;
         let mut grants = self.grants.clone();
+        if let Some(grant) = grants.paths.iter().find(|g| preopens::reserved(&g.guest)) {
+            return Err(Error::BadGrant {
+                flag: grant.access.flag(),
+                value: grant.guest.clone(),
+                why: "that sandbox path is the interpreter's own library or a recording root's place; map the grant elsewhere with HOST::GUEST".into(),
+            });
+        }
         if let (true, ScriptArg::File(_)) = (grants.script_folder, &self.script) {
             grants.paths.insert(0, script_folder(script.path())?);
         }
@@ -166,6 +173,9 @@ impl ProcessorBuilder {
             cancel: CancelFlag::default(),
             grants,
             denials: DenialLog::default(),
+            private_tmp: std::sync::Arc::new(
+                tempfile::Builder::new().prefix("pyproc-tmp-").tempdir().map_err(|e| Error::engine("creating the script's private /tmp", e))?,
+            ),
         };
         Ok(ProcessorConfig { script, stream: self.stream, instance })
     }

@@ -24,7 +24,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 use crate::callback::Callback;
 use crate::denied::DenialLog;
 use crate::error::Error;
-use crate::grants::Grants;
+use crate::grants::{Access, Grants, PathGrant};
 use crate::sandbox::preopens;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::state::{GuestFolders, HostState};
@@ -71,6 +71,9 @@ pub(crate) struct InstanceConfig {
     pub grants: Grants,
     /// Where refused accesses are recorded, shared by every interpreter of the processor.
     pub denials: DenialLog,
+    /// The host folder behind the script's `/tmp`: empty when the processor is built,
+    /// shared by its interpreters, removed when the processor goes.
+    pub private_tmp: Arc<tempfile::TempDir>,
 }
 
 type Turn = Pin<Box<dyn Future<Output = wasmtime::Result<i32>> + Send>>;
@@ -116,7 +119,10 @@ impl GuestInstance {
             wasi.insecure_random(rand_chacha::ChaCha20Rng::seed_from_u64(config.seed ^ 0x5eed));
             wasi.insecure_random_seed(config.seed as u128);
         }
-        preopens::preopen(&mut wasi, &template.folders, &config.recording_roots)?;
+        // The private `/tmp` first, so a grant of the guest's `/tmp` replaces it.
+        let tmp = PathGrant { host: config.private_tmp.path().to_path_buf(), guest: "/tmp".into(), access: Access::Write };
+        let grants: Vec<PathGrant> = std::iter::once(tmp).chain(config.grants.paths.iter().cloned()).collect();
+        let paths = preopens::preopen(&mut wasi, &template.folders, &config.recording_roots, &grants)?;
         let mut wasi = wasi.build_p1();
         // Every guest file is a host descriptor: cap them so a script cannot exhaust the
         // host's (the table also holds stdio and the preopened folders, hence the margin).
@@ -135,12 +141,14 @@ impl GuestInstance {
                 memory: None,
                 host_alloc: None,
                 command_area: None,
+                path_scratch: None,
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
                 deadline: start_deadline,
                 cancel: config.cancel.clone(),
                 running: None,
             },
             denials: config.denials.clone(),
+            paths,
             gate: RecordingGate::new((0..config.recording_roots.len() as u32).map(|i| preopens::FIRST_ROOT_FD + i)),
         };
         let mut store = Store::new(&template.wasmtime, state);

@@ -32,6 +32,9 @@ pub(crate) trait DoorHost: Send + 'static {
     fn door(&mut self) -> &mut DoorState;
     /// Called as each command is handed to the guest, before the guest sees it.
     fn command_starts(&mut self, command: &Command);
+    /// The refusal, naming the flag that would allow it, if the script may not read (or
+    /// write) `path`; `None` when it may, or when the path is not the grants' to judge.
+    fn access(&mut self, write: bool, path: &str) -> Option<String>;
 }
 
 /// The door's state inside the store.
@@ -41,6 +44,8 @@ pub(crate) struct DoorState {
     pub host_alloc: Option<TypedFunc<u32, u32>>,
     /// The guest's command area: (address, length).
     pub command_area: Option<(u32, u32)>,
+    /// The guest's area for paths the sandbox rewrites: (address, length).
+    pub path_scratch: Option<(u32, u32)>,
     pub output: LineSplitter,
     /// When the command running now must be done (checked here, and by the instance's
     /// poll loop).
@@ -62,14 +67,29 @@ pub(crate) fn add_to_linker<T: DoorHost>(linker: &mut Linker<T>) -> wasmtime::Re
 enum Next {
     /// Answer `b''` at once (a log line).
     Answer,
+    /// Answer these bytes at once.
+    Reply(String),
     /// The command is finished: wait for the next one.
     AwaitCommand,
 }
 
 async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<i32> {
-    if let Next::Answer = receive(&mut caller, ptr, len)? {
-        write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
-        return Ok(0);
+    match receive(&mut caller, ptr, len)? {
+        Next::Answer => {
+            write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
+            return Ok(0);
+        }
+        Next::Reply(text) if text.is_empty() => {
+            write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
+            return Ok(0);
+        }
+        Next::Reply(text) => {
+            let ptr = alloc_in_guest(&mut caller, text.len()).await?;
+            memory(&mut caller)?.write(&mut caller, ptr as usize, text.as_bytes())?;
+            write_answer(&mut caller, out_ptr, out_len, ptr, text.len() as u32)?;
+            return Ok(0);
+        }
+        Next::AwaitCommand => {}
     }
     let mailbox = caller.data_mut().door().mailbox.clone();
     let (command, deadline) = NextCommand(&mailbox).await;
@@ -108,8 +128,11 @@ pub(crate) enum Late {
 fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmtime::Result<Next> {
     let memory = memory(caller)?;
     let (mem, state) = memory.data_and_store_mut(caller);
-    let door = state.door();
     let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
+    if let Request::Access { write, path } = request {
+        return Ok(Next::Reply(state.access(write, path).unwrap_or_default()));
+    }
+    let door = state.door();
     // Deadlines are checked when the guest yields for fuel, which a long host call (a
     // `time.sleep`) does not do: an answer that comes too late is refused here, before the
     // block is copied back, and the interpreter stops as at any deadline.
@@ -136,9 +159,11 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             slot.handles = Some(mask);
             return Ok(Next::Answer);
         }
-        Request::Hello { mailbox_addr, mailbox_len } => {
+        Request::Hello { mailbox_addr, mailbox_len, scratch_addr, scratch_len } => {
             guest_slice(mem, mailbox_addr, mailbox_len as usize)?;
+            guest_slice(mem, scratch_addr, scratch_len as usize)?;
             door.command_area = Some((mailbox_addr, mailbox_len));
+            door.path_scratch = Some((scratch_addr, scratch_len));
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
@@ -162,6 +187,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
+        Request::Access { .. } => unreachable!("answered above"),
         Request::Failed(failed) => {
             // The block is left exactly as it came in: nothing is copied back.
             slot.block = None;
@@ -201,14 +227,20 @@ async fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command, out_
         command.encode(guest_slice_mut(memory.data_mut(&mut *caller), area, len)?);
         return write_answer(caller, out_ptr, out_len, 0, 0);
     }
+    let ptr = alloc_in_guest(caller, len).await?;
+    command.encode(guest_slice_mut(memory.data_mut(&mut *caller), ptr, len)?);
+    write_answer(caller, out_ptr, out_len, ptr, len as u32)
+}
+
+/// `len` bytes from the guest's own allocator, for an answer the guest frees itself.
+async fn alloc_in_guest<T: DoorHost>(caller: &mut Caller<'_, T>, len: usize) -> wasmtime::Result<u32> {
     let host_alloc = caller.data_mut().door().host_alloc.clone().ok_or_else(|| wasmtime::format_err!("no host_alloc"))?;
-    let len32 = u32::try_from(len).map_err(|_| wasmtime::format_err!("command of {len} bytes is too large"))?;
+    let len32 = u32::try_from(len).map_err(|_| wasmtime::format_err!("an answer of {len} bytes is too large"))?;
     let ptr = host_alloc.call_async(&mut *caller, len32).await?;
     if ptr == 0 {
-        wasmtime::bail!("the guest could not allocate {len} bytes for a command");
+        wasmtime::bail!("the guest could not allocate {len} bytes for an answer");
     }
-    command.encode(guest_slice_mut(memory.data_mut(&mut *caller), ptr, len)?);
-    write_answer(caller, out_ptr, out_len, ptr, len32)
+    Ok(ptr)
 }
 
 /// Stores the answer's pointer and length at the guest's two out-pointers.

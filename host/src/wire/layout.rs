@@ -35,6 +35,7 @@ pub(crate) mod op {
         LOG = 0x85,
         STAGE = 0x86,
         HANDLES = 0x87,
+        ACCESS = 0x88,
     }
 }
 

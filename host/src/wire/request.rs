@@ -12,8 +12,9 @@ use crate::wire::layout::{op, EVENT_BYTES, SPIKE_HEADER_BYTES};
 /// A message from the guest, borrowing the frame's bytes.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Request<'a> {
-    /// The dispatch loop is up; its command area is `len` bytes at `addr`.
-    Hello { mailbox_addr: u32, mailbox_len: u32 },
+    /// The dispatch loop is up; its command area is `len` bytes at `addr`, and its area
+    /// for paths the host rewrites is `scratch_len` bytes at `scratch_addr`.
+    Hello { mailbox_addr: u32, mailbox_len: u32, scratch_addr: u32, scratch_len: u32 },
     /// The last command succeeded; `events` and `spikes` hold what the script emitted.
     Done { events: EventsFrame<'a>, spikes: SpikesFrame<'a> },
     /// A `Reserve` succeeded: the float32 buffer is at `addr`.
@@ -28,6 +29,9 @@ pub(crate) enum Request<'a> {
     /// The new `PyProcessor` defines these optional callbacks (bit n: callback code n), so
     /// the host need not knock for the others.
     Handles { mask: u16 },
+    /// May the script read (`write` false) or write `path`? Asked before an open, so a
+    /// refusal can name the flag that would allow it.
+    Access { write: bool, path: &'a str },
 }
 
 /// A FAILED frame's fields.
@@ -97,6 +101,8 @@ pub(crate) enum FrameError {
     UnknownCallback(u8),
     #[error("an event has state {0}; states are 0 or 1")]
     BadState(u8),
+    #[error("an access question asks for {0}; 0 is read, 1 write")]
+    BadAccess(u8),
     #[error("a spike has a waveform of {0} samples; it must have 0 or {SPIKE_SAMPLES}")]
     BadWaveform(usize),
     #[error("a spike has sorted id {0}; ids are 0-65535")]
@@ -111,7 +117,7 @@ impl<'a> Request<'a> {
         let (&op, body) = frame.split_first().ok_or(FrameError::Empty)?;
         let mut r = Reader { rest: body, op, len: frame.len() };
         let request = match op {
-            op::HELLO => Request::Hello { mailbox_addr: r.u32()?, mailbox_len: r.u32()? },
+            op::HELLO => Request::Hello { mailbox_addr: r.u32()?, mailbox_len: r.u32()?, scratch_addr: r.u32()?, scratch_len: r.u32()? },
             op::DONE => {
                 let count = r.u32()? as usize;
                 let bytes = r.take(count.checked_mul(EVENT_BYTES).ok_or(r.truncated())?)?;
@@ -159,6 +165,15 @@ impl<'a> Request<'a> {
             op::LOG => Request::Log { stream: r.u8()?, text: r.take(r.rest.len())? },
             op::STAGE => Request::Stage { callback: r.callback()? },
             op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]) },
+            op::ACCESS => {
+                let write = match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    bad => return Err(FrameError::BadAccess(bad)),
+                };
+                let path = r.take(r.rest.len())?;
+                Request::Access { write, path: std::str::from_utf8(path).map_err(|_| FrameError::NotUtf8)? }
+            }
             other => return Err(FrameError::UnknownOp(other)),
         };
         match r.rest.len() {
@@ -281,12 +296,14 @@ mod tests {
         // A traceback of 2^32-1 frames that are not there.
         let lying = [vec![op::FAILED, 3, 0, 0, 0, 0], str_field("E"), str_field(""), vec![255, 255, 255, 255]].concat();
         assert!(matches!(Request::decode(&lying), Err(FrameError::Truncated { .. })));
-        assert_eq!(Request::decode(&[op::HELLO, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Err(FrameError::Trailing(1)));
+        assert_eq!(Request::decode(&[op::HELLO, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Err(FrameError::Trailing(1)));
+        assert_eq!(Request::decode(&[op::ACCESS, 1, b'/', b'x']), Ok(Request::Access { write: true, path: "/x" }));
+        assert_eq!(Request::decode(&[op::ACCESS, 2, b'/']), Err(FrameError::BadAccess(2)));
         let mut bad_state = vec![op::DONE, 1, 0, 0, 0];
         bad_state.extend_from_slice(&[0; 8]);
         bad_state.extend_from_slice(&[1, 2]);
         bad_state.extend_from_slice(&[0; 4]);
-        assert_eq!(Request::decode(&bad_state), Err(FrameError::BadState(2)));
+        assert_eq!(Request::decode(&bad_state), Err(FrameError::BadAccess(2)));
     }
 }
 

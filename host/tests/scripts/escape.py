@@ -42,7 +42,7 @@ class PyProcessor:
         attempt("read the home folder", lambda: os.listdir(t["home"]))
         attempt("read the script's folder", lambda: os.listdir(t["script_dir"]))
         attempt("read a file beside the recording", lambda: read(t["sibling_file"]))
-        attempt("write /tmp", lambda: write("/tmp/pyproc-escaped.txt"))
+        attempt("write the private /tmp", lambda: write("/tmp/pyproc-escaped.txt"))
         attempt("write via ..", lambda: write(os.path.join(recording_dir, "..", "..", "escaped.txt")))
         attempt("read through a symlink out", lambda: read(os.path.join(recording_dir, "link_out", "passwd")))
         attempt("write the stdlib", lambda: write("/usr/local/lib/python315.zip"))
