@@ -25,6 +25,7 @@ PyprocProcessor::PyprocProcessor() : GenericProcessor ("pyproc Python")
 PyprocProcessor::~PyprocProcessor()
 {
     stopTimer();
+    cancelPendingUpdate();
 }
 
 void PyprocProcessor::registerParameters()
@@ -69,14 +70,24 @@ void PyprocProcessor::updateSettings()
         eventChannels.add (new EventChannel (settings));
         eventChannels.getLast()->addProcessor (this);
     }
+    cancelPendingUpdate(); // loading now, with every parameter as it is
     loadProcessors();
 }
 
 void PyprocProcessor::parameterValueChanged (Parameter* param)
 {
     const String name = param->getName();
+    // Not at once: a saved chain restores its parameters one by one, each announced here,
+    // and the script must not start before its permissions are restored too.
     if (name == "script" || name == "stream" || name == "all_streams" || name == "permissions")
-        loadProcessors();
+        triggerAsyncUpdate();
+}
+
+void PyprocProcessor::handleAsyncUpdate()
+{
+    // These parameters change only outside acquisition, and startAcquisition runs a
+    // pending load first: the map of streams never changes under the audio thread.
+    loadProcessors();
 }
 
 void PyprocProcessor::noteError (const String& what)
@@ -96,7 +107,9 @@ bool PyprocProcessor::callEach (Call call)
         if (entry.processor && call (*entry.processor) != pyproc::Status::Ok)
         {
             allOk = false;
-            noteError (String (std::string (entry.processor->last_error().message)));
+            const pyproc::ErrorReport report = entry.processor->last_error();
+            entry.lastErrorSeen = report.sequence; // logged here: timerCallback need not again
+            noteError (String (std::string (report.message)));
         }
     }
     return allOk;
@@ -183,7 +196,8 @@ void PyprocProcessor::loadProcessors()
             try
             {
                 entry.processor = std::make_unique<pyproc::Processor> (*engine, script.toStdString(), entry.numChannels, entry.sampleRate, options);
-                LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels)");
+                LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels), permissions: ",
+                      permissions.isEmpty() ? String ("its own folder, readable (the default)") : permissions);
             }
             catch (const pyproc::Error& e)
             {
@@ -302,6 +316,7 @@ void PyprocProcessor::handleSpike (SpikePtr spike)
 
 bool PyprocProcessor::startAcquisition()
 {
+    handleUpdateNowIfNeeded();
     for (auto& [id, entry] : streams)
         entry.blocks = entry.totalTicks = entry.maxTicks = 0;
     callEach ([] (pyproc::Processor& p) { return p.start_acquisition(); });

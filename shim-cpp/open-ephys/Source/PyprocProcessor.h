@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 
-class PyprocProcessor : public GenericProcessor, private Timer
+class PyprocProcessor : public GenericProcessor, private Timer, private AsyncUpdater
 {
 public:
     PyprocProcessor();
@@ -42,6 +42,9 @@ private:
 
     /** Logs errors the real-time thread recorded (it never logs itself). */
     void timerCallback() override;
+    /** Loads what a parameter change asked for, once the change (and, when a chain is
+        being restored, every other saved parameter) is in place. */
+    void handleAsyncUpdate() override;
 
     /** (Re)creates interpreters for the streams the settings select. */
     void loadProcessors();
