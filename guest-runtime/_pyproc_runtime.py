@@ -77,7 +77,12 @@ class Failure(Exception):
     """A script exception, formatted for the host."""
 
     def __init__(self, callback, exc, script):
-        self.frame = _failed_frame(callback, exc, script)
+        global _quiet
+        _quiet = True
+        try:
+            self.frame = _failed_frame(callback, exc, script)
+        finally:
+            _quiet = False
 
 
 def _failed_frame(callback, exc, script):
@@ -376,23 +381,26 @@ def _put_script_folder_on_path(path):
     """The original plugin imports the script from its folder: sibling modules import.
     The folder is there only when it is granted (readable); then it goes first."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
-    if folder and folder not in sys.path and os.path.isdir(folder):
+    if folder and folder not in sys.path and not _ask(folder, NEED_LOOK, False) and os.path.isdir(folder):
         sys.path.insert(0, folder)
         importlib.invalidate_caches()
 
 
 # WASI's O_RDWR is O_RDONLY | O_WRONLY: test the write bit, not the read-write value.
 _OPEN_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-# Audit events that touch a path: which arguments are paths, whether they are written,
-# and which argument is a dir_fd (a path relative to a descriptor is not checked here;
-# the sandbox still is).
+# Audit events that touch a path: which arguments are paths, what for, and which argument
+# is a dir_fd (a path relative to a descriptor is not checked here; the sandbox still is).
 _PATH_EVENTS = {
-    "os.listdir": ((0,), False, None), "os.scandir": ((0,), False, None),
-    "os.mkdir": ((0,), True, 2), "os.remove": ((0,), True, 1), "os.rmdir": ((0,), True, 1),
-    "os.chmod": ((0,), True, 2), "os.utime": ((0,), True, 3), "os.truncate": ((0,), True, None),
-    "os.rename": ((0, 1), True, 2), "os.link": ((0, 1), True, 2), "os.symlink": ((1,), True, 2),
-    "shutil.copyfile": ((1,), True, None),
+    "os.listdir": ((0,), NEED_READ, None), "os.scandir": ((0,), NEED_READ, None),
+    "os.mkdir": ((0,), NEED_MAKE_FOLDER, 2), "os.remove": ((0,), NEED_WRITE, 1),
+    "os.rmdir": ((0,), NEED_WRITE, 1), "os.chmod": ((0,), NEED_WRITE, 2),
+    "os.utime": ((0,), NEED_WRITE, 3), "os.truncate": ((0,), NEED_WRITE, None),
+    "os.rename": ((0, 1), NEED_WRITE, 2), "os.link": ((0, 1), NEED_WRITE, 2),
+    "os.symlink": ((1,), NEED_WRITE, 2), "shutil.copyfile": ((1,), NEED_WRITE, None),
 }
+# While the runtime formats a failure (reading source lines for the traceback), a refused
+# path is the runtime's business, not the script's: it is refused without being reported.
+_quiet = False
 
 
 def _audit(event, args):
@@ -403,19 +411,19 @@ def _audit(event, args):
         path, mode, flags = args
         write = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
             isinstance(flags, int) and flags & _OPEN_WRITE_FLAGS != 0)
-        _check(path, write)
+        _check(path, NEED_WRITE if write else NEED_READ)
         return
     spec = _PATH_EVENTS.get(event)
     if spec is None:
         return
-    positions, write, dir_fd = spec
+    positions, need, dir_fd = spec
     if dir_fd is not None and len(args) > dir_fd and args[dir_fd] not in (None, -1):
         return  # -1: CPython's way of saying "no dir_fd"
     for i in positions:
-        _check(args[i] if len(args) > i else None, write)
+        _check(args[i] if len(args) > i else None, need)
 
 
-def _check(path, write):
+def _check(path, need):
     if path is None or isinstance(path, int):
         return
     try:
@@ -424,9 +432,14 @@ def _check(path, write):
         return
     if not path.startswith("/"):
         path = os.path.join(os.getcwd(), path)
-    refusal = _call(bytes([ACCESS, write]) + path.encode("utf-8", "replace"))
+    refusal = _ask(path, need, not _quiet)
     if refusal:
-        raise PermissionError(errno.EACCES, refusal.decode("utf-8", "replace"), path)
+        raise PermissionError(errno.EACCES, refusal, path)
+
+
+def _ask(path, need, report):
+    """The host's refusal of `path` for `need` ('' when allowed); `report`: list it."""
+    return _call(bytes([ACCESS, need, report]) + path.encode("utf-8", "replace")).decode("utf-8", "replace")
 
 
 def serve():

@@ -18,7 +18,8 @@ pub struct GrantArgs {
     /// HOST:PORT::LOCALHOST:PORT they go to that local address instead. Repeatable.
     #[arg(long = "allow-net", value_name = "HOST:PORT[::HOST:PORT]")]
     pub net: Vec<String>,
-    /// Let the script accept TCP connections on 127.0.0.1:PORT. Repeatable.
+    /// Let the script accept TCP connections and UDP datagrams on 127.0.0.1:PORT.
+    /// Repeatable.
     #[arg(long = "allow-listen", value_name = "PORT")]
     pub listen: Vec<u16>,
     /// Do not show the script's own folder to it (for a folder you do not trust).

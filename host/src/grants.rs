@@ -79,6 +79,34 @@ impl Access {
     }
 }
 
+/// What a script needs a path for, as the sandbox asks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Whether it is there, and what it is (stat, readlink): scripts look before they open
+    /// (`os.path.isfile(CONFIG)`), so a refused look is reported too.
+    Look,
+    Read,
+    /// Changing what is there: writing a file, creating, removing or renaming an entry.
+    Write,
+    /// Making a folder: a write, whose refusal suggests granting the folder itself.
+    MakeFolder,
+}
+
+impl Need {
+    pub fn writes(self) -> bool {
+        matches!(self, Need::Write | Need::MakeFolder)
+    }
+
+    /// Every need, in code order: an ACCESS frame carries the index (see
+    /// `guest-runtime/README.md`; the guest's `_pyproc_wire` has them as `NEED_*`).
+    pub const ALL: [(Need, &'static str); 4] =
+        [(Need::Look, "NEED_LOOK"), (Need::Read, "NEED_READ"), (Need::Write, "NEED_WRITE"), (Need::MakeFolder, "NEED_MAKE_FOLDER")];
+
+    pub fn from_code(code: u8) -> Option<Need> {
+        Need::ALL.get(code as usize).map(|(need, _)| *need)
+    }
+}
+
 /// One `--allow-read` or `--allow-write`: a host folder or file, shown to the script at
 /// `guest` (by default the same absolute path).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +143,8 @@ impl PathGrant {
 }
 
 /// `path` as a normalized absolute guest path: `\` becomes `/`, `.` and empty components
-/// go, and `..` is refused. A Windows path keeps its drive as a first folder: inside the
+/// go, and `..` takes the previous component away (by name, as the sandbox resolves the
+/// paths a script opens). A Windows path keeps its drive as a first folder: inside the
 /// sandbox the working folder is `/`, so a script's `C:\data\cfg.py` is the relative path
 /// that names `/C:/data/cfg.py`.
 pub fn guest_path(path: &str) -> std::result::Result<String, String> {
@@ -123,21 +152,17 @@ pub fn guest_path(path: &str) -> std::result::Result<String, String> {
     if !path.starts_with('/') && !has_drive(&path) {
         return Err(format!("the sandbox path {path:?} is not absolute"));
     }
-    let mut out = String::new();
+    let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err(format!("the sandbox path {path:?} contains `..`")),
-            part => {
-                out.push('/');
-                out.push_str(part);
+            ".." => {
+                parts.pop();
             }
+            part => parts.push(part),
         }
     }
-    if out.is_empty() {
-        out.push('/');
-    }
-    Ok(out)
+    Ok(format!("/{}", parts.join("/")))
 }
 
 fn has_drive(path: &str) -> bool {
@@ -159,8 +184,10 @@ pub struct NetGrant {
 impl NetGrant {
     pub fn parse(spec: &str) -> Result<NetGrant> {
         let bad = |why: String| Error::BadGrant { flag: "--allow-net", value: spec.to_owned(), why };
-        let (named, to) = match spec.split_once("::") {
-            Some((named, to)) => (named, Some(to)),
+        // `::` inside `[...]` is an IPv6 address, not the mapping.
+        let outside = if spec.starts_with('[') { spec.find(']').map_or(0, |i| i + 1) } else { 0 };
+        let (named, to) = match spec[outside..].find("::") {
+            Some(at) => (&spec[..outside + at], Some(&spec[outside + at + 2..])),
             None => (spec, None),
         };
         let (host, port) = host_port(named).map_err(bad)?;
@@ -206,8 +233,9 @@ mod tests {
     }
 
     #[test]
-    fn guest_paths_may_not_climb_or_be_relative() {
-        assert!(PathGrant::parse("/data::/mnt/../etc", Access::Read).is_err());
+    fn guest_paths_are_absolute_and_dot_dot_is_taken_by_name() {
+        assert_eq!(PathGrant::parse("/data::/mnt/lab/../cfg", Access::Read).unwrap().guest, "/mnt/cfg");
+        assert_eq!(PathGrant::parse("/work/x/../data", Access::Read).unwrap().guest, "/work/data");
         assert!(PathGrant::parse("/data::mnt", Access::Read).is_err());
         assert!(PathGrant::parse("::/mnt", Access::Read).is_err());
     }
@@ -218,6 +246,7 @@ mod tests {
         assert_eq!(g, NetGrant { host: "hub.lab".into(), port: 5555, to: Some(("127.0.0.1".into(), 6000)) });
         assert_eq!(g.to_string(), "hub.lab:5555::127.0.0.1:6000");
         assert_eq!(NetGrant::parse("[::1]:80").unwrap().host, "::1");
+        assert_eq!(NetGrant::parse("[fe80::1]:80::[::1]:81").unwrap().to, Some(("::1".into(), 81)));
         for bad in ["hub", "hub:", ":80", "hub:70000", "hub:80::local"] {
             assert!(NetGrant::parse(bad).is_err(), "{bad}");
         }

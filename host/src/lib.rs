@@ -26,13 +26,15 @@
 //!
 //! - Setting up: [`Engine`] (from [`EngineBuilder::prepare`] once, [`Engine::open`] after),
 //!   [`Processor::builder`] / [`Processor::builder_for_source`] → [`ProcessorBuilder`],
-//!   with [`Limits`] and an [`OutputSink`] for what the script prints.
+//!   with [`Limits`], an [`OutputSink`] for what the script prints, and [`Grants`] for
+//!   what of the host it may reach ([`PathGrant`], [`NetGrant`]).
 //! - Per block: [`Processor::process`] → [`Processed`]: `Done` with the [`Emitted`] TTL
 //!   events ([`TtlEvent`]) and spikes ([`SpikeOut`]), or `PassedThrough` with the
 //!   [`PassThrough`] reason. Events and spikes going *to* the script are [`TtlEventIn`] and
 //!   [`SpikeIn`].
 //! - Failures: [`Error`]; a script's exception is [`Error::Python`] carrying a
-//!   [`PythonException`] (type, message, [`TracebackFrame`]s). [`CancelHandle`] stops a
+//!   [`PythonException`] (type, message, [`TracebackFrame`]s). What the script tried to
+//!   reach without a grant: [`Processor::denials`] → [`Denials`] ([`Denial`]). [`CancelHandle`] stops a
 //!   running callback from another thread; [`Status`] and [`Stats`] say how a processor
 //!   fares.
 //!
@@ -53,6 +55,7 @@ mod engine;
 mod error;
 mod events;
 mod grants;
+mod net;
 mod outcome;
 mod processor;
 mod python_exception;

@@ -1,11 +1,13 @@
 //! Everything that crosses the guest/host boundary: the one table of numbers both sides
 //! use (`layout`), commands to the guest and frames from it, the door (`host::call`) that
-//! carries them, the block buffer, and the script's printed output.
+//! carries them, the network service's frames (served by `net/`), the block buffer, and
+//! the script's printed output.
 
 pub(crate) mod buffer;
 pub(crate) mod command;
 pub(crate) mod door;
 pub(crate) mod layout;
 pub(crate) mod mailbox;
+pub(crate) mod net_frame;
 pub(crate) mod output;
 pub(crate) mod request;

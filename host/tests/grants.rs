@@ -42,6 +42,8 @@ impl Lab {
             .unwrap()
             .allow_write(&format!("{}::/mnt/lab/results", self.path("results").display()))
             .unwrap()
+            .allow_read(&format!(r"{}::C:\lab\CONFIG.py", self.path("config/settings.py").display()))
+            .unwrap()
     }
 }
 
@@ -52,6 +54,7 @@ import oe_pyprocessor
 from detector_utils import scale
 
 exec(open("/mnt/lab/config/settings.py").read())
+exec(open("C:\\lab\\CONFIG.py").read())  # the same file, as a Windows script names it
 with open("/tmp/session.log", "w") as log:
     log.write("imported\n")
 print("file", __file__)
@@ -109,7 +112,7 @@ fn without_the_grants_each_access_fails_naming_its_flag() {
     let expect = [
         "read /mnt/lab/config/settings.py (allow with --allow-read /mnt/lab/config/settings.py)",
         "write /mnt/lab/results/out.csv (allow with --allow-write /mnt/lab/results)",
-        "write /mnt/lab/results/run1 (allow with --allow-write /mnt/lab/results)",
+        "write /mnt/lab/results/run1 (allow with --allow-write /mnt/lab/results/run1)",
         "read /mnt/lab (allow with --allow-read /mnt/lab)",
     ];
     assert_eq!(lines.len(), expect.len(), "{lines:#?}");

@@ -49,15 +49,7 @@ fn escape_attempts_fail(grants: Grants) {
     let script_folder = grants.script_folder;
     let mut p = builder(test_script("escape.py")).recording_root(&recording).grants(grants).output(printed.sink()).build().unwrap();
     p.start_recording(&recording).unwrap();
-    let results: BTreeMap<String, (bool, String)> = printed
-        .take()
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
-        .collect();
-    for (name, (ok, detail)) in &results {
-        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
-    }
+    let results = attempts(&printed);
     let mut allowed = vec!["write in the recording folder", "symlink inside the recording folder", "write the private /tmp"];
     if script_folder {
         allowed.push("read the script's folder");
@@ -115,15 +107,7 @@ fn grants_do_not_widen() {
     let printed = Printed::default();
     let mut p = builder(test_script("grant_escape.py")).grants(grants).output(printed.sink()).build().unwrap();
     p.stop_acquisition().unwrap();
-    let results: BTreeMap<String, (bool, String)> = printed
-        .take()
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
-        .collect();
-    for (name, (ok, detail)) in &results {
-        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
-    }
+    let results = attempts(&printed);
     assert_eq!(results.len(), 25, "{results:#?}");
     let allowed = ["read in the read grant", "write in the write grant", "read the granted file", "read in the read grant after the attempts"];
     for (name, (ok, detail)) in &results {
@@ -145,6 +129,20 @@ fn grants_do_not_widen() {
     assert_eq!(std::fs::read_dir(&r).unwrap().count(), 3, "nothing created in the read grant");
     assert!(!host.path().join("x.txt").exists() && !host.path().join("new").exists());
     assert_eq!(std::fs::read_to_string(f.join("cfg.py")).unwrap(), "GAIN = 1");
+}
+
+/// The JSON lines an escape script printed: attempt -> (got through, detail).
+fn attempts(printed: &Printed) -> BTreeMap<String, (bool, String)> {
+    let results: BTreeMap<String, (bool, String)> = printed
+        .take()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["attempt"].as_str().unwrap().to_owned(), (v["ok"].as_bool().unwrap(), v["detail"].as_str().unwrap().to_owned())))
+        .collect();
+    for (name, (ok, detail)) in &results {
+        eprintln!("{name}: {} ({detail})", if *ok { "through" } else { "blocked" });
+    }
+    results
 }
 
 fn host_open_fds() -> usize {
@@ -214,4 +212,112 @@ fn the_recording_folder_is_shut_before_and_after_the_recording() {
     assert!(!root.join("init.txt").exists() && !root.join("after.txt").exists());
     assert_eq!(std::fs::read_to_string(root.join("keep.txt")).unwrap(), "must survive");
     assert_eq!(std::fs::read_to_string(root.join("kept.txt")).unwrap(), "moremoremore", "written during the recording only");
+}
+
+/// A processor of the script text `source` with `grants`, and what it prints.
+fn from_source(source: &str, grants: pyproc_host::Grants, limits: pyproc_host::Limits) -> (pyproc_host::Processor, Printed) {
+    let printed = Printed::default();
+    let p = pyproc_host::Processor::builder_for_source(&common::engine(), "net_escape.py", source)
+        .grants(grants)
+        .limits(limits)
+        .output(printed.sink())
+        .build()
+        .unwrap();
+    (p, printed)
+}
+
+#[test]
+fn network_frames_written_by_hand_get_no_further_than_the_socket_module() {
+    use pyproc_host::{Callback, Error, Grants, Limits};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let source = r#"
+import struct, _host
+from _pyproc_wire import *
+def text(s):
+    return struct.pack("<I", len(s)) + s.encode()
+def open_handle(kind):
+    return struct.unpack_from("<I", _host.call(struct.pack("<BB", NET_OPEN, kind) + text("raw")), 1)[0]
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        pass
+    def process(self, data):
+        pass
+    def start_acquisition(self):
+        handle = open_handle(NET_TCP)
+        reply = _host.call(struct.pack("<BIdH", NET_CONNECT, handle, 1.0, PORT) + text("127.0.0.1"))
+        print("connect denied", reply[0] == NET_DENIED)
+        reply = _host.call(struct.pack("<BIdH", NET_SEND, 424242, 0.0, 0) + text("") + b"x")
+        print("unknown handle", reply[0] == NET_OS_ERROR and b"EBADF" in reply)
+    def stop_acquisition(self):
+        handle = open_handle(NET_UDP)
+        _host.call(struct.pack("<BIdBII", NET_RECV, handle, 0.0, 0, 0xFFFFFF00, 4096))
+        print("wrote outside its memory")
+"#
+    .replace("PORT", &port.to_string());
+    let (mut p, printed) = from_source(&source, Grants::none(), Limits::default());
+    p.start_acquisition().unwrap();
+    assert_eq!(printed.take(), ["connect denied True", "unknown handle True"]);
+    let denials = p.denials();
+    assert_eq!((denials.count, denials.first[0].callback, denials.first[0].what.clone()), (1, Some(Callback::StartAcquisition), format!("connect 127.0.0.1:{port}")));
+    assert!(listener.accept().is_err(), "no connection arrived");
+    // A receive into memory the guest does not have ends the interpreter, not the host.
+    let err = p.stop_acquisition().unwrap_err();
+    assert!(matches!(err, Error::InstanceDied { .. }), "{err}");
+    assert!(printed.take().is_empty());
+}
+
+#[test]
+fn a_script_cannot_hold_more_sockets_than_its_cap() {
+    use pyproc_host::{Grants, Limits};
+    let source = r#"
+import errno, socket
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        self.held = []
+    def process(self, data):
+        pass
+    def start_acquisition(self):
+        try:
+            for _ in range(10000):
+                self.held.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                self.held[-1].bind(("", 0))
+        except OSError as e:
+            print(len(self.held), e.errno == errno.EMFILE)
+"#;
+    let limits = Limits { open_files: 16, ..Limits::default() };
+    let (mut p, printed) = from_source(source, Grants::none(), limits);
+    p.start_acquisition().unwrap();
+    assert_eq!(printed.take(), ["16 True"]);
+}
+
+#[test]
+fn a_granted_listener_is_served_on_loopback_only() {
+    use pyproc_host::{Grants, Limits};
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let source = r#"
+import socket
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        self.server = socket.socket()
+        self.server.bind(("0.0.0.0", PORT))
+        self.server.listen()
+        print(self.server.getsockname())
+    def process(self, data):
+        pass
+"#
+    .replace("PORT", &port.to_string());
+    let (p, printed) = from_source(&source, Grants::none().allow_listen(port), Limits::default());
+    assert_eq!(printed.take(), [format!("('127.0.0.1', {port})")]);
+    std::net::TcpStream::connect(("127.0.0.1", port)).expect("reachable on 127.0.0.1");
+    // This machine's address on its network, when it has one: nothing listens there.
+    let outward = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|u| u.connect("192.0.2.1:9").and_then(|()| u.local_addr()));
+    if let Ok(std::net::SocketAddr::V4(local)) = outward {
+        if !local.ip().is_loopback() && !local.ip().is_unspecified() {
+            let timeout = std::time::Duration::from_secs(2);
+            assert!(std::net::TcpStream::connect_timeout(&(*local.ip(), port).into(), timeout).is_err(), "reachable on {}", local.ip());
+        }
+    }
+    drop(p);
 }

@@ -5,10 +5,14 @@ use crate::wire::layout;
 
 /// (module name, source) of the guest runtime, in import order. `_pyproc_wire` is made
 /// from the host's own table of the boundary's numbers (see `wire/layout.rs`).
-fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 3] {
+fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 7] {
     [
         ("_pyproc_wire", layout::python_module().into()),
         ("oe_pyprocessor", include_str!("../../../guest-runtime/oe_pyprocessor.py").into()),
+        ("_pyproc_net", include_str!("../../../guest-runtime/_pyproc_net.py").into()),
+        ("_pyproc_socket_values", include_str!("../../../guest-runtime/_pyproc_socket_values.py").into()),
+        ("_pyproc_socket", include_str!("../../../guest-runtime/_pyproc_socket.py").into()),
+        ("_pyproc_select", include_str!("../../../guest-runtime/_pyproc_select.py").into()),
         ("_pyproc_runtime", include_str!("../../../guest-runtime/_pyproc_runtime.py").into()),
     ]
 }
@@ -45,8 +49,10 @@ pub(crate) fn bootstrap_turn() -> String {
     src
 }
 
-/// Defines the runtime modules from their embedded text. Sources travel as hex so no
-/// quoting rule of Python string literals can be broken by their content.
+/// Defines the runtime modules from their embedded text, then puts the host-served
+/// `socket` module and `select.select` in place of the interpreter's own (which have no
+/// sockets under WASI), before anything imports them. Sources travel as hex so no quoting
+/// rule of Python string literals can be broken by their content.
 fn define_modules() -> String {
     let mut src = String::from("import sys, types, linecache\n");
     src.push_str("def _pyproc_define(name, hex_source):\n");
@@ -63,6 +69,7 @@ fn define_modules() -> String {
         src.push_str(&format!("_pyproc_define('{name}', '{}')\n", hex::encode(source.as_bytes())));
     }
     src.push_str("del _pyproc_define\n");
+    src.push_str("import _pyproc_socket, _pyproc_select\n_pyproc_socket.install()\n_pyproc_select.install()\n");
     src
 }
 
@@ -75,6 +82,9 @@ mod tests {
         let src = bootstrap_turn();
         let at = |name: &str| src.find(&format!("_pyproc_define('{name}', '")).unwrap_or_else(|| panic!("{name} is not defined"));
         assert!(at("_pyproc_wire") < at("oe_pyprocessor") && at("oe_pyprocessor") < at("_pyproc_runtime"));
+        assert!(at("_pyproc_wire") < at("_pyproc_net") && at("_pyproc_net") < at("_pyproc_socket_values"));
+        assert!(at("_pyproc_socket_values") < at("_pyproc_socket") && at("_pyproc_socket") < at("_pyproc_select"));
+        assert!(src.find("_pyproc_socket.install()").unwrap() < src.find("_pyproc_runtime.serve()").unwrap(), "sockets are in place before any script");
         assert!(src.ends_with("_pyproc_runtime.serve()\n"));
         assert!(src.is_ascii());
     }
@@ -95,6 +105,13 @@ mod tests {
             assert!(!runtime.contains(&format!("\n{name} =")) && !runtime.contains(&format!(" {name} = ")), "the runtime defines {name} itself");
         }
         assert!(!runtime.contains("range(1, 10)"), "callback codes come from the table");
+        for name in ["_pyproc_net", "_pyproc_socket", "_pyproc_select"] {
+            let source = runtime_source(name);
+            assert!(source.contains("from _pyproc_wire import"), "{name} takes its numbers from the table");
+            for (constant, _) in layout::op::ALL.iter().chain(layout::net::ALL) {
+                assert!(!source.contains(&format!("\nNET_{constant} =")) && !source.contains(&format!("\n{constant} = 0x")), "{name} defines {constant} itself");
+            }
+        }
         for format in [layout::EVENT_FORMAT, layout::SPIKE_HEADER_FORMAT] {
             assert!(!runtime.contains(&format!("\"{format}\"")), "{format} is written out in the runtime");
         }

@@ -13,7 +13,7 @@
 
 use std::collections::HashSet;
 
-use crate::grants::{Access, PathGrant};
+use crate::grants::{Access, Need, PathGrant};
 
 /// One grant, mounted.
 #[derive(Debug, Clone)]
@@ -27,18 +27,6 @@ struct Mount {
     file: Option<String>,
     /// The grant as a user writes it, for messages.
     spec: String,
-}
-
-/// What the guest needs a path for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Need {
-    /// Whether it is there, and what it is (stat, readlink): a read whose refusal is not
-    /// reported, since programs look before they open (`os.path.exists`) and the runtime
-    /// itself looks for the script's folder.
-    Look,
-    Read,
-    /// Changing what is there: writing a file, creating, removing or renaming an entry.
-    Write,
 }
 
 /// Where a path under `/` leads.
@@ -76,7 +64,7 @@ impl GuestPaths {
 
     /// Whether `fd` is a grant's own descriptor, which the guest may not use by number.
     pub fn is_hidden(&self, fd: i32) -> bool {
-        false && self.hidden.contains(&(fd as u32))
+        self.hidden.contains(&(fd as u32))
     }
 
     /// Where `path` (relative to the guest's `/`, as the C library hands it over) leads,
@@ -85,8 +73,9 @@ impl GuestPaths {
         let parts = normalize(path);
         let shown = format!("/{}", parts.join("/"));
         let verb = match need {
-            Need::Look | Need::Read => "read",
-            Need::Write => "write",
+            Need::Look => "look at",
+            Need::Read => "read",
+            Need::Write | Need::MakeFolder => "write",
         };
         // The deepest grant that covers the path decides.
         let mount = self
@@ -95,17 +84,19 @@ impl GuestPaths {
             .filter(|m| parts.len() >= m.guest.len() && parts[..m.guest.len()] == m.guest[..])
             .max_by_key(|m| m.guest.len());
         let Some(mount) = mount else {
-            if need != Need::Write && self.mounts.iter().any(|m| m.guest.len() > parts.len() && m.guest[..parts.len()] == parts[..]) {
+            if !need.writes() && self.mounts.iter().any(|m| m.guest.len() > parts.len() && m.guest[..parts.len()] == parts[..]) {
                 return Resolved::Above;
             }
             // A new file is granted through its folder; something to read, by its own path.
             let fix = match need {
                 Need::Look | Need::Read => format!("--allow-read {shown}"),
+                // A folder the script makes is where it will write.
+                Need::MakeFolder => format!("--allow-write {shown}"),
                 Need::Write => format!("--allow-write {}", parent(&parts)),
             };
             return Resolved::Denied { what: format!("{verb} {shown}"), fix };
         };
-        if need == Need::Write && mount.access == Access::Read {
+        if need.writes() && mount.access == Access::Read {
             return Resolved::Denied { what: format!("{verb} {shown}"), fix: format!("--allow-write {}", mount.spec) };
         }
         let rest = &parts[mount.guest.len()..];

@@ -25,6 +25,7 @@ use crate::callback::Callback;
 use crate::denied::DenialLog;
 use crate::error::Error;
 use crate::grants::{Access, Grants, PathGrant};
+use crate::net::service::NetService;
 use crate::sandbox::preopens;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::state::{GuestFolders, HostState};
@@ -149,6 +150,8 @@ impl GuestInstance {
             },
             denials: config.denials.clone(),
             paths,
+            // Sockets are capped like files: each is a host descriptor.
+            net: NetService::new(&config.grants, config.limits.open_files as usize),
             gate: RecordingGate::new((0..config.recording_roots.len() as u32).map(|i| preopens::FIRST_ROOT_FD + i)),
         };
         let mut store = Store::new(&template.wasmtime, state);

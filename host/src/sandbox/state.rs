@@ -1,7 +1,7 @@
 //! What one interpreter's `Store` holds, at the bottom of the host's graph: WASI's context,
-//! the memory limiter, the door's state, the recording gate and the path grants. Each
-//! capability links itself generically ([`DoorHost`], [`ShadowHost`]); this file is the one
-//! place that knows they all live in the same store.
+//! the memory limiter, the door's state, the recording gate, the path grants and the
+//! sockets the host serves. Each capability links itself generically ([`DoorHost`],
+//! [`ShadowHost`]); this file is the one place that knows they all live in the same store.
 
 use std::path::PathBuf;
 
@@ -9,7 +9,10 @@ use wasmtime::{Linker, StoreLimits};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::denied::{Denial, DenialLog};
-use crate::sandbox::guest_paths::{GuestPaths, Need, Resolved};
+use crate::grants::Need;
+use crate::net::service::NetService;
+use crate::net::wait::Turn;
+use crate::sandbox::guest_paths::{GuestPaths, Resolved};
 use crate::sandbox::preopens;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::wasi_shadow::{self, ShadowHost};
@@ -27,6 +30,8 @@ pub(crate) struct HostState {
     pub paths: GuestPaths,
     /// Refused accesses, for the processor's report.
     pub denials: DenialLog,
+    /// The interpreter's sockets, closed when the store is dropped.
+    pub net: NetService,
 }
 
 impl HostState {
@@ -44,21 +49,27 @@ impl DoorHost for HostState {
         self.gate.command_starts(command);
     }
 
-    fn access(&mut self, write: bool, path: &str) -> Option<String> {
+    fn access(&mut self, need: Need, path: &str, report: bool) -> Option<String> {
         // Relative paths are relative to `/`, the guest's working folder.
         let absolute = if path.starts_with('/') { path.to_owned() } else { format!("/{path}") };
         if preopens::reserved(&absolute) {
             return None;
         }
-        let need = if write { Need::Write } else { Need::Read };
         match self.paths.resolve(&absolute, need) {
             Resolved::Denied { what, fix } => {
                 let message = format!("not granted: {what} (allow with {fix})");
-                self.record(what, fix);
+                if report {
+                    self.record(what, fix);
+                }
                 Some(message)
             }
             _ => None,
         }
+    }
+
+    fn network(&mut self, mem: &mut [u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>> {
+        let turn = Turn { deadline: self.door.deadline, cancel: &self.door.cancel, running: self.door.running };
+        self.net.serve(mem, ptr, len, turn, &self.denials)
     }
 }
 

@@ -6,7 +6,7 @@
 //!   `EACCES` outside a recording;
 //! - the path grants (`guest_paths.rs`): a path under the placeholder `/` is sent to the
 //!   grant that covers it, rewritten relative to the grant's descriptor, or refused with
-//!   `EACCES` (recorded as a denial, unless it only looked); the grants' descriptors themselves answer `EBADF`
+//!   `EACCES` (recorded as a denial); the grants' descriptors themselves answer `EBADF`
 //!   when the guest names them by number;
 //! - symlink targets (`symlink_target.rs`): never absolute, empty or with `..`.
 //!
@@ -18,7 +18,8 @@ use wasmtime::{AsContextMut, Caller, Linker};
 use wasmtime_wasi::p1::{wasi_snapshot_preview1 as wasi, WasiP1Ctx};
 use wasmtime_wasi::runtime::in_tokio;
 
-use crate::sandbox::guest_paths::{GuestPaths, Need, Resolved};
+use crate::grants::Need;
+use crate::sandbox::guest_paths::{GuestPaths, Resolved};
 use crate::sandbox::preopens::SLASH_FD;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::symlink_target;
@@ -119,9 +120,7 @@ fn route<T: ShadowHost>(caller: &mut Caller<'_, T>, fd: i32, path: i32, len: i32
         Resolved::Above => (fd, ".".to_owned()),
         Resolved::NotADirectory => return Ok(Err(ENOTDIR)),
         Resolved::Denied { what, fix } => {
-            if need != Need::Look {
-                caller.data_mut().denied(what, fix);
-            }
+            caller.data_mut().denied(what, fix);
             return Ok(Err(EACCES));
         }
     };
@@ -149,7 +148,7 @@ fn open_need(oflags: i32, base: i64, fdflags: i32) -> Need {
 /// Puts the shadow in front of every preview 1 function that takes a descriptor or a
 /// path. Call after wasmtime-wasi's `add_to_linker_sync`.
 pub(crate) fn add_to_linker<T: ShadowHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    use Need::{Look, Write};
+    use Need::{Look, MakeFolder, Write};
     linker.allow_shadowing(true);
     by_fd!(linker, fd_advise, in_tokio, [fd], (fd: i32, offset: i64, len: i64, advice: i32));
     by_fd!(linker, fd_allocate, , [fd], (fd: i32, offset: i64, len: i64));
@@ -170,7 +169,7 @@ pub(crate) fn add_to_linker<T: ShadowHost>(linker: &mut Linker<T>) -> wasmtime::
     // Closing and describing are not the gate's business, but a grant's descriptor is
     // not the guest's to close, look at or discover.
     hidden_only(linker)?;
-    by_path!(linker, path_create_directory, in_tokio, [(fd, path, path_len, Write, 0)], (fd: i32, path: i32, path_len: i32));
+    by_path!(linker, path_create_directory, in_tokio, [(fd, path, path_len, MakeFolder, 0)], (fd: i32, path: i32, path_len: i32));
     by_path!(linker, path_filestat_get, in_tokio, [(fd, path, path_len, Look, 0)], (fd: i32, flags: i32, path: i32, path_len: i32, buf: i32));
     by_path!(linker, path_filestat_set_times, in_tokio, [(fd, path, path_len, Write, 0)], (fd: i32, flags: i32, path: i32, path_len: i32, atim: i64, mtim: i64, fst_flags: i32));
     // A hard link makes the old file writable through the new name: both sides write.

@@ -19,6 +19,7 @@ use std::time::Instant;
 use wasmtime::{Caller, Linker, Memory, TypedFunc};
 
 use crate::callback::Callback;
+use crate::grants::Need;
 use crate::python_exception::PythonException;
 use crate::supervise::cancel::CancelFlag;
 use crate::wire::command::Command;
@@ -32,9 +33,13 @@ pub(crate) trait DoorHost: Send + 'static {
     fn door(&mut self) -> &mut DoorState;
     /// Called as each command is handed to the guest, before the guest sees it.
     fn command_starts(&mut self, command: &Command);
-    /// The refusal, naming the flag that would allow it, if the script may not read (or
-    /// write) `path`; `None` when it may, or when the path is not the grants' to judge.
-    fn access(&mut self, write: bool, path: &str) -> Option<String>;
+    /// The refusal, naming the flag that would allow it, if the script may not use `path`
+    /// for `need`; `None` when it may, or when the path is not the grants' to judge. With
+    /// `report`, a refusal is also recorded for the processor's report.
+    fn access(&mut self, need: Need, path: &str, report: bool) -> Option<String>;
+    /// Serves the network frame at `[ptr, ptr + len)` of the guest's memory `mem` (which a
+    /// receive writes into) and returns the answer frame. An error stops the instance.
+    fn network(&mut self, mem: &mut [u8], ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>>;
 }
 
 /// The door's state inside the store.
@@ -69,6 +74,8 @@ enum Next {
     Answer,
     /// Answer these bytes at once.
     Reply(String),
+    /// A socket operation: serve it and answer at once.
+    Network,
     /// The command is finished: wait for the next one.
     AwaitCommand,
 }
@@ -79,14 +86,15 @@ async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, o
             write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
             return Ok(0);
         }
-        Next::Reply(text) if text.is_empty() => {
-            write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
+        Next::Reply(text) => {
+            answer_with(&mut caller, text.as_bytes(), out_ptr, out_len).await?;
             return Ok(0);
         }
-        Next::Reply(text) => {
-            let ptr = alloc_in_guest(&mut caller, text.len()).await?;
-            memory(&mut caller)?.write(&mut caller, ptr as usize, text.as_bytes())?;
-            write_answer(&mut caller, out_ptr, out_len, ptr, text.len() as u32)?;
+        Next::Network => {
+            let memory = memory(&mut caller)?;
+            let (mem, state) = memory.data_and_store_mut(&mut caller);
+            let answer = state.network(mem, ptr, len)?;
+            answer_with(&mut caller, &answer, out_ptr, out_len).await?;
             return Ok(0);
         }
         Next::AwaitCommand => {}
@@ -129,13 +137,15 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     let memory = memory(caller)?;
     let (mem, state) = memory.data_and_store_mut(caller);
     let request = Request::decode(guest_slice(mem, ptr, len as usize)?)?;
-    if let Request::Access { write, path } = request {
-        return Ok(Next::Reply(state.access(write, path).unwrap_or_default()));
+    if let Request::Access { need, report, path } = request {
+        return Ok(Next::Reply(state.access(need, path, report).unwrap_or_default()));
     }
     let door = state.door();
     // Deadlines are checked when the guest yields for fuel, which a long host call (a
     // `time.sleep`) does not do: an answer that comes too late is refused here, before the
     // block is copied back, and the interpreter stops as at any deadline.
+    // A socket operation is refused the same way: nothing reaches the network once the
+    // command's time is up.
     let answers = !matches!(request, Request::Log { .. } | Request::Stage { .. } | Request::Handles { .. });
     if answers && door.cancel.is_set() {
         return Err(wasmtime::Error::new(Late::Cancelled));
@@ -188,6 +198,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             Next::AwaitCommand
         }
         Request::Access { .. } => unreachable!("answered above"),
+        Request::Net => return Ok(Next::Network),
         Request::Failed(failed) => {
             // The block is left exactly as it came in: nothing is copied back.
             slot.block = None;
@@ -243,6 +254,18 @@ async fn alloc_in_guest<T: DoorHost>(caller: &mut Caller<'_, T>, len: usize) -> 
     Ok(ptr)
 }
 
+/// Answers `bytes`, in memory from the guest's `host_alloc` (the guest frees it); nothing
+/// is allocated for an empty answer.
+async fn answer_with<T: DoorHost>(caller: &mut Caller<'_, T>, bytes: &[u8], out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
+    if bytes.is_empty() {
+        return write_answer(caller, out_ptr, out_len, 0, 0);
+    }
+    let memory = memory(caller)?;
+    let ptr = alloc_in_guest(caller, bytes.len()).await?;
+    guest_slice_mut(memory.data_mut(&mut *caller), ptr, bytes.len())?.copy_from_slice(bytes);
+    write_answer(caller, out_ptr, out_len, ptr, bytes.len() as u32)
+}
+
 /// Stores the answer's pointer and length at the guest's two out-pointers.
 fn write_answer<T: DoorHost>(caller: &mut Caller<'_, T>, out_ptr: u32, out_len: u32, ptr: u32, len: u32) -> wasmtime::Result<()> {
     let mem = memory(caller)?.data_mut(&mut *caller);
@@ -256,7 +279,7 @@ fn memory<T: DoorHost>(caller: &mut Caller<'_, T>) -> wasmtime::Result<Memory> {
 }
 
 /// The guest's bytes at `[addr, addr + len)`, refusing ranges outside its memory.
-fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result<&[u8]> {
+pub(crate) fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result<&[u8]> {
     let start = addr as usize;
     start
         .checked_add(len)
@@ -264,7 +287,7 @@ fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result<&[u8]> {
         .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({} bytes)", mem.len()))
 }
 
-fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&mut [u8]> {
+pub(crate) fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&mut [u8]> {
     let size = mem.len();
     let start = addr as usize;
     start

@@ -5,6 +5,7 @@
 
 use crate::callback::Callback;
 use crate::events::SPIKE_SAMPLES;
+use crate::grants::Need;
 
 /// Defines each opcode as a constant and lists them all for the generated module.
 macro_rules! opcodes {
@@ -35,7 +36,60 @@ pub(crate) mod op {
         LOG = 0x85,
         STAGE = 0x86,
         HANDLES = 0x87,
-        ACCESS = 0x88,
+        NET_OPEN = 0x88,
+        NET_CONNECT = 0x89,
+        NET_BIND = 0x8a,
+        NET_LISTEN = 0x8b,
+        NET_ACCEPT = 0x8c,
+        NET_SEND = 0x8d,
+        NET_RECV = 0x8e,
+        NET_CLOSE = 0x8f,
+        NET_SHUTDOWN = 0x90,
+        NET_SELECT = 0x91,
+        NET_RESOLVE = 0x92,
+        NET_INFO = 0x93,
+        ACCESS = 0x94,
+    }
+
+    /// The network service's frames (`NET_OPEN` … `NET_INFO`), served by `net/`.
+    pub(crate) fn is_net(op: u8) -> bool {
+        (NET_OPEN..=NET_INFO).contains(&op)
+    }
+}
+
+/// The small numbers inside network frames. Each answer starts with a status: `OK`, then
+/// the operation's fields, or one of the failures, then `str errno_name`, `str message`.
+pub(crate) mod net {
+    /// Defines each constant and lists them for the generated module (as `NET_<NAME>`).
+    macro_rules! constants {
+        ($($(#[$doc:meta])* $name:ident = $value:literal,)*) => {
+            $($(#[$doc])* pub(crate) const $name: u8 = $value;)*
+            pub(crate) const ALL: &[(&str, u8)] = &[$((stringify!($name), $value)),*];
+        };
+    }
+    constants! {
+        OK = 0,
+        /// An operating-system error: `OSError(errno.<errno_name>, message)` in the script.
+        OS_ERROR = 1,
+        /// Refused by the grants: `PermissionError(message)`.
+        DENIED = 2,
+        /// The socket's own timeout ran out: `TimeoutError("timed out")` (`socket.timeout`).
+        TIMED_OUT = 3,
+        /// The wait reached the running callback's deadline: `TimeoutError(message)`.
+        DEADLINE = 4,
+        /// `NET_OPEN` kinds (0: anything else, refused).
+        TCP = 1,
+        UDP = 2,
+        /// `NET_SELECT` interest and readiness bits.
+        READ = 1,
+        WRITE = 2,
+        EXCEPT = 4,
+        /// `NET_RECV` flags.
+        PEEK = 1,
+        /// `NET_INFO` questions.
+        LOCAL_ADDRESS = 1,
+        PEER_ADDRESS = 2,
+        PENDING_ERROR = 3,
     }
 }
 
@@ -88,8 +142,14 @@ pub(crate) fn python_module() -> String {
     for callback in Callback::ALL {
         src.push_str(&format!("{} = {}\n", callback_constant(callback), callback.code()));
     }
+    for (code, (_, name)) in Need::ALL.iter().enumerate() {
+        src.push_str(&format!("{name} = {code}\n"));
+    }
     for (name, value) in [("EVENT_FORMAT", EVENT_FORMAT), ("SPIKE_HEADER_FORMAT", SPIKE_HEADER_FORMAT), ("PROCESS_FORMAT", PROCESS_FORMAT)] {
         src.push_str(&format!("{name} = {value:?}\n"));
+    }
+    for (name, value) in net::ALL {
+        src.push_str(&format!("NET_{name} = {value}\n"));
     }
     src.push_str(&format!("SPIKE_SAMPLES = {SPIKE_SAMPLES}\n"));
     src
@@ -121,5 +181,6 @@ mod tests {
         assert!(src.contains("FAILED = 0x84\n") && src.contains("PROCESS = 0x04\n"), "{src}");
         assert!(src.contains("CB_INIT = 2\n") && src.contains("CB_HANDLE_TTL_EVENT = 4\n"), "{src}");
         assert!(src.contains("EVENT_FORMAT = \"<qBB\"\n"), "{src}");
+        assert!(src.contains("NEED_LOOK = 0\n") && src.contains("NEED_MAKE_FOLDER = 3\n"), "{src}");
     }
 }

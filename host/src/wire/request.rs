@@ -6,6 +6,7 @@
 
 use crate::callback::Callback;
 use crate::events::{SpikeOut, TtlEvent, SPIKE_SAMPLES};
+use crate::grants::Need;
 use crate::python_exception::TracebackFrame;
 use crate::wire::layout::{op, EVENT_BYTES, SPIKE_HEADER_BYTES};
 
@@ -29,9 +30,13 @@ pub(crate) enum Request<'a> {
     /// The new `PyProcessor` defines these optional callbacks (bit n: callback code n), so
     /// the host need not knock for the others.
     Handles { mask: u16 },
-    /// May the script read (`write` false) or write `path`? Asked before an open, so a
-    /// refusal can name the flag that would allow it.
-    Access { write: bool, path: &'a str },
+    /// May the script use `path` for `need`? Asked before an open or a change, so a
+    /// refusal can name the flag that would allow it; `report`: record a refusal (not for
+    /// the runtime's own questions).
+    Access { need: Need, report: bool, path: &'a str },
+    /// A socket operation (`op::NET_*`), decoded and served with the guest's memory at hand
+    /// (`net_frame.rs`); answered at once.
+    Net,
 }
 
 /// A FAILED frame's fields.
@@ -101,7 +106,7 @@ pub(crate) enum FrameError {
     UnknownCallback(u8),
     #[error("an event has state {0}; states are 0 or 1")]
     BadState(u8),
-    #[error("an access question asks for {0}; 0 is read, 1 write")]
+    #[error("an access question asks for {0}; 0 is look, 1 read, 2 write, 3 make a folder")]
     BadAccess(u8),
     #[error("a spike has a waveform of {0} samples; it must have 0 or {SPIKE_SAMPLES}")]
     BadWaveform(usize),
@@ -166,14 +171,13 @@ impl<'a> Request<'a> {
             op::STAGE => Request::Stage { callback: r.callback()? },
             op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]) },
             op::ACCESS => {
-                let write = match r.u8()? {
-                    0 => false,
-                    1 => true,
-                    bad => return Err(FrameError::BadAccess(bad)),
-                };
+                let code = r.u8()?;
+                let need = Need::from_code(code).ok_or(FrameError::BadAccess(code))?;
+                let report = r.u8()? != 0;
                 let path = r.take(r.rest.len())?;
-                Request::Access { write, path: std::str::from_utf8(path).map_err(|_| FrameError::NotUtf8)? }
+                Request::Access { need, report, path: std::str::from_utf8(path).map_err(|_| FrameError::NotUtf8)? }
             }
+            code if op::is_net(code) => return Ok(Request::Net),
             other => return Err(FrameError::UnknownOp(other)),
         };
         match r.rest.len() {
@@ -297,13 +301,13 @@ mod tests {
         let lying = [vec![op::FAILED, 3, 0, 0, 0, 0], str_field("E"), str_field(""), vec![255, 255, 255, 255]].concat();
         assert!(matches!(Request::decode(&lying), Err(FrameError::Truncated { .. })));
         assert_eq!(Request::decode(&[op::HELLO, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Err(FrameError::Trailing(1)));
-        assert_eq!(Request::decode(&[op::ACCESS, 1, b'/', b'x']), Ok(Request::Access { write: true, path: "/x" }));
-        assert_eq!(Request::decode(&[op::ACCESS, 2, b'/']), Err(FrameError::BadAccess(2)));
+        assert_eq!(Request::decode(&[op::ACCESS, 2, 1, b'/', b'x']), Ok(Request::Access { need: Need::Write, report: true, path: "/x" }));
+        assert_eq!(Request::decode(&[op::ACCESS, 4, 1, b'/']), Err(FrameError::BadAccess(4)));
         let mut bad_state = vec![op::DONE, 1, 0, 0, 0];
         bad_state.extend_from_slice(&[0; 8]);
         bad_state.extend_from_slice(&[1, 2]);
         bad_state.extend_from_slice(&[0; 4]);
-        assert_eq!(Request::decode(&bad_state), Err(FrameError::BadAccess(2)));
+        assert_eq!(Request::decode(&bad_state), Err(FrameError::BadState(2)));
     }
 }
 

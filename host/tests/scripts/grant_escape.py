@@ -1,6 +1,7 @@
 # Tries to widen its grants, and prints one JSON line per attempt: {"attempt", "ok",
 # "detail"}; `ok` true means it got through. The test grants /g/r (read), /g/w (write)
-# and the single file /g/f/cfg.py (read); see sandbox.rs.
+# and the single file /g/f/cfg.py (read), not its folder; see sandbox.rs. Like escape.py it
+# imports nothing of its own: it must run with its folder hidden.
 import json
 import os
 
