@@ -300,7 +300,7 @@ void a_granted_folder_is_reachable_and_nothing_else(const pyproc::Engine& engine
         }
         return false;
     };
-    CHECK(denials.count >= 2 && denials.count == denials.kept.size());
+    CHECK(denials.count == 2 && denials.kept.size() == 2);
     CHECK(listed("__init__: read " + lab + "/config.txt", "--allow-read", ""));
     CHECK(listed("stop_acquisition: write " + out + "/used.txt", "--allow-write", out));
     // A reload starts a new interpreter: the refusals so far are kept, and its __init__'s added.
@@ -322,14 +322,14 @@ void a_bad_grant_is_refused_naming_its_flag(const pyproc::Engine& engine) {
         CHECK(std::string(e.what()).find("HOST:PORT") != std::string::npos);
     }
     CHECK(threw);
-    pyproc::Options climbs;
-    climbs.allow_write = {"/data::/mnt/../etc"};
+    pyproc::Options relative;
+    relative.allow_write = {"/data::results"};
     threw = false;
     try {
-        pyproc::check_grants(climbs);
+        pyproc::check_grants(relative);
     } catch (const pyproc::Error& e) {
         threw = true;
-        CHECK(std::string(e.what()).find("--allow-write /data::/mnt/../etc: ") == 0);
+        CHECK(std::string(e.what()).find("--allow-write /data::results: ") == 0);
     }
     CHECK(threw);
     pyproc::check_grants(pyproc::Options{});  // the default grants are fine
