@@ -2,6 +2,7 @@
 //! wraps these declarations in RAII types; nothing else crosses.
 
 use crate::engine_handle::{engine_new, EngineHandle};
+use crate::grants::check_grants;
 use crate::processor_handle::{processor_load, ProcessorHandle};
 
 #[cxx::bridge(namespace = "pyproc::ffi")]
@@ -76,6 +77,27 @@ pub mod ffi {
         callback_deadline_ms: u32,
         init_deadline_ms: u32,
         memory_limit_mb: u32,
+        /// The script's own folder readable at its real path (`--no-script-folder` when
+        /// false).
+        script_folder: bool,
+        /// `--allow-read` values: `PATH` or `HOST_PATH::GUEST_PATH`.
+        allow_read: Vec<String>,
+        /// `--allow-write` values (write implies read), as `allow_read`.
+        allow_write: Vec<String>,
+        /// `--allow-net` values: `HOST:PORT` or `HOST:PORT::LOCALHOST:PORT`.
+        allow_net: Vec<String>,
+        /// `--allow-listen` values: ports on 127.0.0.1.
+        allow_listen: Vec<u16>,
+    }
+
+    /// What the script tried to reach and was refused, over the processor's life (reloads
+    /// included). Each refusal raised `PermissionError` in the script.
+    #[derive(Debug, Clone)]
+    struct DenialReport {
+        count: u64,
+        /// The first distinct refusals (at most 20), one line each:
+        /// `process: read /mnt/lab/cfg.json (allow with --allow-read /mnt/lab)`.
+        kept: Vec<String>,
     }
 
     extern "Rust" {
@@ -86,6 +108,10 @@ pub mod ffi {
 
         /// Installs (first use) and loads the interpreter. `cache_dir` empty: the default.
         fn engine_new(cache_dir: &str) -> Result<Box<EngineHandle>>;
+
+        /// Checks the grants in `options` as a processor would take them: the error names
+        /// the flag and the value (`--allow-net hub: "hub" has no port: write HOST:PORT`).
+        fn check_grants(options: &ProcessorOptions) -> Result<()>;
 
         /// Starts an interpreter, imports the script and constructs its `PyProcessor`.
         fn processor_load(
@@ -140,6 +166,7 @@ pub mod ffi {
         /// blocks. On failure the old processor keeps running.
         fn reload(self: &ProcessorHandle) -> Status;
         fn last_error(self: &ProcessorHandle) -> ErrorReport;
+        fn denials(self: &ProcessorHandle) -> DenialReport;
         /// "running", "restarting after failure N (in M blocks)", "switched off: …".
         fn status_text(self: &ProcessorHandle) -> String;
         fn script_path(self: &ProcessorHandle) -> String;

@@ -9,8 +9,10 @@
 //! through) when it holds one, so a slow `start_recording` in Python never stalls audio.
 
 pub mod bridge;
+mod denial_report;
 mod engine_handle;
 mod error_report;
+mod grants;
 mod processor_handle;
 
 pub use bridge::ffi;

@@ -6,11 +6,13 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use ndarray::ArrayView2;
-use pyproc_host::{Engine, Error, Limits, Processed, Processor, SpikeIn, Status as HostStatus, TtlEventIn};
+use pyproc_host::{Denials, Engine, Error, Limits, Processed, Processor, SpikeIn, Status as HostStatus, TtlEventIn};
 
+use crate::denial_report;
 use crate::engine_handle::EngineHandle;
 use crate::error_report::{no_error, report, status_of, status_of_pass_through};
-use crate::ffi::{ErrorReport, ProcessResult, ProcessorOptions, Status, TtlEventOut};
+use crate::ffi::{DenialReport, ErrorReport, ProcessResult, ProcessorOptions, Status, TtlEventOut};
+use crate::grants::grants_of;
 
 /// How long `reload` waits for the real-time thread to pick the new interpreter up before
 /// it swaps it in itself (blocks are not flowing, or are flowing very slowly).
@@ -29,6 +31,8 @@ pub struct ProcessorHandle {
     control: Mutex<Control>,
     last_error: Mutex<ErrorReport>,
     errors: AtomicU64,
+    /// Refusals of the processors reloads replaced (control thread only).
+    retired_denials: Mutex<Denials>,
 }
 
 struct Control {
@@ -57,6 +61,7 @@ pub fn processor_load(
         control: Mutex::new(control),
         last_error: Mutex::new(no_error()),
         errors: AtomicU64::new(0),
+        retired_denials: Mutex::new(Denials::default()),
     }))
 }
 
@@ -74,7 +79,8 @@ impl Control {
         let mut builder = Processor::builder(engine, &self.script)
             .stream(self.num_channels as usize, self.sample_rate)
             .seed(o.seed)
-            .limits(limits);
+            .limits(limits)
+            .grants(grants_of(o)?);
         if !o.label.is_empty() {
             builder = builder.label(o.label.as_str());
         }
@@ -265,10 +271,25 @@ impl ProcessorHandle {
         // Blocks are not flowing: swap it in here.
         if let Some(fresh) = lock(&self.incoming).take() {
             let old = std::mem::replace(&mut *lock(&self.live), fresh);
-            drop(old);
+            self.retire(old);
         }
-        drop(lock(&self.outgoing).take());
+        if let Some(old) = lock(&self.outgoing).take() {
+            self.retire(old);
+        }
         Status::Ok
+    }
+
+    /// Frees a replaced processor (control thread: an interpreter is too big to free on
+    /// the real-time thread), keeping what it was refused.
+    fn retire(&self, old: Processor) {
+        denial_report::merge(&mut lock(&self.retired_denials), old.denials());
+        drop(old);
+    }
+
+    pub fn denials(&self) -> DenialReport {
+        let mut total = lock(&self.retired_denials).clone();
+        denial_report::merge(&mut total, lock(&self.live).denials());
+        denial_report::report(&total)
     }
 
     pub fn last_error(&self) -> ErrorReport {

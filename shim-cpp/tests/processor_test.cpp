@@ -1,6 +1,7 @@
 // The C++ API, driven the way an audio host drives it: separate channel buffers processed
 // in place, events out with their sample numbers, events and spikes in, a script that
-// raises, reloads, and two processors side by side.
+// raises, reloads, two processors side by side, and what a script may reach (grants) and
+// was refused (denials).
 #include <pyproc/processor.h>
 
 #include <atomic>
@@ -221,6 +222,119 @@ void a_recording_folder_outside_the_root_is_granted_by_a_reload(const pyproc::En
     CHECK_STATUS(p.stop_recording(), pyproc::Status::Ok);
 }
 
+// The folder a grant names: beside the test binary rather than in /tmp, which the sandbox
+// may show the script as its own.
+std::string make_grant_dir() {
+    char name[] = "pyproc-grants-XXXXXX";
+    char* made = mkdtemp(name);
+    if (!made) return {};
+    char* absolute = realpath(made, nullptr);
+    std::string path = absolute ? absolute : "";
+    std::free(absolute);
+    return path;
+}
+
+// A script that reads <lab>/config.txt (a gain) in __init__ and writes the gain it used to
+// <out>/used.txt in stop_acquisition; process() multiplies by the gain, or puts -1
+// (PermissionError) or -2 (another error) in the first sample.
+std::string write_grant_script(const std::string& dir, const std::string& lab, const std::string& out) {
+    std::system(("mkdir -p " + dir + "/scripts").c_str());
+    const std::string script = dir + "/scripts/lab_config.py";
+    std::ofstream(script) << "class PyProcessor:\n"
+                             "    def __init__(self, p, n, r):\n"
+                             "        self.gain, self.code = None, 0.0\n"
+                             "        try:\n"
+                             "            self.gain = float(open('" << lab << "/config.txt').read())\n"
+                             "        except PermissionError:\n"
+                             "            self.code = -1.0\n"
+                             "        except Exception:\n"
+                             "            self.code = -2.0\n"
+                             "    def process(self, data):\n"
+                             "        if self.gain is None:\n"
+                             "            data[0, 0] = self.code\n"
+                             "        else:\n"
+                             "            data *= self.gain\n"
+                             "    def stop_acquisition(self):\n"
+                             "        open('" << out << "/used.txt', 'w').write(str(self.gain))\n";
+    return script;
+}
+
+void a_granted_folder_is_reachable_and_nothing_else(const pyproc::Engine& engine, const std::string& dir) {
+    const std::string grants = make_grant_dir();
+    CHECK(!grants.empty());
+    const std::string lab = grants + "/lab", out = grants + "/out";
+    std::system(("mkdir -p " + lab + " " + out).c_str());
+    std::ofstream(lab + "/config.txt") << "4";
+    const std::string script = write_grant_script(dir, lab, out);
+
+    pyproc::Options granted;
+    granted.allow_read = {lab};
+    granted.allow_write = {out};
+    pyproc::Processor p(engine, script, 1, 30000.0, granted);
+    Block block(1, 4);
+    block.data[0][0] = 1.5f;
+    CHECK_STATUS(p.start_acquisition(), pyproc::Status::Ok);
+    CHECK_STATUS(p.process(block.channels(), 1, 4, 0), pyproc::Status::Ok);
+    CHECK(block.data[0][0] == 6.0f);
+    CHECK_STATUS(p.stop_acquisition(), pyproc::Status::Ok);
+    CHECK(file_holds(out + "/used.txt", "4.0"));
+    CHECK(p.denials().count == 0);
+
+    // Without the grants: PermissionError in the script, and each refusal listed with its fix.
+    std::remove((out + "/used.txt").c_str());
+    pyproc::Processor refused(engine, script, 1, 30000.0);
+    block.data[0][0] = 1.5f;
+    CHECK_STATUS(refused.start_acquisition(), pyproc::Status::Ok);
+    CHECK_STATUS(refused.process(block.channels(), 1, 4, 0), pyproc::Status::Ok);
+    CHECK(block.data[0][0] == -1.0f);
+    CHECK_STATUS(refused.stop_acquisition(), pyproc::Status::ScriptError);
+    CHECK(std::string(refused.last_error().traceback).find("PermissionError") != std::string::npos);
+    CHECK(!std::ifstream(out + "/used.txt").good());
+    // Each refusal once, with the callback and the flag that would allow it.
+    pyproc::DenialReport denials = refused.denials();
+    auto listed = [&denials](const std::string& a, const std::string& b, const std::string& c) {
+        for (const rust::String& line : denials.kept) {
+            const std::string text(line);
+            if (text.find(a) != std::string::npos && text.find(b) != std::string::npos && text.find(c) != std::string::npos)
+                return true;
+        }
+        return false;
+    };
+    CHECK(denials.count == 2 && denials.kept.size() == 2);
+    CHECK(listed("__init__: read " + lab + "/config.txt", "--allow-read", ""));
+    CHECK(listed("stop_acquisition: write " + out + "/used.txt", "--allow-write", out));
+    // A reload starts a new interpreter: the refusals so far are kept, and its __init__'s added.
+    CHECK_STATUS(refused.reload(), pyproc::Status::Ok);
+    const pyproc::DenialReport reloaded = refused.denials();
+    CHECK(reloaded.count == denials.count + 1 && reloaded.kept.size() == denials.kept.size());
+    std::system(("rm -rf " + grants).c_str());
+}
+
+void a_bad_grant_is_refused_naming_its_flag(const pyproc::Engine& engine) {
+    pyproc::Options options;
+    options.allow_net = {"hub.lab"};
+    bool threw = false;
+    try {
+        pyproc::Processor p(engine, contract_script, 1, 30000.0, options);
+    } catch (const pyproc::Error& e) {
+        threw = true;
+        CHECK(std::string(e.what()).find("--allow-net hub.lab: ") == 0);
+        CHECK(std::string(e.what()).find("HOST:PORT") != std::string::npos);
+    }
+    CHECK(threw);
+    pyproc::Options relative;
+    relative.allow_write = {"/data::results"};
+    threw = false;
+    try {
+        pyproc::check_grants(relative);
+    } catch (const pyproc::Error& e) {
+        threw = true;
+        CHECK(std::string(e.what()).find("--allow-write /data::results: ") == 0);
+    }
+    CHECK(threw);
+    pyproc::check_grants(pyproc::Options{});  // the default grants are fine
+}
+
 void two_processors_are_independent(const pyproc::Engine& engine) {
     pyproc::Processor a(engine, threshold_script, 1, 30000.0, pyproc::Options{0, "a"});
     pyproc::Processor b(engine, threshold_script, 1, 30000.0, pyproc::Options{0, "b"});
@@ -268,6 +382,8 @@ int main() {
         reload_swaps_in_the_new_script_and_keeps_the_old_on_failure(engine, dir);
         two_processors_are_independent(engine);
         a_recording_folder_outside_the_root_is_granted_by_a_reload(engine, dir);
+        a_granted_folder_is_reachable_and_nothing_else(engine, dir);
+        a_bad_grant_is_refused_naming_its_flag(engine);
     } catch (const pyproc::Error& e) {
         std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
         ++failures;

@@ -7,6 +7,9 @@
 //   if (p.process(channels, 64, 1024, first_sample) == pyproc::Status::Ok)
 //       for (const pyproc::TtlEvent& e : p.events()) { /* e.line, e.state, e.sample_number */ }
 //
+// What the script may reach besides its data is in Options (the same grants as `pyproc run`'s
+// --allow-* flags); what it was refused, in denials().
+//
 // Threads: one real-time thread calls process(), handle_ttl_event() and handle_spike();
 // they never throw and never wait for a lock; a block that emits nothing and does not fail
 // allocates only what wasmtime's call into the guest does (two small boxes). On any
@@ -29,6 +32,7 @@ namespace pyproc {
 using Status = ffi::Status;
 using TtlEvent = ffi::TtlEventOut;
 using ErrorReport = ffi::ErrorReport;
+using DenialReport = ffi::DenialReport;
 
 // A failure to set up an engine or load a script; what() says what and how to fix it.
 class Error : public std::runtime_error {
@@ -79,7 +83,53 @@ struct Options {
     std::uint32_t callback_deadline_ms = 0;  // 0: defaults (1 s per callback,
     std::uint32_t init_deadline_ms = 0;      //    60 s for import and __init__,
     std::uint32_t memory_limit_mb = 0;       //    1 GiB of interpreter memory)
+
+    // What of the machine the script may reach besides its data: the values of `pyproc
+    // run`'s flags, one entry per flag. An access outside them raises PermissionError in
+    // the script and is listed by Processor::denials().
+    bool script_folder = true;             // the script's folder, readable at its real path
+    std::vector<std::string> allow_read;   // "PATH" or "HOST_PATH::GUEST_PATH"
+    std::vector<std::string> allow_write;  // the same; write implies read
+    std::vector<std::string> allow_net;    // "HOST:PORT" or "HOST:PORT::LOCALHOST:PORT" (TCP, UDP)
+    std::vector<std::uint16_t> allow_listen;  // TCP ports on 127.0.0.1 to accept on
 };
+
+namespace detail {
+inline rust::Vec<rust::String> strings(const std::vector<std::string>& values) {
+    rust::Vec<rust::String> out;
+    out.reserve(values.size());
+    for (const std::string& value : values) out.push_back(rust::String(value));
+    return out;
+}
+
+inline ffi::ProcessorOptions to_ffi(const Options& o) {
+    rust::Vec<std::uint16_t> listen;
+    listen.reserve(o.allow_listen.size());
+    for (std::uint16_t port : o.allow_listen) listen.push_back(port);
+    return ffi::ProcessorOptions{o.seed,
+                                 rust::String(o.label),
+                                 rust::String(o.recording_root),
+                                 o.callback_deadline_ms,
+                                 o.init_deadline_ms,
+                                 o.memory_limit_mb,
+                                 o.script_folder,
+                                 strings(o.allow_read),
+                                 strings(o.allow_write),
+                                 strings(o.allow_net),
+                                 std::move(listen)};
+}
+}  // namespace detail
+
+// Checks the grants in `options` without loading anything; throws pyproc::Error naming the
+// flag and value, as `pyproc run` would (e.g. `--allow-net hub: "hub" has no port: write
+// HOST:PORT`). A Processor constructor throws the same error.
+inline void check_grants(const Options& options) {
+    try {
+        ffi::check_grants(detail::to_ffi(options));
+    } catch (const rust::Error& e) {
+        throw Error(e.what());
+    }
+}
 
 // Events the last process() call emitted; valid until the next one.
 class Events {
@@ -102,7 +152,8 @@ public:
     static constexpr std::size_t kMaxEventsPerBlock = 10000;
 
     // Starts an interpreter, imports `script` and constructs its PyProcessor.
-    // Throws pyproc::Error (with the Python traceback) if that fails.
+    // Throws pyproc::Error (with the Python traceback) if that fails, or naming the flag of
+    // a grant in `options` that cannot be given (see check_grants).
     Processor(const Engine& engine, const std::string& script, int num_channels, double sample_rate,
               const Options& options = {})
         : handle_(make(engine, script, num_channels, sample_rate, options)), events_(kMaxEventsPerBlock) {}
@@ -163,6 +214,11 @@ public:
     Status reload() noexcept { return handle_->reload(); }
 
     ErrorReport last_error() const { return handle_->last_error(); }
+    // Accesses the script was refused (each a PermissionError in it), over this
+    // Processor's life, reloads included: the count and the first distinct ones as text,
+    // each naming the flag that would allow it. Waits for the block in progress, like
+    // status_text().
+    DenialReport denials() const { return handle_->denials(); }
     std::string status_text() const { return std::string(handle_->status_text()); }
     std::string script_path() const { return std::string(handle_->script_path()); }
     int num_channels() const noexcept { return static_cast<int>(handle_->num_channels()); }
@@ -171,12 +227,7 @@ private:
     static rust::Box<ffi::ProcessorHandle> make(const Engine& engine, const std::string& script, int num_channels,
                                                 double sample_rate, const Options& o) {
         if (num_channels < 0) throw Error("pyproc: num_channels must not be negative");
-        ffi::ProcessorOptions options{o.seed,
-                                      rust::String(o.label),
-                                      rust::String(o.recording_root),
-                                      o.callback_deadline_ms,
-                                      o.init_deadline_ms,
-                                      o.memory_limit_mb};
+        ffi::ProcessorOptions options = detail::to_ffi(o);
         try {
             return ffi::processor_load(engine.handle(), script, static_cast<std::uint32_t>(num_channels), sample_rate,
                                        options);

@@ -4,22 +4,26 @@
 
 PyprocEditor::PyprocEditor (PyprocProcessor* processor) : GenericEditor (processor), pyproc (processor)
 {
-    desiredWidth = 260;
+    desiredWidth = 280;
 
     addPathParameterEditor (Parameter::PROCESSOR_SCOPE, "script", 10, 25);
-    addSelectedStreamParameterEditor (Parameter::PROCESSOR_SCOPE, "stream", 10, 50);
-    addToggleParameterEditor (Parameter::PROCESSOR_SCOPE, "all_streams", 10, 75);
+    addSelectedStreamParameterEditor (Parameter::PROCESSOR_SCOPE, "stream", 10, 47);
+    addToggleParameterEditor (Parameter::PROCESSOR_SCOPE, "all_streams", 10, 69);
+    // A wide text box: flags and paths are long (the tooltip lists the flags).
+    Parameter* permissions = getProcessor()->getParameter ("permissions");
+    permissions->setParameterEditorType (Parameter::ParameterEditorType::TEXTBOX_EDITOR);
+    addCustomParameterEditor (new TextBoxParameterEditor (permissions, 18, 360), 10, 91);
 
     reloadButton = std::make_unique<TextButton> ("Reload");
     reloadButton->setTooltip ("Load the script again; the running one keeps going until the new one is ready");
     reloadButton->addListener (this);
-    reloadButton->setBounds (180, 78, 70, 20);
+    reloadButton->setBounds (200, 69, 70, 18);
     addAndMakeVisible (reloadButton.get());
 
     statusButton = std::make_unique<TextButton> ("status");
     statusButton->setTooltip ("Click for the last error in full");
     statusButton->addListener (this);
-    statusButton->setBounds (10, 103, 240, 20);
+    statusButton->setBounds (10, 112, 260, 18);
     addAndMakeVisible (statusButton.get());
 
     startTimer (250);

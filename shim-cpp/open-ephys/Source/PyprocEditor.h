@@ -4,8 +4,9 @@
 
 class PyprocProcessor;
 
-/** Script chooser, stream selector, reload button and a status line that opens the last
-    error's traceback (in a window that does not block acquisition). */
+/** Script chooser, stream selector, permissions (pyproc run's --allow-* flags), reload
+    button and a status line that opens the last error's traceback (in a window that does
+    not block acquisition). */
 class PyprocEditor : public GenericEditor, private Button::Listener, private Timer
 {
 public:

@@ -1,6 +1,7 @@
 #include "PyprocProcessor.h"
 
 #include "PyprocEditor.h"
+#include "Permissions.h"
 
 namespace
 {
@@ -24,6 +25,7 @@ PyprocProcessor::PyprocProcessor() : GenericProcessor ("pyproc Python")
 PyprocProcessor::~PyprocProcessor()
 {
     stopTimer();
+    cancelPendingUpdate();
 }
 
 void PyprocProcessor::registerParameters()
@@ -31,6 +33,12 @@ void PyprocProcessor::registerParameters()
     addPathParameter (Parameter::PROCESSOR_SCOPE, "script", "Script", "The PyProcessor script to run", File(), { "*.py" }, false, false);
     addSelectedStreamParameter (Parameter::PROCESSOR_SCOPE, "stream", "Stream", "The stream the script processes", {}, 0, true);
     addBooleanParameter (Parameter::PROCESSOR_SCOPE, "all_streams", "Every stream", "Run one isolated interpreter per stream instead of one for the selected stream", false, true);
+    // Changed like the script: outside acquisition, re-creating the interpreters.
+    addStringParameter (Parameter::PROCESSOR_SCOPE, "permissions", "Permissions",
+                        "What the script may reach besides its data, as pyproc run's flags: --allow-read PATH[::GUEST_PATH] "
+                        "--allow-write PATH[::GUEST_PATH] --allow-net HOST:PORT[::HOST:PORT] --allow-listen PORT --no-script-folder. "
+                        "Empty: the script's own folder, readable, and nothing else",
+                        String(), true);
 }
 
 AudioProcessorEditor* PyprocProcessor::createEditor()
@@ -62,14 +70,24 @@ void PyprocProcessor::updateSettings()
         eventChannels.add (new EventChannel (settings));
         eventChannels.getLast()->addProcessor (this);
     }
+    cancelPendingUpdate(); // loading now, with every parameter as it is
     loadProcessors();
 }
 
 void PyprocProcessor::parameterValueChanged (Parameter* param)
 {
     const String name = param->getName();
-    if (name == "script" || name == "stream" || name == "all_streams")
-        loadProcessors();
+    // Not at once: a saved chain restores its parameters one by one, each announced here,
+    // and the script must not start before its permissions are restored too.
+    if (name == "script" || name == "stream" || name == "all_streams" || name == "permissions")
+        triggerAsyncUpdate();
+}
+
+void PyprocProcessor::handleAsyncUpdate()
+{
+    // These parameters change only outside acquisition, and startAcquisition runs a
+    // pending load first: the map of streams never changes under the audio thread.
+    loadProcessors();
 }
 
 void PyprocProcessor::noteError (const String& what)
@@ -89,7 +107,9 @@ bool PyprocProcessor::callEach (Call call)
         if (entry.processor && call (*entry.processor) != pyproc::Status::Ok)
         {
             allOk = false;
-            noteError (String (std::string (entry.processor->last_error().message)));
+            const pyproc::ErrorReport report = entry.processor->last_error();
+            entry.lastErrorSeen = report.sequence; // logged here: timerCallback need not again
+            noteError (String (std::string (report.message)));
         }
     }
     return allOk;
@@ -109,6 +129,15 @@ void PyprocProcessor::loadProcessors()
         const ScopedLock lock (statusLock);
         statusLine = script.isEmpty() ? "no script: choose one" : "running " + File (script).getFileName();
         lastErrorDetails = String();
+    }
+    const String permissions = getParameter ("permissions")->getValueAsString();
+    pyproc::Options granted;
+    String permissionsError;
+    if (! parsePermissions (permissions, granted, permissionsError))
+    {
+        // Nothing runs with grants other than the ones asked for: the stream passes through.
+        noteError (permissionsError);
+        return;
     }
     if (script.isEmpty())
         return;
@@ -150,22 +179,25 @@ void PyprocProcessor::loadProcessors()
                 entry.outputChannel = channel;
 
         auto old = previous.find (id);
-        if (old != previous.end() && old->second.processor && script == loadedScript
+        if (old != previous.end() && old->second.processor && script == loadedScript && permissions == loadedPermissions
             && old->second.numChannels == entry.numChannels && old->second.sampleRate == entry.sampleRate)
         {
             entry.processor = std::move (old->second.processor);
             entry.lastErrorSeen = old->second.lastErrorSeen;
             entry.spikesReported = old->second.spikesReported;
+            entry.denialsReported = old->second.denialsReported;
+            entry.denialLinesReported = old->second.denialLinesReported;
         }
         else
         {
-            pyproc::Options options;
+            pyproc::Options options = granted;
             options.label = String (getNodeId()).toStdString() + "/" + stream->getKey().toStdString();
             options.recording_root = recordingRoot.toStdString();
             try
             {
                 entry.processor = std::make_unique<pyproc::Processor> (*engine, script.toStdString(), entry.numChannels, entry.sampleRate, options);
-                LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels)");
+                LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels), permissions: ",
+                      permissions.isEmpty() ? String ("its own folder, readable (the default)") : permissions);
             }
             catch (const pyproc::Error& e)
             {
@@ -176,6 +208,27 @@ void PyprocProcessor::loadProcessors()
         streams[id] = std::move (entry);
     }
     loadedScript = script;
+    loadedPermissions = permissions;
+    logDenials(); // what import and __init__ were refused
+}
+
+void PyprocProcessor::logDenials()
+{
+    for (auto& [id, entry] : streams)
+    {
+        if (! entry.processor)
+            continue;
+        const pyproc::DenialReport denials = entry.processor->denials();
+        if (denials.count == entry.denialsReported)
+            continue;
+        const String script = File (loadedScript).getFileName();
+        for (size_t i = entry.denialLinesReported; i < denials.kept.size(); ++i)
+            LOGC ("pyproc: ", script, " (stream ", id, ") denied: ", String (std::string (denials.kept[i])));
+        entry.denialLinesReported = denials.kept.size();
+        LOGC ("pyproc: ", script, " (stream ", id, "): ", (int64) denials.count,
+              " accesses denied so far (each a PermissionError in the script); to allow them, add the flags above to Permissions");
+        entry.denialsReported = denials.count;
+    }
 }
 
 void PyprocProcessor::reloadScript()
@@ -193,6 +246,8 @@ void PyprocProcessor::reloadScript()
         loadProcessors();
         return;
     }
+    if (! CoreServices::getAcquisitionStatus())
+        logDenials();
     if (allReloaded)
     {
         LOGC ("pyproc: reloaded ", File (loadedScript).getFileName());
@@ -261,6 +316,7 @@ void PyprocProcessor::handleSpike (SpikePtr spike)
 
 bool PyprocProcessor::startAcquisition()
 {
+    handleUpdateNowIfNeeded();
     for (auto& [id, entry] : streams)
         entry.blocks = entry.totalTicks = entry.maxTicks = 0;
     callEach ([] (pyproc::Processor& p) { return p.start_acquisition(); });
@@ -284,6 +340,7 @@ bool PyprocProcessor::stopAcquisition()
         }
     if (droppedEvents.load() > 0)
         LOGC ("pyproc: ", (int64) droppedEvents.exchange (0), " events on lines above ", kMaxTtlLine, " were dropped (the GUI's TTL words have 64 lines)");
+    logDenials();
     return true;
 }
 

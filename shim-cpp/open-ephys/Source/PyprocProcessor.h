@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 
-class PyprocProcessor : public GenericProcessor, private Timer
+class PyprocProcessor : public GenericProcessor, private Timer, private AsyncUpdater
 {
 public:
     PyprocProcessor();
@@ -42,11 +42,17 @@ private:
 
     /** Logs errors the real-time thread recorded (it never logs itself). */
     void timerCallback() override;
+    /** Loads what a parameter change asked for, once the change (and, when a chain is
+        being restored, every other saved parameter) is in place. */
+    void handleAsyncUpdate() override;
 
     /** (Re)creates interpreters for the streams the settings select. */
     void loadProcessors();
     bool runsStream (uint16 streamId) const;
     void noteError (const String& what);
+    /** Logs the accesses the scripts were refused since the last call (control thread,
+        outside acquisition: reading them waits for the block in progress). */
+    void logDenials();
     /** Calls `call` on every loaded processor (control thread); failures go to the log and
         the status line. True when every call succeeded. */
     template <typename Call>
@@ -62,6 +68,9 @@ private:
         uint64 lastErrorSeen = 0;
         /** Spikes from add_python_spike already counted in the log. */
         uint64 spikesReported = 0;
+        /** Refused accesses already in the log: the count, and the kept ones shown. */
+        uint64 denialsReported = 0;
+        size_t denialLinesReported = 0;
         std::vector<float*> channelPointers;
         /** Time spent in the script per block this acquisition, logged when it stops. */
         int64 blocks = 0;
@@ -72,6 +81,8 @@ private:
     std::unique_ptr<pyproc::Engine> engine;
     std::map<uint16, StreamProcessor> streams;
     String loadedScript;
+    /** The `permissions` text the running interpreters were granted. */
+    String loadedPermissions;
     /** The recording folder the interpreters may write in (the GUI's parent folder at load). */
     String grantedRecordingRoot;
     String statusLine;
