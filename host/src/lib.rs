@@ -61,7 +61,7 @@ mod supervise;
 mod wire;
 
 pub use callback::Callback;
-pub use engine::{Engine, EngineBuilder, Progress, SetupEvent};
+pub use engine::{Engine, EngineBuilder, Package, Progress, SetupEvent};
 pub use denied::{Denial, Denials, KEPT_DENIALS};
 pub use error::{Error, Result, SetupError};
 pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
