@@ -185,7 +185,8 @@ class Dispatcher:
                     if view is None:
                         view = self.view(n)
                     data, shape = view
-                    clock.delivered += n  # the block has arrived: the stream's clock moves on
+                    delivered = clock.delivered + n  # the block has arrived: the stream's clock moves on
+                    clock.delivered = delivered
                     failed = None
                     try:
                         self.process(data)
@@ -205,7 +206,7 @@ class Dispatcher:
                             f"e.g. data[:] = new_values"), self.script)
                     # Timers run between callbacks: after process, whatever it did. What they
                     # emit goes out with this block (after a failed one, with the next answer).
-                    if clock.next_due <= clock.delivered:
+                    if clock.next_due <= delivered:
                         clock.run_due()
                     if failed is not None:
                         raise failed

@@ -38,6 +38,8 @@ _THREADS_UNAVAILABLE = (
 class StreamClock:
     """Samples delivered to `process`, and the timers waiting for them."""
 
+    __slots__ = ("delivered", "rate", "next_due", "_firing_at", "_waiting", "_started")
+
     def __init__(self):
         self.delivered = 0            # samples delivered so far, including a block being processed
         self.rate = 0.0               # samples per second
