@@ -27,6 +27,7 @@
 //! - Setting up: [`Engine`] (from [`EngineBuilder::prepare`] once, [`Engine::open`] after),
 //!   [`Processor::builder`] / [`Processor::builder_for_source`] → [`ProcessorBuilder`],
 //!   with [`Limits`] and an [`OutputSink`] for what the script prints.
+//!   [`Engine::packages`] lists the [`Package`]s a script can import.
 //! - Per block: [`Processor::process`] → [`Processed`]: `Done` with the [`Emitted`] TTL
 //!   events ([`TtlEvent`]) and spikes ([`SpikeOut`]), or `PassedThrough` with the
 //!   [`PassThrough`] reason. Events and spikes going *to* the script are [`TtlEventIn`] and
