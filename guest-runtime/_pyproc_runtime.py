@@ -20,7 +20,11 @@ import types
 import _host
 import numpy as np
 
+import _pyproc_imports
+import _pyproc_matplotlib
+import _pyproc_timers
 import oe_pyprocessor
+from _pyproc_timers import CLOCK
 from _pyproc_wire import *  # noqa: F403 - opcodes, CB_* callback codes, formats
 
 OPTIONAL = {
@@ -40,7 +44,6 @@ ARGUMENTS = {
 COMMAND_AREA_BYTES = 64 * 1024
 PATH_SCRATCH_BYTES = 2 * 4096   # two paths of up to PATH_MAX, rewritten by the host
 RUNTIME_PREFIX = "<pyproc>"
-AVAILABLE = "the standard library, numpy, scipy"
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
 _event = struct.Struct(EVENT_FORMAT)
 _done_one_event = struct.Struct("<BI" + EVENT_FORMAT[1:] + "I")  # DONE, 1 event, the event, 0 spikes
@@ -102,10 +105,12 @@ def _failed_frame(callback, exc, script):
     message = str(exc)
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         # CPython's own hint (site-packages, virtual environments) does not apply in the
-        # sandbox: say what does.
-        message = (f"No module named '{exc.name}': it is not in pyproc's interpreter "
-                   f"({AVAILABLE}), and a script cannot install packages")
-        text = text.rstrip("\n").rsplit("\n", 1)[0] + f"\nModuleNotFoundError: {message}\n"
+        # sandbox: say where pyproc looked.
+        said = _pyproc_imports.not_found(exc.name, script or "")
+        if said is not None:
+            message = said
+            last = text.rstrip("\n").rsplit("\n", 1)[-1]
+            text = text.rstrip("\n").removesuffix(last) + f"ModuleNotFoundError: {message}\n"
     parts = [struct.pack("<BBI", FAILED, callback, line), _str(type(exc).__name__), _str(message),
              struct.pack("<I", len(frames))]
     for frame in frames:
@@ -177,7 +182,7 @@ class Dispatcher:
         request = struct.pack("<BIIII", HELLO, addr, COMMAND_AREA_BYTES, scratch, PATH_SCRATCH_BYTES)
         # The block path runs every few milliseconds: locals, not attributes, where they
         # never change (`views` is cleared in place, never replaced).
-        words, views, area_view = self.area_words, self.views, self.area_view
+        words, views, area_view, clock = self.area_words, self.views, self.area_view, CLOCK
         while True:
             reply = _call(request)
             try:
@@ -191,22 +196,31 @@ class Dispatcher:
                     if view is None:
                         view = self.view(n)
                     data, shape = view
+                    delivered = clock.delivered + n  # the block has arrived: the stream's clock moves on
+                    clock.delivered = delivered
+                    failed = None
                     try:
                         self.process(data)
                     except BaseException as exc:
                         self.discard_emitted()
-                        raise Failure(CB_PROCESS, exc, self.script)
+                        failed = Failure(CB_PROCESS, exc, self.script)
                     finally:
                         processor._block_len = 0
-                    if data.dtype is not FLOAT32 or data.shape != shape:
+                    if failed is None and (data.dtype is not FLOAT32 or data.shape != shape):
                         # The host copies raw float32 bytes back: a reinterpreted view would
                         # silently corrupt the block. Refuse it, and forget the view.
                         views.pop(n, None)
                         self.discard_emitted()
-                        raise Failure(CB_PROCESS, TypeError(
+                        failed = Failure(CB_PROCESS, TypeError(
                             f"process changed data in place to dtype {data.dtype} and shape {data.shape}; "
                             f"it must stay float32 ({self.num_channels}, {n}): edit the values instead, "
                             f"e.g. data[:] = new_values"), self.script)
+                    # Timers run between callbacks: after process, whatever it did. What they
+                    # emit goes out with this block (after a failed one, with the next answer).
+                    if clock.next_due <= delivered:
+                        clock.run_due()
+                    if failed is not None:
+                        raise failed
                     # Most blocks emit nothing: answer without a call.
                     request = self.answer() if self.events or self.spikes else DONE_NOTHING
                     continue
@@ -228,7 +242,7 @@ class Dispatcher:
                     request = self.load(cmd)
                 elif op == SET_STREAM:
                     num_channels, rate = struct.unpack_from("<Id", cmd, 1)
-                    request = self.construct(self.module, num_channels, rate)
+                    request = _replacing_timers(rate, lambda: self.construct(self.module, num_channels, rate))
                 elif op == QUIT:
                     return
                 else:
@@ -287,21 +301,24 @@ class Dispatcher:
         random.seed(seed)
         np.random.seed([seed & 0xFFFFFFFF, seed >> 32])
         try:
-            module = self.import_script(name, path, source)
-            previous = self.script
-            self.script = path
-            try:
-                answer = self.construct(module, num_channels, rate)
-            except Failure:
-                self.script = previous
-                raise
+            answer = _replacing_timers(rate, lambda: self.import_and_construct(name, path, source, num_channels, rate))
         except Failure:
             random.setstate(saved[0])
             np.random.set_state(saved[1])
             raise
-        sys.modules[name] = module
+        sys.modules[name] = self.module
         _warn_about_signatures(self.instance, path)
         return answer
+
+    def import_and_construct(self, name, path, source, num_channels, rate):
+        module = self.import_script(name, path, source)
+        previous = self.script
+        self.script = path
+        try:
+            return self.construct(module, num_channels, rate)
+        except Failure:
+            self.script = previous
+            raise
 
     def import_script(self, name, path, source):
         module = types.ModuleType(name)
@@ -337,6 +354,22 @@ class Dispatcher:
             self.num_channels = num_channels
             self.views.clear()
         return self.answer()
+
+
+def _replacing_timers(rate, make):
+    """Runs `make`, which makes a new PyProcessor for a stream of `rate` samples per second.
+    The new one cancels the timers started before it; a failed one, those started while it
+    was being made (the running processor keeps its own)."""
+    before = CLOCK.waiting()
+    previous_rate, CLOCK.rate = CLOCK.rate, rate
+    try:
+        answer = make()
+    except Failure:
+        CLOCK.rate = previous_rate
+        CLOCK.cancel([timer for timer in CLOCK.waiting() if timer not in before])
+        raise
+    CLOCK.cancel(before)
+    return answer
 
 
 _script_modules = set()
@@ -440,6 +473,11 @@ def _check(path, need):
 def _ask(path, need, report):
     """The host's refusal of `path` for `need` ('' when allowed); `report`: list it."""
     return _call(bytes([ACCESS, need, report]) + path.encode("utf-8", "replace")).decode("utf-8", "replace")
+
+
+# Set once, in the interpreter the ready snapshot captures.
+_pyproc_timers.install()
+_pyproc_matplotlib.install()
 
 
 def serve():

@@ -4,16 +4,20 @@ It holds `PythonProcessor`, the type of the `processor` object that `PyProcessor
 receives. Through it a script sends TTL events back to the host:
 
     self.processor.add_python_event(line, state)                      # at the block's start
-    self.processor.add_python_event(line, state, sample_number=n)     # at sample n
+    self.processor.add_python_event(line, state, sample_number=n)     # at sample n (pyproc only)
     self.processor.first_sample_number    # sample number of data[:, 0] (pyproc only)
 
 and, beyond the original plugin, spikes:
 
     self.processor.add_python_spike(channel, sample_number)             # waveform cut by the host
     self.processor.add_python_spike(channel, sample_number, waveform)   # 40 samples, peak at 8
+
+`line` and `state` are converted exactly as the original plugin's pybind11 binding
+converts them (see `_c_int`, `_c_bool`); what it refuses raises the same TypeError.
 """
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -32,6 +36,88 @@ def _int_arg(name, value):
     return int(value)
 
 
+# add_python_event converts its arguments as the original plugin's binding does: pybind11
+# 2.10.4 (`.def("add_python_event", &PythonProcessor::addPythonEvent)` on
+# `void addPythonEvent(int line, bool state)`), with implicit conversions on, on a 64-bit
+# Linux or macOS CPython. The C++ then hands `line` to TTLEvent::createTTLEvent as a
+# uint8, so a line outside 0-255 wraps (256 -> 0, -1 -> 255).
+_MISSING = object()
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1      # C int
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1    # C long
+_SIGNATURE = ("(self: oe_pyprocessor.PythonProcessor, line: int, state: bool, "
+              "sample_number: Optional[int] = None) -> None")
+
+
+def _c_int(value):
+    """pybind11's `type_caster<int>::load(value, convert=True)`: the int, or None if refused."""
+    if isinstance(value, float):         # PyFloat_Check: floats and their subclasses (numpy.float64)
+        return None
+    try:
+        number = operator.index(value)  # PyLong_AsLong: an int, or what __index__ gives
+    except Exception:
+        number = None
+    if number is not None and _LONG_MIN <= number <= _LONG_MAX:
+        return number if _INT_MIN <= number <= _INT_MAX else None
+    # PyLong_AsLong failed: with conversions on, pybind11 tries PyNumber_Long once, for
+    # anything PyNumber_Check calls a number (numpy.float32, Decimal, Fraction ...).
+    kind = type(value)
+    if not (hasattr(kind, "__index__") or hasattr(kind, "__int__") or hasattr(kind, "__float__")
+            or isinstance(value, complex)):
+        return None
+    try:
+        number = int(value)
+    except Exception:
+        return None
+    return number if _INT_MIN <= number <= _INT_MAX else None
+
+
+def _c_bool(value):
+    """pybind11's `type_caster<bool>::load(value, convert=True)`: the bool, or None if refused."""
+    if value is True or value is False:
+        return value
+    if value is None:
+        return False
+    if not hasattr(type(value), "__bool__"):  # no nb_bool: str, list, dict, plain objects
+        return None
+    try:
+        return bool(value)
+    except Exception:
+        return None
+
+
+def _sample_number(value):
+    """pyproc's own `sample_number`: an int (not a bool) that fits in 64 bits, or None."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        return None
+    value = int(value)
+    return value if _INT64_MIN <= value <= _INT64_MAX else None
+
+
+def _incompatible(processor, line, state, sample_number, extra, unknown):
+    """pybind11's message for arguments no overload takes, then which of them pyproc refused."""
+    given = [v for v in (line, state) if v is not _MISSING]
+    given += ([] if sample_number is None else [sample_number]) + list(extra)
+    why = []
+    if line is _MISSING or state is _MISSING:
+        why.append("line and state are both required")
+    if line is not _MISSING and _c_int(line) is None:
+        why.append(f"line {line!r} ({type(line).__name__}) is not an int that fits a C int"
+                   + (": floats are refused, int(x) truncates" if isinstance(line, float) else ""))
+    if state is not _MISSING and _c_bool(state) is None:
+        why.append(f"state {state!r} ({type(state).__name__}) is not a bool (True or False)")
+    if sample_number is not None and _sample_number(sample_number) is None:
+        why.append(f"sample_number {sample_number!r} ({type(sample_number).__name__}) is not an int that fits in 64 bits")
+    if extra:
+        why.append(f"{len(extra)} argument(s) too many")
+    if unknown:
+        why.append("no keyword argument " + ", ".join(repr(k) for k in unknown))
+    text = ("add_python_event(): incompatible function arguments. The following argument types are supported:\n"
+            f"    1. {_SIGNATURE}\n\nInvoked with: " + ", ".join(repr(v) for v in [processor] + given))
+    if unknown:
+        text += "; kwargs: " + ", ".join(f"{k}={v!r}" for k, v in unknown.items())
+    return text + "\n(" + "; ".join(why) + ")"
+
+
 class PythonProcessor:
     """The host's side of one processor, as seen by the script."""
 
@@ -44,41 +130,26 @@ class PythonProcessor:
         self._block_len = 0        # samples in the block being processed; 0 outside process
         self._num_channels = num_channels
 
-    def add_python_event(self, line, state, sample_number=None):
-        """Emit a TTL event on `line` (int, 0-255) with `state` (bool, or 0/1).
+    def add_python_event(self, line=_MISSING, state=_MISSING, sample_number=None, *extra, **unknown):
+        """Emit a TTL event on `line` with `state`, converted as the original plugin converts
+        them (pybind11: `line` a C int, sent as `line % 256`; `state` a C++ bool).
 
-        `sample_number` (int) places it inside the block; by default it is the first
-        sample of the block being processed (outside `process`, of the last block).
+        `sample_number` (int, pyproc only) places it inside the block; by default it is the
+        first sample of the block being processed (outside `process`, of the last block).
         """
         # Plain ints and bools, as nearly every script passes: no further checks needed.
-        if type(line) is int and 0 <= line <= 255 and type(state) is bool:
+        if type(line) is int and type(state) is bool and _INT_MIN <= line <= _INT_MAX and not extra and not unknown:
             if sample_number is None:
-                self._events.append((self._block_start, line, state))
+                self._events.append((self._block_start, line & 0xFF, state))
                 return
             if type(sample_number) is int and _INT64_MIN <= sample_number <= _INT64_MAX:
-                self._events.append((sample_number, line, state))
+                self._events.append((sample_number, line & 0xFF, state))
                 return
-        if isinstance(line, (bool, np.bool_)) or not isinstance(line, numbers.Integral):
-            raise TypeError(
-                f"add_python_event: line must be an int from 0 to 255, got {line!r} "
-                f"({type(line).__name__})")
-        line = int(line)
-        if not 0 <= line <= 255:
-            raise ValueError(f"add_python_event: line must be from 0 to 255, got {line}")
-        if isinstance(state, (bool, np.bool_)):
-            state = bool(state)
-        elif isinstance(state, numbers.Integral) and int(state) in (0, 1):
-            state = bool(int(state))
-        else:
-            raise TypeError(
-                f"add_python_event: state must be a bool (or 0/1), got {state!r} "
-                f"({type(state).__name__})")
-        if sample_number is None:
-            sample_number = self._block_start
-        sample_number = _int_arg("add_python_event: sample_number", sample_number)
-        if not _INT64_MIN <= sample_number <= _INT64_MAX:
-            raise ValueError(f"add_python_event: sample_number {sample_number} does not fit in 64 bits")
-        self._events.append((sample_number, line, state))
+        converted_line, converted_state = _c_int(line), _c_bool(state)
+        at = self._block_start if sample_number is None else _sample_number(sample_number)
+        if converted_line is None or converted_state is None or at is None or extra or unknown:
+            raise TypeError(_incompatible(self, line, state, sample_number, extra, unknown))
+        self._events.append((at, converted_line & 0xFF, converted_state))
 
     def add_python_spike(self, channel, sample_number, waveform=None, sorted_id=0):
         """Emit a spike on `channel` (int, 0 to num_channels - 1) peaking at `sample_number`.

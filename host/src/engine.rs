@@ -13,6 +13,8 @@ mod install;
 mod interpreter;
 mod manifest;
 mod module_cache;
+mod package_data;
+mod packages;
 mod progress;
 mod ready_snapshot;
 
@@ -21,6 +23,7 @@ use std::sync::Arc;
 
 use wasmtime::{Config, Linker, Module};
 
+pub use packages::Package;
 pub use progress::{Progress, SetupEvent};
 
 use crate::error::{Error, SetupError};
@@ -49,6 +52,7 @@ pub struct Engine(Arc<Inner>);
 struct Inner {
     template: Template,
     interpreter: Interpreter,
+    packages: Vec<Package>,
 }
 
 /// Settings for [`Engine`]; see [`Engine::builder`].
@@ -134,6 +138,14 @@ impl EngineBuilder {
             install::install(&install_dir, &manifest::Manifest::pinned(), &self.progress)?;
         }
         let interpreter = Interpreter::open(&install_dir)?;
+        // An install from an older pyproc lacks these files, or has them made another way.
+        if !package_data::is_current(&install_dir, interpreter.manifest()) {
+            if mode == Mode::Open {
+                return Err(Error::NotPrepared { missing: "installed", cache: cache_root });
+            }
+            package_data::ensure(&install_dir, interpreter.manifest(), &self.progress)?;
+        }
+        let packages = package_data::read_packages(&interpreter.stdlib_dir())?;
         let wasmtime = wasmtime::Engine::new(&engine_config(self.deadlines)).map_err(|e| Error::engine("configuring", e))?;
         let folders = GuestFolders { stdlib: interpreter.stdlib_dir(), empty: interpreter.empty_dir() };
         let (module, preinitialized) = load_interpreter(&wasmtime, &interpreter, &folders, &cache_root, &self.progress, mode)?;
@@ -142,7 +154,7 @@ impl EngineBuilder {
         let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
         let first_turn = if preinitialized { guest_runtime::serve_turn().into() } else { guest_runtime::bootstrap_turn().into() };
         let template = Template { wasmtime, instance_pre, first_turn, deadlines: self.deadlines, folders };
-        Ok(Engine(Arc::new(Inner { template, interpreter })))
+        Ok(Engine(Arc::new(Inner { template, interpreter, packages })))
     }
 }
 
@@ -228,6 +240,12 @@ impl Engine {
     /// Where the pinned interpreter is installed.
     pub fn interpreter_dir(&self) -> &Path {
         self.0.interpreter.dir()
+    }
+
+    /// The packages a script can import besides the standard library, sorted by import
+    /// name: the pinned wheel's MANIFEST entries whose code is in the interpreter.
+    pub fn packages(&self) -> &[Package] {
+        &self.0.packages
     }
 
     /// Whether callbacks are stopped at their deadline (see [`EngineBuilder::without_deadlines`]).

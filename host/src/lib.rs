@@ -28,6 +28,7 @@
 //!   [`Processor::builder`] / [`Processor::builder_for_source`] → [`ProcessorBuilder`],
 //!   with [`Limits`], an [`OutputSink`] for what the script prints, and [`Grants`] for
 //!   what of the host it may reach ([`PathGrant`], [`NetGrant`]).
+//!   [`Engine::packages`] lists the [`Package`]s a script can import.
 //! - Per block: [`Processor::process`] → [`Processed`]: `Done` with the [`Emitted`] TTL
 //!   events ([`TtlEvent`]) and spikes ([`SpikeOut`]), or `PassedThrough` with the
 //!   [`PassThrough`] reason. Events and spikes going *to* the script are [`TtlEventIn`] and
@@ -64,7 +65,7 @@ mod supervise;
 mod wire;
 
 pub use callback::Callback;
-pub use engine::{Engine, EngineBuilder, Progress, SetupEvent};
+pub use engine::{Engine, EngineBuilder, Package, Progress, SetupEvent};
 pub use denied::{Denial, Denials, KEPT_DENIALS};
 pub use error::{Error, Result, SetupError};
 pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};

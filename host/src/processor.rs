@@ -72,6 +72,9 @@ pub struct Processor {
     recording: Option<String>,
     /// Floats the guest's buffer holds.
     capacity: usize,
+    /// The running `PyProcessor` has not had a block yet. Its first `process` gets the
+    /// start-up deadline: scripts allocate their buffers there, on the first data.
+    first_block: bool,
     /// Events and spikes returned by the last `process`; reused, so a block that emits no
     /// more than earlier ones did allocates nothing.
     events: Vec<TtlEvent>,
@@ -116,6 +119,7 @@ impl Processor {
             acquiring: false,
             recording: None,
             capacity: 0,
+            first_block: true,
             events: Vec::new(),
             spikes: Vec::new(),
             stats: Stats::default(),
@@ -166,7 +170,9 @@ impl Processor {
         let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32 };
         self.events.clear();
         self.spikes.clear();
-        self.call(Callback::Process, command, Some(block))?;
+        let result = self.call(Callback::Process, command, Some(block));
+        self.first_block = false;
+        result?;
         // What arrived before a failure stays queued for the next block.
         if let Some(instance) = &self.instance {
             let mut slot = instance.mailbox().lock();
@@ -247,6 +253,7 @@ impl Processor {
         let command = Command::SetStream { num_channels: num_channels as u32, sample_rate };
         self.run(Callback::Init, command, None)?;
         self.stream = StreamInfo { num_channels, sample_rate };
+        self.first_block = true;
         Ok(())
     }
 
@@ -271,6 +278,7 @@ impl Processor {
         }
         self.run(Callback::Import, self.load_command(source.clone()), None)?;
         self.source = source;
+        self.first_block = true;
         Ok(())
     }
 

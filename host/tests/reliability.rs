@@ -24,6 +24,13 @@ fn run_case(p: &mut Processor, case: f32) -> (pyproc_host::Result<()>, f32) {
     (result, block[[0, 0]])
 }
 
+/// Runs a well-behaved first block: a new interpreter's first block gets the start-up
+/// deadline, and these tests are about the callback deadline of the blocks after it.
+fn warm_up(p: &mut Processor) {
+    let (result, _) = run_case(p, 0.0);
+    result.unwrap();
+}
+
 /// A processor of `source` whose printed lines arrive on the receiver as they are printed
 /// (the script's thread is then inside the callback that printed).
 fn telling_when_it_prints(name: &str, source: &str, deadline_ms: u64) -> (Processor, std::sync::mpsc::Receiver<()>) {
@@ -46,6 +53,7 @@ fn a_runaway_process_is_stopped_at_its_deadline_and_the_processor_is_restarted()
     let mut p = builder(test_script("misbehave.py")).limits(limits(200)).recording_root(recording.path()).output(printed.sink()).build().unwrap();
     p.start_acquisition().unwrap();
     p.start_recording(recording.path()).unwrap();
+    warm_up(&mut p);
     let started = Instant::now();
     let (result, value) = run_case(&mut p, 1.0);
     let took = started.elapsed();
@@ -70,6 +78,7 @@ fn a_runaway_process_is_stopped_at_its_deadline_and_the_processor_is_restarted()
 #[test]
 fn a_callback_blocked_in_a_host_call_past_its_deadline_fails_and_leaves_the_block() {
     let mut p = builder(test_script("misbehave.py")).limits(limits(200)).build().unwrap();
+    warm_up(&mut p);
     let (result, value) = run_case(&mut p, 10.0);
     let err = result.unwrap_err();
     let Error::DeadlineExceeded { callback, ran_for, .. } = &err else { panic!("{err}") };
@@ -83,8 +92,9 @@ fn a_callback_blocked_in_a_host_call_past_its_deadline_fails_and_leaves_the_bloc
 
 #[test]
 fn another_processor_keeps_running_while_one_is_stuck() {
-    const STUCK: &str = "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        print('looping')\n        while True:\n            pass\n";
+    const STUCK: &str = "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        if data[0, 0] == 1:\n            print('looping')\n            while True:\n                pass\n";
     let (mut stuck, entered) = telling_when_it_prints("stuck.py", STUCK, 1500);
+    warm_up(&mut stuck);
     let mut healthy = builder(test_script("misbehave.py")).build().unwrap();
     let (done_healthy, done_stuck) = std::thread::scope(|scope| {
         let a = scope.spawn(move || {
@@ -110,7 +120,9 @@ fn repeated_failures_back_off_and_end_switched_off_until_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("loop.py");
     std::fs::write(&script, "class PyProcessor:\n    def __init__(self, p, n, r):\n        pass\n    def process(self, data):\n        while True:\n            pass\n").unwrap();
-    let mut p = builder(&script).limits(Limits { max_consecutive_restarts: 2, ..limits(50) }).build().unwrap();
+    // Every failure here is a new interpreter's first block, which gets the start-up deadline.
+    let limits = Limits { max_consecutive_restarts: 2, init_deadline: Duration::from_millis(500), ..limits(50) };
+    let mut p = builder(&script).limits(limits).build().unwrap();
     let mut kinds = Vec::new();
     for _ in 0..6 {
         let mut block = array![[7.0f32]];
@@ -242,4 +254,26 @@ fn a_cancelled_callback_stops_and_the_next_block_restarts_the_interpreter() {
     let (result, value) = run_case(&mut p, 0.0);
     result.unwrap();
     assert_eq!((value, p.stats().restarts), (1.0, 1));
+}
+
+#[test]
+fn a_new_interpreters_first_block_gets_the_start_up_deadline_and_later_blocks_the_callback_deadline() {
+    // The first block allocates (here: sleeps 0.6 s), as scripts that size their buffers on
+    // the first data do; a block marked 1 is slow every time.
+    const SLOW_FIRST: &str = "import time\n\nclass PyProcessor:\n    def __init__(self, p, n, r):\n        self.blocks = 0\n    def process(self, data):\n        self.blocks += 1\n        if self.blocks == 1 or data[0, 0] == 1:\n            time.sleep(0.6)\n        data += 1\n";
+    let limits = Limits { callback_deadline: Duration::from_millis(200), init_deadline: Duration::from_secs(20), ..Limits::default() };
+    let mut p = Processor::builder_for_source(&common::engine(), "slow_first.py", SLOW_FIRST).limits(limits).build().unwrap();
+    let (result, value) = run_case(&mut p, 0.0);
+    result.unwrap();
+    assert_eq!((value, p.stats().restarts), (1.0, 0), "the first block ran to its end");
+    let (result, value) = run_case(&mut p, 1.0);
+    let err = result.unwrap_err();
+    assert!(matches!(&err, Error::DeadlineExceeded { callback: Callback::Process, limit, .. } if *limit == Duration::from_millis(200)), "{err}");
+    assert_eq!(value, 1.0, "the slow block passed through unchanged");
+    // The restarted interpreter's first block is a first block again.
+    let (result, value) = run_case(&mut p, 0.0);
+    result.unwrap();
+    assert_eq!((value, p.stats().restarts), (1.0, 1));
+    let (result, _) = run_case(&mut p, 1.0);
+    assert!(matches!(result, Err(Error::DeadlineExceeded { .. })), "later blocks are cut again");
 }

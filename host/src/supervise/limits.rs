@@ -15,7 +15,8 @@ pub struct Limits {
     /// How long `process` and every other callback may run before it is stopped.
     pub callback_deadline: Duration,
     /// How long importing the script and `__init__` may take (imports of scipy and model
-    /// loading are slow).
+    /// loading are slow), and the first `process` of each new `PyProcessor` (after a
+    /// start, restart, reload or `set_stream`), where scripts allocate their buffers.
     pub init_deadline: Duration,
     /// Cap on the interpreter's memory; beyond it allocations fail with `MemoryError`.
     pub memory_bytes: usize,

@@ -81,7 +81,7 @@ struct Options {
     std::string label;           // tells apart processors running the same script
     std::string recording_root;  // where recordings go; empty: no writable folder
     std::uint32_t callback_deadline_ms = 0;  // 0: defaults (1 s per callback,
-    std::uint32_t init_deadline_ms = 0;      //    60 s for import and __init__,
+    std::uint32_t init_deadline_ms = 0;      //    60 s for import, __init__ and the first block,
     std::uint32_t memory_limit_mb = 0;       //    1 GiB of interpreter memory)
 
     // What of the machine the script may reach besides its data: the values of `pyproc
