@@ -93,6 +93,15 @@ def _failed_frame(callback, exc, script):
     # The dispatcher's own frames are ours, not the scientist's: leave them out.
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(RUNTIME_PREFIX):
         tb = tb.tb_next
+    # So are the last ones when the runtime raised on the script's behalf (the audit hook
+    # refusing a path): the traceback ends where the script's call did.
+    last, at = None, tb
+    while at is not None:
+        if not at.tb_frame.f_code.co_filename.startswith(RUNTIME_PREFIX):
+            last = at
+        at = at.tb_next
+    if last is not None:
+        last.tb_next = None
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     frames = traceback.extract_tb(tb)
     line = 0

@@ -101,6 +101,7 @@ fn without_the_grants_each_access_fails_naming_its_flag() {
     let message = err.to_string();
     assert!(matches!(&err, Error::Python { exception, .. } if exception.type_name == "PermissionError" && exception.callback == Callback::Import), "{message}");
     assert!(message.contains("--allow-read /mnt/lab/config/settings.py"), "{message}");
+    assert!(!message.contains("<pyproc>"), "the traceback ends at the script's own call: {message}");
 
     // Each access on its own, caught by the script.
     let probe = lab.path("scripts/probe.py");
