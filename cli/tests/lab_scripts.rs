@@ -104,7 +104,10 @@ fn with_its_grants_the_lab_script_runs_unchanged_and_nothing_is_denied() {
     let crossings: u32 = summary.split("crossings=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(crossings > 0, "the synthetic stream crosses the threshold: {summary}");
     let (hub, pulse) = rig.hub_heard();
-    assert_eq!(hub, format!("acquisition start\nacquisition stop {crossings}\n"));
+    // The heartbeat timer runs on the stream's clock: every 7500 samples, after the block
+    // that reaches them (1024-sample blocks).
+    let expected = "acquisition start\nheartbeat 8192\nheartbeat 15360\nheartbeat 22528\nheartbeat 30000\n";
+    assert_eq!(hub, format!("{expected}acquisition stop {crossings}\n"));
     assert_eq!(pulse, b"pulse");
 }
 

@@ -345,25 +345,26 @@ import socket
 class PyProcessor:
     def __init__(self, processor, num_channels, sample_rate):
         self.hub = socket.create_connection(("127.0.0.1", PORT))
-        self.first = True
+        self.blocks = 0
     def process(self, data):
-        if self.first:
-            self.first = False
+        self.blocks += 1
+        if self.blocks == 2:  # the first block has the start-up deadline
             self.hub.recv(10)  # nothing ever comes, and no timeout was set
 "#;
     let limits = Limits { callback_deadline: Duration::from_millis(300), ..Limits::default() };
     let (mut p, _) = processor(source, port, net(&[format!("127.0.0.1:{port}")]), limits);
     let _quiet_hub = accept(&listener);
     let mut block = ndarray::Array2::<f32>::zeros((1, 8));
+    p.process(block.view_mut(), 0).done();
     let started = Instant::now();
-    let err = p.process(block.view_mut(), 0).unwrap_err();
+    let err = p.process(block.view_mut(), 8).unwrap_err();
     let took = started.elapsed();
     let Error::Python { exception, .. } = &err else { panic!("{err}") };
     assert_eq!(exception.type_name, "TimeoutError", "{err}");
     assert!(exception.message.contains("recv would wait past the deadline of process"), "{}", exception.message);
     assert!(took < Duration::from_secs(2), "returned after {took:?}");
     // The script answered in time: the same interpreter goes on.
-    p.process(block.view_mut(), 8).done();
+    p.process(block.view_mut(), 16).done();
     assert_eq!(p.stats().restarts, 0);
 }
 
@@ -486,7 +487,8 @@ class PyProcessor:
         while True:
             pass
 "#;
-    let limits = Limits { callback_deadline: Duration::from_millis(200), ..Limits::default() };
+    // The first block after a start runs under the start-up deadline: keep both short.
+    let limits = Limits { callback_deadline: Duration::from_millis(200), init_deadline: Duration::from_secs(2), ..Limits::default() };
     let (mut p, _) = processor(source, port, net(&[format!("127.0.0.1:{port}")]), limits);
     let mut first = accept(&listener);
     let mut block = ndarray::Array2::<f32>::zeros((1, 8));

@@ -1,8 +1,10 @@
 """A lab-style closed-loop processor: a helper module beside it, a config at an absolute
 lab path, a log in /tmp from import on, a TCP hub and a UDP stimulator at fixed lab
-addresses, results written at an absolute path when the acquisition stops."""
+addresses, a heartbeat to the hub every 0.25 s from a threading.Timer, results written at
+an absolute path when the acquisition stops."""
 import os
 import socket
+import threading
 
 import numpy as np
 import oe_pyprocessor
@@ -26,6 +28,13 @@ class PyProcessor:
     def start_acquisition(self):
         self.hub = socket.create_connection(HUB, timeout=2)
         self.hub.sendall(b"acquisition start\n")
+        self.heartbeat()
+
+    def heartbeat(self):
+        if self.samples:
+            self.hub.sendall(f"heartbeat {self.samples}\n".encode())
+        self.timer = threading.Timer(0.25, self.heartbeat)
+        self.timer.start()
 
     def process(self, data):
         data *= GAIN
@@ -37,6 +46,7 @@ class PyProcessor:
         self.samples += data.shape[1]
 
     def stop_acquisition(self):
+        self.timer.cancel()
         self.hub.sendall(f"acquisition stop {self.crossings}\n".encode())
         self.hub.close()
         LOG.close()
