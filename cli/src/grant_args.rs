@@ -29,20 +29,6 @@ pub struct GrantArgs {
 
 impl GrantArgs {
     pub fn grants(&self) -> pyproc_host::Result<Grants> {
-        let mut grants = Grants { script_folder: !self.no_script_folder, ..Grants::default() };
-        for spec in &self.read {
-            grants = grants.allow_read(spec)?;
-        }
-        for spec in &self.write {
-            grants = grants.allow_write(spec)?;
-        }
-        for spec in &self.net {
-            grants = grants.allow_net(spec)?;
-        }
-        for &port in &self.listen {
-            grants = grants.allow_listen(port);
-        }
-        Ok(grants)
+        Grants::from_flags(!self.no_script_folder, &self.read, &self.write, &self.net, &self.listen)
     }
-
 }

@@ -36,6 +36,24 @@ impl Grants {
         Grants { script_folder: false, ..Grants::default() }
     }
 
+    /// The grants a set of flags names, checked: the `--allow-*` values as typed, and
+    /// whether the script's folder is shown (`--no-script-folder` hides it). `pyproc run`,
+    /// the C++ options and the Open Ephys plugin all come through here.
+    pub fn from_flags<S: AsRef<str>>(script_folder: bool, read: &[S], write: &[S], net: &[S], listen: &[u16]) -> Result<Self> {
+        let mut grants = Grants { script_folder, ..Grants::default() };
+        for spec in read {
+            grants = grants.allow_read(spec.as_ref())?;
+        }
+        for spec in write {
+            grants = grants.allow_write(spec.as_ref())?;
+        }
+        for spec in net {
+            grants = grants.allow_net(spec.as_ref())?;
+        }
+        grants.listen.extend_from_slice(listen);
+        Ok(grants)
+    }
+
     /// Adds `--allow-read SPEC`: `PATH` or `HOST_PATH::GUEST_PATH`.
     pub fn allow_read(mut self, spec: &str) -> Result<Self> {
         self.paths.push(PathGrant::parse(spec, Access::Read)?);

@@ -10,4 +10,5 @@ pub(crate) mod layout;
 pub(crate) mod mailbox;
 pub(crate) mod net_frame;
 pub(crate) mod output;
+pub(crate) mod reader;
 pub(crate) mod request;

@@ -7,20 +7,7 @@ use crate::ffi::ProcessorOptions;
 
 /// The grants `options` name, checked.
 pub fn grants_of(options: &ProcessorOptions) -> Result<Grants, Error> {
-    let mut grants = Grants { script_folder: options.script_folder, ..Grants::default() };
-    for spec in &options.allow_read {
-        grants = grants.allow_read(spec)?;
-    }
-    for spec in &options.allow_write {
-        grants = grants.allow_write(spec)?;
-    }
-    for spec in &options.allow_net {
-        grants = grants.allow_net(spec)?;
-    }
-    for &port in &options.allow_listen {
-        grants = grants.allow_listen(port);
-    }
-    Ok(grants)
+    Grants::from_flags(options.script_folder, &options.allow_read, &options.allow_write, &options.allow_net, &options.allow_listen)
 }
 
 pub fn check_grants(options: &ProcessorOptions) -> Result<(), Error> {

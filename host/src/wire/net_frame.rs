@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::wire::layout::{net, op};
+use crate::wire::reader::FrameReader;
 use crate::wire::request::FrameError;
 
 /// How long a socket operation may wait, as the script's socket says.
@@ -78,11 +79,11 @@ impl<'a> Waits<'a> {
 impl<'a> NetRequest<'a> {
     pub fn decode(frame: &'a [u8]) -> Result<NetRequest<'a>, FrameError> {
         let (&code, body) = frame.split_first().ok_or(FrameError::Empty)?;
-        let mut r = Reader { rest: body, op: code, len: frame.len() };
+        let mut r = FrameReader::new(code, body, frame.len());
         let request = match code {
             op::NET_OPEN => NetRequest::Open { kind: r.u8()?, description: r.str()? },
             op::NET_CONNECT => {
-                let (handle, timeout, port) = (r.u32()?, r.timeout()?, r.u16()?);
+                let (handle, timeout, port) = (r.u32()?, timeout(&mut r)?, r.u16()?);
                 NetRequest::Connect { handle, timeout, port, host: r.str()? }
             }
             op::NET_BIND => {
@@ -90,20 +91,20 @@ impl<'a> NetRequest<'a> {
                 NetRequest::Bind { handle, port, host: r.str()? }
             }
             op::NET_LISTEN => NetRequest::Listen { handle: r.u32()?, backlog: r.u32()? },
-            op::NET_ACCEPT => NetRequest::Accept { handle: r.u32()?, timeout: r.timeout()? },
+            op::NET_ACCEPT => NetRequest::Accept { handle: r.u32()?, timeout: timeout(&mut r)? },
             op::NET_SEND => {
-                let (handle, timeout, port, host) = (r.u32()?, r.timeout()?, r.u16()?, r.str()?);
+                let (handle, timeout, port, host) = (r.u32()?, timeout(&mut r)?, r.u16()?, r.str()?);
                 let to = (!host.is_empty()).then_some((host, port));
                 NetRequest::Send { handle, timeout, to, data: r.take(r.rest.len())? }
             }
             op::NET_RECV => {
-                let (handle, timeout, flags) = (r.u32()?, r.timeout()?, r.u8()?);
+                let (handle, timeout, flags) = (r.u32()?, timeout(&mut r)?, r.u8()?);
                 NetRequest::Recv { handle, timeout, flags, addr: r.u32()?, capacity: r.u32()? }
             }
             op::NET_CLOSE => NetRequest::Close { handle: r.u32()? },
             op::NET_SHUTDOWN => NetRequest::Shutdown { handle: r.u32()?, how: r.u8()? },
             op::NET_SELECT => {
-                let timeout = r.timeout()?;
+                let timeout = timeout(&mut r)?;
                 let count = r.u32()? as usize;
                 let bytes = r.take(count.checked_mul(WAIT_BYTES).ok_or(r.truncated())?)?;
                 NetRequest::Select { timeout, waits: Waits(bytes) }
@@ -115,47 +116,13 @@ impl<'a> NetRequest<'a> {
             op::NET_INFO => NetRequest::Info { handle: r.u32()?, what: r.u8()? },
             other => return Err(FrameError::UnknownOp(other)),
         };
-        match r.rest.len() {
-            0 => Ok(request),
-            n => Err(FrameError::Trailing(n)),
-        }
+        r.finish(request)
     }
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
-    op: u8,
-    len: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn truncated(&self) -> FrameError {
-        FrameError::Truncated { op: self.op, len: self.len }
-    }
-    fn take(&mut self, n: usize) -> Result<&'a [u8], FrameError> {
-        if n > self.rest.len() {
-            return Err(self.truncated());
-        }
-        let (head, tail) = self.rest.split_at(n);
-        self.rest = tail;
-        Ok(head)
-    }
-    fn u8(&mut self) -> Result<u8, FrameError> {
-        Ok(self.take(1)?[0])
-    }
-    fn u16(&mut self) -> Result<u16, FrameError> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().unwrap()))
-    }
-    fn u32(&mut self) -> Result<u32, FrameError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
-    }
-    fn timeout(&mut self) -> Result<Timeout, FrameError> {
-        Ok(Timeout::from_seconds(f64::from_le_bytes(self.take(8)?.try_into().unwrap())))
-    }
-    fn str(&mut self) -> Result<&'a str, FrameError> {
-        let len = self.u32()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| FrameError::NotUtf8)
-    }
+/// A timeout field: f64 seconds (see `Timeout::from_seconds`).
+fn timeout(r: &mut FrameReader<'_>) -> Result<Timeout, FrameError> {
+    Ok(Timeout::from_seconds(r.f64()?))
 }
 
 /// An answer to a network request, built field by field after its status.

@@ -9,6 +9,7 @@ use crate::events::{SpikeOut, TtlEvent, SPIKE_SAMPLES};
 use crate::grants::Need;
 use crate::python_exception::TracebackFrame;
 use crate::wire::layout::{op, EVENT_BYTES, SPIKE_HEADER_BYTES};
+use crate::wire::reader::FrameReader;
 
 /// A message from the guest, borrowing the frame's bytes.
 #[derive(Debug, PartialEq)]
@@ -120,7 +121,7 @@ const MAX_TRACEBACK_FRAMES: usize = 256;
 impl<'a> Request<'a> {
     pub fn decode(frame: &'a [u8]) -> Result<Request<'a>, FrameError> {
         let (&op, body) = frame.split_first().ok_or(FrameError::Empty)?;
-        let mut r = Reader { rest: body, op, len: frame.len() };
+        let mut r = FrameReader::new(op, body, frame.len());
         let request = match op {
             op::HELLO => Request::Hello { mailbox_addr: r.u32()?, mailbox_len: r.u32()?, scratch_addr: r.u32()?, scratch_len: r.u32()? },
             op::DONE => {
@@ -180,44 +181,7 @@ impl<'a> Request<'a> {
             code if op::is_net(code) => return Ok(Request::Net),
             other => return Err(FrameError::UnknownOp(other)),
         };
-        match r.rest.len() {
-            0 => Ok(request),
-            n => Err(FrameError::Trailing(n)),
-        }
-    }
-}
-
-struct Reader<'a> {
-    rest: &'a [u8],
-    op: u8,
-    len: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn truncated(&self) -> FrameError {
-        FrameError::Truncated { op: self.op, len: self.len }
-    }
-    fn take(&mut self, n: usize) -> Result<&'a [u8], FrameError> {
-        if n > self.rest.len() {
-            return Err(self.truncated());
-        }
-        let (head, tail) = self.rest.split_at(n);
-        self.rest = tail;
-        Ok(head)
-    }
-    fn u8(&mut self) -> Result<u8, FrameError> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, FrameError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
-    }
-    fn str(&mut self) -> Result<&'a str, FrameError> {
-        let len = self.u32()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| FrameError::NotUtf8)
-    }
-    fn callback(&mut self) -> Result<Callback, FrameError> {
-        let code = self.u8()?;
-        Callback::from_code(code).ok_or(FrameError::UnknownCallback(code))
+        r.finish(request)
     }
 }
 
