@@ -193,3 +193,15 @@ fn private_tmp_folders() -> Vec<PathBuf> {
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("pyproc-tmp-")) && Path::new(p).join("mine.txt").exists())
         .collect()
 }
+
+#[test]
+fn the_random_devices_are_refused_without_a_report() {
+    // SQLite (behind shelve and dbm) tries /dev/urandom; the interpreter's own random
+    // source is WASI's, seeded per processor.
+    let source = "import os\nclass PyProcessor:\n    def __init__(self, p, n, r):\n        for path in ('/dev/urandom', '/dev/random', '/dev/null'):\n            try:\n                open(path, 'rb')\n            except PermissionError:\n                print('refused', path)\n        print(len(os.urandom(4)))\n    def process(self, data):\n        pass\n";
+    let printed = Printed::default();
+    let p = pyproc_host::Processor::builder_for_source(&common::engine(), "random_user.py", source).output(printed.sink()).build().unwrap();
+    assert_eq!(printed.take(), ["refused /dev/urandom", "refused /dev/random", "refused /dev/null", "4"]);
+    let denied = p.denials();
+    assert_eq!(denied.first.iter().map(|d| d.what.as_str()).collect::<Vec<_>>(), ["read /dev/null"], "{denied:?}");
+}
