@@ -224,8 +224,10 @@ void a_recording_folder_outside_the_root_is_granted_by_a_reload(const pyproc::En
 
 // The folder a grant names: beside the test binary rather than in /tmp, which the sandbox
 // may show the script as its own.
+// Not under /tmp: there the script has its own private /tmp, so an ungranted path is
+// simply not found rather than refused.
 std::string make_grant_dir() {
-    char name[] = "pyproc-grants-XXXXXX";
+    char name[] = "/var/tmp/pyproc-grants-XXXXXX";
     char* made = mkdtemp(name);
     if (!made) return {};
     char* absolute = realpath(made, nullptr);
