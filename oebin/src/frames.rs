@@ -52,6 +52,24 @@ pub(crate) fn frames_to_block(bytes: &[u8], bit_volts: &[f32], out: &mut ArrayVi
 /// value times its channel's `scale`, rounded and clipped by [`to_int16`]; returns how many
 /// values were clipped. `frames` keeps its capacity from block to block.
 pub(crate) fn block_to_frames(block: ArrayView2<'_, f32>, scale: &[f64], frames: &mut Vec<u8>) -> u64 {
+    // The same code compiled for AVX2 converts twice the values per instruction, with the
+    // same IEEE operations and so the same bits.
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU running this has just been seen to support AVX2.
+        return unsafe { block_to_frames_avx2(block, scale, frames) };
+    }
+    block_to_frames_any_cpu(block, scale, frames)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn block_to_frames_avx2(block: ArrayView2<'_, f32>, scale: &[f64], frames: &mut Vec<u8>) -> u64 {
+    block_to_frames_any_cpu(block, scale, frames)
+}
+
+#[inline(always)]
+fn block_to_frames_any_cpu(block: ArrayView2<'_, f32>, scale: &[f64], frames: &mut Vec<u8>) -> u64 {
     let (channels, n) = block.dim();
     assert_eq!(scale.len(), channels, "one scale per channel");
     let start = frames.len();
