@@ -8,6 +8,7 @@ mod grant_args;
 mod input;
 mod new_script;
 mod output;
+mod progress;
 mod report;
 mod run;
 mod setup_view;
@@ -190,7 +191,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                     scratch.path().join("synthetic")
                 }
             };
-            synthetic_recording::write(settings, &destination)?
+            let total = (settings.seconds * settings.sample_rate).round() as u64;
+            let bar = progress::samples_bar(total, settings.sample_rate, "generating the synthetic recording  ");
+            let written = synthetic_recording::write(settings, &destination, &bar)?;
+            bar.finish_and_clear();
+            written
         }
     };
     let options = run::RunOptions {

@@ -5,16 +5,19 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use ndarray::Array2;
+use pyproc_oebin::Continuous;
 use pyproc_host::{Callback, Engine, OutputSink, OutputStream, Processed, Processor, SpikeIn, TtlEventIn};
 
 use crate::input::Input;
 use crate::output::OutputRecording;
+use crate::progress;
 use crate::report::Report;
 
 pub struct RunOptions {
@@ -59,7 +62,7 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
         }
     };
     let total = input.continuous.len();
-    let bar = progress_bar(total as u64, info.sample_rate);
+    let bar = progress::samples_bar(total as u64, info.sample_rate, "");
     let mut processor = Processor::builder(engine, &options.script)
         .stream(info.num_channels, info.sample_rate)
         .output(script_output(bar.clone()))
@@ -78,67 +81,73 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     call(&mut report, Callback::StartRecording, processor.start_recording(&recording_dir));
     let sample_numbers = input.continuous.sample_numbers()?;
     let (mut next_ttl, mut next_spike) = (0, 0);
-    let mut block = Array2::<f32>::zeros((info.num_channels, options.block_size));
-    let mut start = 0;
-    while start < total {
-        if interrupted.load(Ordering::Relaxed) {
-            report.interrupted = true;
-            break;
-        }
-        let n = options.block_size.min(total - start);
-        if block.ncols() != n {
-            block = Array2::zeros((info.num_channels, n));
-        }
-        input.continuous.read_block(start, &mut block.view_mut());
-        let first = sample_numbers[start];
-        let end = sample_numbers[start + n - 1] + 1;
-        // Everything up to the block's last sample reaches the script before the block.
-        while let Some(e) = input.ttl.get(next_ttl).filter(|e| e.sample_number < end) {
-            let event = TtlEventIn { source_node: e.source_processor_id, channel: &e.channel, sample_number: e.sample_number, line: e.line, state: e.state };
-            report.events_in += 1;
-            call(&mut report, Callback::HandleTtlEvent, processor.handle_ttl_event(&event));
-            next_ttl += 1;
-        }
-        while let Some(&(sample_number, c, i)) = input.spike_order.get(next_spike).filter(|s| s.0 < end) {
-            let channel = &input.spike_channels[c];
-            let waveform = channel.waveform(i)?;
-            let spike = SpikeIn {
-                source_node: channel.info.source_processor_id,
-                electrode_name: &channel.info.name,
-                sample_number,
-                sorted_id: channel.cluster(i),
-                waveform: waveform.view(),
-            };
-            report.spikes_in += 1;
-            call(&mut report, Callback::HandleSpike, processor.handle_spike(&spike));
-            next_spike += 1;
-        }
-        let t = Instant::now();
-        let result = processor.process(block.view_mut(), first);
-        // Only blocks that reached the script count towards its per-block time.
-        if !matches!(result, Ok(Processed::PassedThrough(_))) {
-            report.block_done(t.elapsed());
-        }
-        let emitted = match call(&mut report, Callback::Process, result) {
-            Some(Processed::Done(emitted)) => Some(emitted),
-            Some(Processed::PassedThrough(why)) => {
-                report.passed_through(&why);
-                None
+    let continuous = &input.continuous;
+    let block_size = options.block_size;
+    // The next blocks are read on a thread of their own while the script runs on this one
+    // (and the output's thread writes the last ones); a run ends with the scope, reader too.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (filled, blocks) = sync_channel(READ_AHEAD);
+        let (recycle, spare) = channel();
+        scope.spawn(move || read_blocks(continuous, block_size, filled, spare));
+        for read in blocks {
+            let (start, mut block) = read?;
+            if interrupted.load(Ordering::Relaxed) {
+                report.interrupted = true;
+                break;
             }
-            _ => None,
-        };
-        if let Some(e) = emitted {
-            report.events_out += e.events.len();
-            report.spikes_out += e.spikes.len();
+            let n = block.ncols();
+            let first = sample_numbers[start];
+            let end = sample_numbers[start + n - 1] + 1;
+            // Everything up to the block's last sample reaches the script before the block.
+            while let Some(e) = input.ttl.get(next_ttl).filter(|e| e.sample_number < end) {
+                let event = TtlEventIn { source_node: e.source_processor_id, channel: &e.channel, sample_number: e.sample_number, line: e.line, state: e.state };
+                report.events_in += 1;
+                call(&mut report, Callback::HandleTtlEvent, processor.handle_ttl_event(&event));
+                next_ttl += 1;
+            }
+            while let Some(&(sample_number, c, i)) = input.spike_order.get(next_spike).filter(|s| s.0 < end) {
+                let channel = &input.spike_channels[c];
+                let waveform = channel.waveform(i)?;
+                let spike = SpikeIn {
+                    source_node: channel.info.source_processor_id,
+                    electrode_name: &channel.info.name,
+                    sample_number,
+                    sorted_id: channel.cluster(i),
+                    waveform: waveform.view(),
+                };
+                report.spikes_in += 1;
+                call(&mut report, Callback::HandleSpike, processor.handle_spike(&spike));
+                next_spike += 1;
+            }
+            let t = Instant::now();
+            let result = processor.process(block.view_mut(), first);
+            // Only blocks that reached the script count towards its per-block time.
+            if !matches!(result, Ok(Processed::PassedThrough(_))) {
+                report.block_done(t.elapsed());
+            }
+            let emitted = match call(&mut report, Callback::Process, result) {
+                Some(Processed::Done(emitted)) => Some(emitted),
+                Some(Processed::PassedThrough(why)) => {
+                    report.passed_through(&why);
+                    None
+                }
+                _ => None,
+            };
+            if let Some(e) = emitted {
+                report.events_out += e.events.len();
+                report.spikes_out += e.spikes.len();
+            }
+            if let Some(out) = output.as_mut() {
+                out.push(block.view(), first, emitted)?;
+            }
+            report.blocks += 1;
+            report.samples += n;
+            bar.inc(n as u64);
+            // The reader may be done already; then the block is simply dropped.
+            let _ = recycle.send(block);
         }
-        if let Some(out) = output.as_mut() {
-            out.push(block.view(), first, emitted)?;
-        }
-        report.blocks += 1;
-        report.samples += n;
-        bar.inc(n as u64);
-        start += n;
-    }
+        Ok(())
+    })?;
     call(&mut report, Callback::StopRecording, processor.stop_recording());
     call(&mut report, Callback::StopAcquisition, processor.stop_acquisition());
     report.wall = started.elapsed();
@@ -158,6 +167,30 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     Ok(report)
 }
 
+/// Blocks read ahead of the one the script has: enough to hide a slow read, few enough to
+/// keep memory at a handful of blocks.
+const READ_AHEAD: usize = 2;
+
+/// A block read: (index of its first sample, channels x samples), or why it could not be.
+type Block = pyproc_oebin::Result<(usize, Array2<f32>)>;
+
+/// Sends the recording's blocks in order, up to the first that cannot be read,
+/// reusing the blocks that come back through `spare`; stops when the run stops listening.
+fn read_blocks(continuous: &Continuous, block_size: usize, filled: SyncSender<Block>, spare: Receiver<Array2<f32>>) {
+    let (total, channels) = (continuous.len(), continuous.info.num_channels);
+    let mut start = 0;
+    while start < total {
+        let n = block_size.min(total - start);
+        let mut block = spare.try_recv().ok().filter(|b: &Array2<f32>| b.dim() == (channels, n)).unwrap_or_else(|| Array2::zeros((channels, n)));
+        let read = continuous.read_block(start, &mut block.view_mut()).map(|()| (start, block));
+        let failed = read.is_err();
+        if filled.send(read).is_err() || failed {
+            return;
+        }
+        start += n;
+    }
+}
+
 /// Counts a callback's failure and goes on, as the GUI would: one bad block must not end
 /// an acquisition.
 fn call<T>(report: &mut Report, callback: Callback, result: pyproc_host::Result<T>) -> Option<T> {
@@ -169,28 +202,6 @@ fn call<T>(report: &mut Report, callback: Callback, result: pyproc_host::Result<
             None
         }
     }
-}
-
-/// Samples processed, real-time factor and ETA; drawn only on a terminal, and only once a
-/// run has lasted a second.
-fn progress_bar(total_samples: u64, sample_rate: f64) -> ProgressBar {
-    let bar = ProgressBar::new(total_samples);
-    let style = ProgressStyle::with_template("{bar:30} {pos}/{len} samples  {msg}  eta {eta}")
-        .expect("valid template")
-        .with_key("msg", move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-            let elapsed = state.elapsed().as_secs_f64().max(1e-9);
-            let _ = write!(w, "{:.1}x real time", state.pos() as f64 / sample_rate / elapsed);
-        });
-    bar.set_style(style);
-    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    let visible = bar.clone();
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(1));
-        if !visible.is_finished() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            visible.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-    });
-    bar
 }
 
 /// The script's prints, above the progress bar.

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use indicatif::ProgressBar;
 use ndarray::{Array1, Array3};
 use pyproc_oebin::{to_int16, RecordingWriter, SpikesOut, TtlOut};
 use serde_json::{json, Value};
@@ -21,8 +22,9 @@ fn node() -> String {
 }
 
 /// Writes the stream for `settings` as a recording under `destination`
-/// (`destination/experiment1/recording1`); returns the recording folder.
-pub fn write(settings: Settings, destination: &Path) -> anyhow::Result<PathBuf> {
+/// (`destination/experiment1/recording1`), counting the samples written on `bar`; returns
+/// the recording folder.
+pub fn write(settings: Settings, destination: &Path, bar: &ProgressBar) -> anyhow::Result<PathBuf> {
     let writer = RecordingWriter::create(destination, Path::new("experiment1/recording1"))?;
     let folder = format!("{}/", node());
     let mut continuous = writer.continuous(&folder, &vec![BIT_VOLTS; settings.channels])?;
@@ -35,6 +37,7 @@ pub fn write(settings: Settings, destination: &Path) -> anyhow::Result<PathBuf> 
         anyhow::ensure!(block.first_sample == written, "synthetic blocks are contiguous");
         written += block.data.ncols() as i64;
         continuous.write_block(block.data.view())?;
+        bar.inc(block.data.ncols() as u64);
         for edge in block.ttl {
             ttl.push(TtlOut { sample_number: edge.sample_number, timestamp: seconds(edge.sample_number, &settings), line: edge.line, state: edge.state });
         }

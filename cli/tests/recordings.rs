@@ -144,7 +144,7 @@ fn the_spike_detector_example_finds_known_spikes_with_their_waveforms_across_blo
             // The reference: the input itself, 8 samples before the crossing to 32 after.
             let at = (sample - 5000) as usize;
             let mut expected = Array2::<f32>::zeros((3, 40));
-            source.read_block(at - 8, &mut expected.view_mut());
+            source.read_block(at - 8, &mut expected.view_mut()).unwrap();
             let expected = expected.slice(sl![c..c + 1, ..]).to_owned();
             assert!((&waveform - &expected).iter().all(|d| d.abs() < 0.2), "waveform of the spike at {sample} on channel {c}");
             all.push((c, sample - 5000));

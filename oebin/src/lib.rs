@@ -1,5 +1,5 @@
-//! Open Ephys "Binary" recordings, as the GUI's Record Node writes them: read by memory
-//! map (a recording of any length costs no more memory than a block), and written into a
+//! Open Ephys "Binary" recordings, as the GUI's Record Node writes them: read block by
+//! block (a recording of any length costs no more memory than a block), and written into a
 //! temporary folder that only becomes the output when complete.
 //!
 //! A recording is untrusted input: `structure.oebin` is validated before any data file is
@@ -10,8 +10,10 @@
 
 mod containment;
 mod continuous;
+mod continuous_writer;
 mod error;
 mod events;
+mod frames;
 mod locate;
 mod npy_file;
 mod output_guard;
@@ -30,7 +32,9 @@ pub use error::{OebinError, Result};
 pub use events::{processor_id, TtlRecord};
 pub use spikes::SpikeChannel;
 pub use structure::{ChannelInfo, ContinuousInfo, EventInfo, SpikeInfo, Structure, FILE_NAME};
-pub use writer::{to_int16, ContinuousWriter, RecordingWriter, SpikesOut, TtlOut};
+pub use frames::to_int16;
+pub use continuous_writer::ContinuousWriter;
+pub use writer::{RecordingWriter, SpikesOut, TtlOut};
 
 /// A recording folder and its `structure.oebin`.
 ///

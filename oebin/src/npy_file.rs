@@ -35,6 +35,11 @@ impl NpyMap {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The whole file, header included.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
 }
 
 /// Writes `array` into `file` (created for it at `path`).

@@ -11,6 +11,10 @@ use crate::structure::{SpikeInfo, Structure};
 pub struct SpikeChannel {
     pub info: SpikeInfo,
     waveforms: NpyMap,
+    /// Where spike 0's waveform starts in the file, and how many values each one has, when
+    /// the waveforms lie one after the other (as the GUI writes them): then a waveform is
+    /// read without parsing the file's header again.
+    in_order: Option<(usize, (usize, usize))>,
     sample_numbers: Vec<i64>,
     clusters: Vec<i64>,
     bit_volts: f32,
@@ -39,6 +43,13 @@ impl SpikeChannel {
 
     /// Spike `i`'s waveform (channels x samples) in physical units.
     pub fn waveform(&self, i: usize) -> Result<Array2<f32>> {
+        if let Some((start, (channels, samples))) = self.in_order {
+            let values = channels * samples;
+            let bytes = &self.waveforms.bytes()[start + i * values * 2..][..values * 2];
+            // Native byte order, as the checked view of the same file reads it.
+            let scaled = bytes.chunks_exact(2).map(|v| i16::from_ne_bytes([v[0], v[1]]) as f32 * self.bit_volts).collect();
+            return Ok(Array2::from_shape_vec((channels, samples), scaled).expect("channels x samples values"));
+        }
         Ok(self.waveforms()?.index_axis(ndarray::Axis(0), i).mapv(|v| v as f32 * self.bit_volts))
     }
 }
@@ -52,7 +63,10 @@ pub(crate) fn read_spikes(root: &Root, structure: &Structure, stream_name: &str)
         let samples_map = NpyMap::open(&folder, "sample_numbers.npy")?;
         let sample_numbers = samples_map.view::<i64, Ix1>()?.to_vec();
         let clusters = read_integers(&NpyMap::open(&folder, "clusters.npy")?)?;
-        let count = waveforms.view::<i16, Ix3>()?.len_of(ndarray::Axis(0));
+        let view = waveforms.view::<i16, Ix3>()?;
+        let count = view.len_of(ndarray::Axis(0));
+        let (_, channels_per_spike, samples) = view.dim();
+        let in_order = view.is_standard_layout().then(|| (view.as_ptr() as usize - waveforms.bytes().as_ptr() as usize, (channels_per_spike, samples)));
         for (map_path, got) in [(waveforms.path(), count), (&*folder.dir().join("clusters.npy"), clusters.len())] {
             if got != sample_numbers.len() {
                 return Err(OebinError::LengthMismatch {
@@ -64,7 +78,7 @@ pub(crate) fn read_spikes(root: &Root, structure: &Structure, stream_name: &str)
             }
         }
         let bit_volts = info.source_channels.last().map_or(1.0, |c| c.bit_volts) as f32;
-        channels.push(SpikeChannel { info: info.clone(), waveforms, sample_numbers, clusters, bit_volts });
+        channels.push(SpikeChannel { info: info.clone(), waveforms, in_order, sample_numbers, clusters, bit_volts });
     }
     Ok(channels)
 }

@@ -6,15 +6,16 @@
 //! the input.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array3, ArrayView2};
+use ndarray::{Array1, Array3};
 use serde_json::Value;
 use walkdir::{DirEntry, WalkDir};
 
 use crate::containment::{canonical_as_far_as_it_exists, plain_path};
 use crate::error::{io, OebinError, Result};
+use crate::continuous_writer::ContinuousWriter;
 use crate::npy_file;
 use crate::output_guard::OutputGuard;
 use crate::staging::{self, Staging};
@@ -117,14 +118,7 @@ impl RecordingWriter {
     pub fn continuous(&self, folder_name: &str, bit_volts: &[f64]) -> Result<ContinuousWriter> {
         let path = self.folder("continuous", folder_name)?.join("continuous.dat");
         let file = self.guard.create(&path)?;
-        Ok(ContinuousWriter {
-            out: BufWriter::with_capacity(1 << 20, file),
-            path,
-            scale: bit_volts.iter().map(|b| 1.0 / *b).collect(),
-            frame: Vec::new(),
-            samples: 0,
-            clipped: 0,
-        })
+        Ok(ContinuousWriter::start(file, &path, bit_volts))
     }
 
     /// Writes `continuous/<folder_name>/sample_numbers.npy` and `timestamps.npy` for `len`
@@ -218,55 +212,6 @@ pub struct SpikesOut {
     pub clusters: Array1<u16>,
 }
 
-/// Writes `continuous.dat` block by block: physical units back to int16, clipped (never
-/// wrapped) and counted.
-pub struct ContinuousWriter {
-    out: BufWriter<File>,
-    path: PathBuf,
-    scale: Vec<f64>,
-    frame: Vec<u8>,
-    samples: u64,
-    clipped: u64,
-}
-
-impl ContinuousWriter {
-    /// Appends a block (channels x samples, physical units).
-    pub fn write_block(&mut self, block: ArrayView2<'_, f32>) -> Result<()> {
-        let (channels, n) = block.dim();
-        assert_eq!(channels, self.scale.len(), "block has the stream's channel count");
-        self.frame.clear();
-        for s in 0..n {
-            for c in 0..channels {
-                let (value, clipped) = to_int16(block[[c, s]] as f64 * self.scale[c]);
-                self.clipped += clipped as u64;
-                self.frame.extend_from_slice(&value.to_le_bytes());
-            }
-        }
-        self.out.write_all(&self.frame).map_err(io("write", &self.path))?;
-        self.samples += n as u64;
-        Ok(())
-    }
-
-    /// Flushes; returns (samples per channel written, values clipped).
-    pub fn finish(&mut self) -> Result<(u64, u64)> {
-        self.out.flush().map_err(io("write", &self.path))?;
-        Ok((self.samples, self.clipped))
-    }
-}
-
-/// Rounds to int16; values outside the range (and NaN) are clipped and reported.
-pub fn to_int16(v: f64) -> (i16, bool) {
-    if v.is_nan() {
-        (0, true)
-    } else if v >= i16::MAX as f64 + 0.5 {
-        (i16::MAX, true)
-    } else if v < i16::MIN as f64 - 0.5 {
-        (i16::MIN, true)
-    } else {
-        (v.round() as i16, false)
-    }
-}
-
 /// Copies the files below `from` into `to`, except `structure.oebin` and the paths (relative
 /// to `from`) in `skip`; a skipped folder is skipped whole. Links are neither followed nor
 /// copied.
@@ -303,15 +248,6 @@ mod tests {
         let edge = |line, state| TtlOut { sample_number: 0, timestamp: 0.0, line, state };
         let words = full_words(&[edge(0, true), edge(3, true), edge(0, false), edge(200, true), edge(3, false)]);
         assert_eq!(words.to_vec(), [0b1, 0b1001, 0b1000, 0b1000, 0]);
-    }
-
-    #[test]
-    fn values_outside_int16_are_clipped_not_wrapped() {
-        assert_eq!(to_int16(40000.0), (i16::MAX, true));
-        assert_eq!(to_int16(-40000.0), (i16::MIN, true));
-        assert_eq!(to_int16(f64::NAN), (0, true));
-        assert_eq!(to_int16(-2.5), (-3, false));
-        assert_eq!(to_int16(32767.4), (32767, false));
     }
 
     #[test]

@@ -112,7 +112,7 @@ fn run_like_pyproc(input: &Path, output: &Path) -> Result<(Recording, PathBuf)> 
     let folder = info.folder_name.trim_end_matches('/');
     writer.copy_recording(&recording.dir, &[Path::new("continuous").join(folder).join("continuous.dat")])?;
     let mut block = Array2::<f32>::zeros((info.num_channels, continuous.len()));
-    continuous.read_block(0, &mut block.view_mut());
+    continuous.read_block(0, &mut block.view_mut())?;
     let mut out = writer.continuous(folder, &info.channels.iter().map(|c| c.bit_volts).collect::<Vec<_>>())?;
     out.write_block(block.view())?;
     out.finish()?;

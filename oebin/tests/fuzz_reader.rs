@@ -75,7 +75,7 @@ proptest! {
             let mut block = Array2::<f32>::zeros((cont.info.num_channels, 7.min(cont.len())));
             let mut start = 0;
             while start + block.ncols() <= cont.len() && block.ncols() > 0 {
-                cont.read_block(start, &mut block.view_mut());
+                cont.read_block(start, &mut block.view_mut()).unwrap();
                 start += block.ncols();
             }
             prop_assert!(cont.len() * cont.info.num_channels * 2 <= c.dat_bytes);
