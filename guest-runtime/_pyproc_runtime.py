@@ -24,6 +24,7 @@ import _pyproc_imports
 import _pyproc_matplotlib
 import _pyproc_timers
 import oe_pyprocessor
+from _pyproc_installed import STDLIB_ZIP
 from _pyproc_timers import CLOCK
 from _pyproc_wire import *  # noqa: F403 - opcodes, CB_* callback codes, formats
 
@@ -474,9 +475,44 @@ def _check(path, need):
         return
     if not path.startswith("/"):
         path = os.path.join(os.getcwd(), path)
-    refusal = _ask(path, need, not _quiet)
+    refusal = _ask(path, need, not _quiet and _the_scripts_doing())
     if refusal:
         raise PermissionError(errno.EACCES, refusal, path)
+
+
+def _is_library(filename):
+    return filename.startswith(STDLIB_ZIP) or filename.startswith("<frozen ")
+
+
+def _the_scripts_doing():
+    """Whether the access being checked is the script's: the nearest frame that decides is
+    the script's own code (its file, modules beside it, code it exec'd) — yes — or the
+    runtime's, or a library module's top level running as it is imported (matplotlib
+    looking for fonts and config files) — no. Library functions the script calls
+    (`np.load(path)`) decide nothing: the script's frame above them does."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(RUNTIME_PREFIX):
+            if frame.f_code.co_name not in ("_audit", "_check", "_stat"):
+                return False
+        elif not _is_library(filename):
+            return True
+        elif frame.f_code.co_name == "<module>":
+            return False
+        frame = frame.f_back
+    return False
+
+
+_os_stat = os.stat
+
+
+def _stat(path, *args, **kwargs):
+    """`os.stat`, which `os.path.exists`/`isfile`/`isdir` and pathlib use: an ungranted
+    path is refused as before, and listed as a look (CPython raises no audit event here)."""
+    if not kwargs.get("dir_fd"):
+        _check(path, NEED_LOOK)
+    return _os_stat(path, *args, **kwargs)
 
 
 def _ask(path, need, report):
@@ -493,4 +529,5 @@ def serve():
     sys.stdout = _DoorWriter(1)
     sys.stderr = _DoorWriter(2)
     sys.addaudithook(_audit)
+    os.stat = _stat
     Dispatcher().serve()

@@ -205,3 +205,16 @@ fn the_random_devices_are_refused_without_a_report() {
     let denied = p.denials();
     assert_eq!(denied.first.iter().map(|d| d.what.as_str()).collect::<Vec<_>>(), ["read /dev/null"], "{denied:?}");
 }
+
+#[test]
+fn what_libraries_probe_as_they_import_is_not_reported_but_the_scripts_own_looks_are() {
+    // matplotlib looks for fonts and config files in the host's usual places when it is
+    // imported; the script's own isfile() of an ungranted config is the script's doing.
+    let source = "import os\nimport matplotlib.pyplot as plt\nclass PyProcessor:\n    def __init__(self, p, n, r):\n        print(os.path.isfile('/mnt/lab/CONFIG.py'))\n    def process(self, data):\n        pass\n";
+    let printed = Printed::default();
+    let p = pyproc_host::Processor::builder_for_source(&common::engine(), "plotter.py", source).output(printed.sink()).build().unwrap();
+    assert_eq!(printed.take(), ["False"]);
+    let denied = p.denials();
+    let listed: Vec<(Option<Callback>, &str, &str)> = denied.first.iter().map(|d| (d.callback, d.what.as_str(), d.fix.as_str())).collect();
+    assert_eq!(listed, [(Some(Callback::Init), "look at /mnt/lab/CONFIG.py", "--allow-read /mnt/lab/CONFIG.py")], "{denied:?}");
+}

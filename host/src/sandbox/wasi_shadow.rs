@@ -6,7 +6,7 @@
 //!   `EACCES` outside a recording;
 //! - the path grants (`guest_paths.rs`): a path under the placeholder `/` is sent to the
 //!   grant that covers it, rewritten relative to the grant's descriptor, or refused with
-//!   `EACCES` (recorded as a denial); the grants' descriptors themselves answer `EBADF`
+//!   `EACCES` (recorded as a denial, but for a stat, which the runtime reports); the grants' descriptors themselves answer `EBADF`
 //!   when the guest names them by number;
 //! - symlink targets (`symlink_target.rs`): never absolute, empty or with `..`.
 //!
@@ -120,7 +120,11 @@ fn route<T: ShadowHost>(caller: &mut Caller<'_, T>, fd: i32, path: i32, len: i32
         Resolved::Above => (fd, ".".to_owned()),
         Resolved::NotADirectory => return Ok(Err(ENOTDIR)),
         Resolved::Denied { what, fix } => {
-            caller.data_mut().denied(what, fix);
+            // A look (stat) is reported by the runtime, which knows whose look it was (the
+            // script's, or a library's at import: matplotlib searching for fonts).
+            if need != Need::Look {
+                caller.data_mut().denied(what, fix);
+            }
             return Ok(Err(EACCES));
         }
     };
