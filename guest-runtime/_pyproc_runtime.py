@@ -81,12 +81,7 @@ class Failure(Exception):
     """A script exception, formatted for the host."""
 
     def __init__(self, callback, exc, script):
-        global _quiet
-        _quiet = True
-        try:
-            self.frame = _failed_frame(callback, exc, script)
-        finally:
-            _quiet = False
+        self.frame = _failed_frame(callback, exc, script)
 
 
 def _failed_frame(callback, exc, script):
@@ -424,7 +419,7 @@ def _put_script_folder_on_path(path):
     """The original plugin imports the script from its folder: sibling modules import.
     The folder is there only when it is granted (readable); then it goes first."""
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
-    if folder and folder not in sys.path and not _ask(folder, NEED_LOOK, False) and os.path.isdir(folder):
+    if folder and folder not in sys.path and os.path.isdir(folder):
         sys.path.insert(0, folder)
         importlib.invalidate_caches()
 
@@ -441,9 +436,6 @@ _PATH_EVENTS = {
     "os.rename": ((0, 1), NEED_WRITE, 2), "os.link": ((0, 1), NEED_WRITE, 2),
     "os.symlink": ((1,), NEED_WRITE, 2), "shutil.copyfile": ((1,), NEED_WRITE, None),
 }
-# While the runtime formats a failure (reading source lines for the traceback), a refused
-# path is the runtime's business, not the script's: it is refused without being reported.
-_quiet = False
 
 
 def _audit(event, args):
@@ -475,7 +467,7 @@ def _check(path, need):
         return
     if not path.startswith("/"):
         path = os.path.join(os.getcwd(), path)
-    refusal = _ask(path, need, not _quiet and _the_scripts_doing())
+    refusal = _ask(path, need, _the_scripts_doing())
     if refusal:
         raise PermissionError(errno.EACCES, refusal, path)
 
@@ -487,8 +479,9 @@ def _is_library(filename):
 def _the_scripts_doing():
     """Whether the access being checked is the script's: the nearest frame that decides is
     the script's own code (its file, modules beside it, code it exec'd) — yes — or the
-    runtime's, or a library module's top level running as it is imported (matplotlib
-    looking for fonts and config files) — no. Library functions the script calls
+    runtime's (looking for the script's folder, reading source lines for a traceback), or a
+    library module's top level running as it is imported (matplotlib looking for fonts and
+    config files) — no. Library functions the script calls
     (`np.load(path)`) decide nothing: the script's frame above them does."""
     frame = sys._getframe(2)
     while frame is not None:

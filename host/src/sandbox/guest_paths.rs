@@ -38,8 +38,9 @@ pub(crate) enum Resolved {
     Above,
     /// A granted file used as a folder.
     NotADirectory,
-    /// Not granted: the words for the refusal.
-    Denied { what: String, fix: String },
+    /// Not granted: the words for the refusal, and whether it belongs in the processor's
+    /// list of refusals.
+    Denied { what: String, fix: String, listed: bool },
 }
 
 /// The mounted grants of one interpreter.
@@ -94,10 +95,10 @@ impl GuestPaths {
                 Need::MakeFolder => format!("--allow-write {shown}"),
                 Need::Write => format!("--allow-write {}", parent(&parts)),
             };
-            return Resolved::Denied { what: format!("{verb} {shown}"), fix };
+            return Resolved::Denied { what: format!("{verb} {shown}"), fix, listed: listed(&shown) };
         };
         if need.writes() && mount.access == Access::Read {
-            return Resolved::Denied { what: format!("{verb} {shown}"), fix: format!("--allow-write {}", mount.spec) };
+            return Resolved::Denied { what: format!("{verb} {shown}"), fix: format!("--allow-write {}", mount.spec), listed: listed(&shown) };
         }
         let rest = &parts[mount.guest.len()..];
         match &mount.file {
@@ -107,6 +108,16 @@ impl GuestPaths {
             None => Resolved::Granted { fd: mount.fd, path: rest.join("/") },
         }
     }
+}
+
+/// Paths the interpreter's own C libraries try as a random source (SQLite behind `shelve`
+/// and `dbm` does): their refusal is not the script's doing, and granting them would only
+/// trade the sandbox's seeded randomness for the host's.
+const RANDOM_DEVICES: [&str; 2] = ["/dev/urandom", "/dev/random"];
+
+/// Whether the refusal of the guest path `shown` is listed.
+fn listed(shown: &str) -> bool {
+    !RANDOM_DEVICES.contains(&shown)
 }
 
 /// The components of a guest path, with `\` read as `/` (a script's Windows path) and `.`,
@@ -182,10 +193,12 @@ mod tests {
     fn refusals_name_the_flag_that_would_allow_them() {
         let t = table();
         let denied = |path, need| match t.resolve(path, need) {
-            Resolved::Denied { what, fix } => (what, fix),
+            Resolved::Denied { what, fix, .. } => (what, fix),
             other => panic!("{path}: {other:?}"),
         };
         assert_eq!(denied("etc/passwd", Need::Read), ("read /etc/passwd".into(), "--allow-read /etc/passwd".into()));
+        assert!(matches!(t.resolve("dev/random", Need::Read), Resolved::Denied { listed: false, .. }));
+        assert!(matches!(t.resolve("dev/null", Need::Read), Resolved::Denied { listed: true, .. }));
         assert_eq!(denied("home/u/out.csv", Need::Write), ("write /home/u/out.csv".into(), "--allow-write /home/u".into()));
         assert_eq!(denied("mnt/lab/x.csv", Need::Write), ("write /mnt/lab/x.csv".into(), "--allow-write /data/lab::/mnt/lab".into()));
     }

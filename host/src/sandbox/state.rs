@@ -34,16 +34,8 @@ pub(crate) struct HostState {
     pub net: NetService,
 }
 
-/// Paths the interpreter's own C libraries try as a random source (SQLite behind `shelve`
-/// and `dbm` does): their refusal is not the script's doing, and granting them would only
-/// trade the sandbox's seeded randomness for the host's.
-const RANDOM_DEVICES: [&str; 2] = ["/dev/urandom", "/dev/random"];
-
 impl HostState {
     fn record(&self, what: String, fix: String) {
-        if RANDOM_DEVICES.iter().any(|device| what.ends_with(&format!(" {device}"))) {
-            return;
-        }
         self.denials.record(Denial { callback: self.door.running, what, fix });
     }
 }
@@ -64,9 +56,9 @@ impl DoorHost for HostState {
             return None;
         }
         match self.paths.resolve(&absolute, need) {
-            Resolved::Denied { what, fix } => {
+            Resolved::Denied { what, fix, listed } => {
                 let message = format!("not granted: {what} (allow with {fix})");
-                if report {
+                if report && listed {
                     self.record(what, fix);
                 }
                 Some(message)

@@ -119,10 +119,10 @@ fn route<T: ShadowHost>(caller: &mut Caller<'_, T>, fd: i32, path: i32, len: i32
         Resolved::Granted { fd, path } => (fd as i32, path),
         Resolved::Above => (fd, ".".to_owned()),
         Resolved::NotADirectory => return Ok(Err(ENOTDIR)),
-        Resolved::Denied { what, fix } => {
+        Resolved::Denied { what, fix, listed } => {
             // A look (stat) is reported by the runtime, which knows whose look it was (the
             // script's, or a library's at import: matplotlib searching for fonts).
-            if need != Need::Look {
+            if listed && need != Need::Look {
                 caller.data_mut().denied(what, fix);
             }
             return Ok(Err(EACCES));
