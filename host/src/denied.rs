@@ -41,6 +41,19 @@ pub struct Denials {
 impl Denials {
     pub(crate) fn record(&mut self, denial: Denial) {
         self.count += 1;
+        self.keep(denial);
+    }
+
+    /// Adds the refusals of another interpreter of the same processor (one replaced by a
+    /// reload), keeping the first [`KEPT_DENIALS`] distinct ones as `record` does.
+    pub fn merge(&mut self, later: Denials) {
+        self.count += later.count;
+        for denial in later.first {
+            self.keep(denial);
+        }
+    }
+
+    fn keep(&mut self, denial: Denial) {
         if self.first.len() < KEPT_DENIALS && !self.first.contains(&denial) {
             self.first.push(denial);
         }
@@ -81,5 +94,14 @@ mod tests {
             d.record(Denial { what: format!("read /{i}"), ..one.clone() });
         }
         assert_eq!((d.count, d.first.len()), (32, KEPT_DENIALS));
+    }
+
+    #[test]
+    fn merged_denials_add_up_and_keep_each_once() {
+        let read = Denial { callback: Some(Callback::StopAcquisition), what: "read /lab/cfg.json".into(), fix: "--allow-read /lab".into() };
+        let net = Denial { callback: None, what: "connect 10.0.0.5:5555".into(), fix: "--allow-net 10.0.0.5:5555".into() };
+        let mut total = Denials { count: 2, first: vec![read.clone()] };
+        total.merge(Denials { count: 3, first: vec![read.clone(), net.clone()] });
+        assert_eq!(total, Denials { count: 5, first: vec![read, net] });
     }
 }

@@ -1,20 +1,10 @@
-//! A processor's refused accesses, kept across the interpreters a C++ processor goes
-//! through (every reload starts a new host `Processor` with its own denial log).
+//! A processor's refused accesses as the C++ API reports them: the count, and one line for
+//! each kept refusal. (The handle adds up the interpreters a reload went through with
+//! `Denials::merge`.)
 
-use pyproc_host::{Denials, KEPT_DENIALS};
+use pyproc_host::Denials;
 
 use crate::ffi::DenialReport;
-
-/// Adds `later` to `total`, keeping the first [`KEPT_DENIALS`] distinct ones as the host
-/// does.
-pub fn merge(total: &mut Denials, later: Denials) {
-    total.count += later.count;
-    for denial in later.first {
-        if total.first.len() < KEPT_DENIALS && !total.first.contains(&denial) {
-            total.first.push(denial);
-        }
-    }
-}
 
 pub fn report(denials: &Denials) -> DenialReport {
     DenialReport { count: denials.count, kept: denials.first.iter().map(ToString::to_string).collect() }
@@ -26,11 +16,11 @@ mod tests {
     use pyproc_host::{Callback, Denial};
 
     #[test]
-    fn merged_denials_add_up_and_keep_each_once() {
+    fn merged_denials_are_reported_in_order_with_their_fix() {
         let read = Denial { callback: Some(Callback::StopAcquisition), what: "read /lab/cfg.json".into(), fix: "--allow-read /lab".into() };
         let net = Denial { callback: None, what: "connect 10.0.0.5:5555".into(), fix: "--allow-net 10.0.0.5:5555".into() };
         let mut total = Denials { count: 2, first: vec![read.clone()] };
-        merge(&mut total, Denials { count: 3, first: vec![read, net] });
+        total.merge(Denials { count: 3, first: vec![read, net] });
         let shown = report(&total);
         assert_eq!(shown.count, 5);
         assert_eq!(

@@ -282,13 +282,13 @@ impl ProcessorHandle {
     /// Frees a replaced processor (control thread: an interpreter is too big to free on
     /// the real-time thread), keeping what it was refused.
     fn retire(&self, old: Processor) {
-        denial_report::merge(&mut lock(&self.retired_denials), old.denials());
+        lock(&self.retired_denials).merge(old.denials());
         drop(old);
     }
 
     pub fn denials(&self) -> DenialReport {
         let mut total = lock(&self.retired_denials).clone();
-        denial_report::merge(&mut total, lock(&self.live).denials());
+        total.merge(lock(&self.live).denials());
         denial_report::report(&total)
     }
 
