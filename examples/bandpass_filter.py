@@ -15,6 +15,10 @@ ORDER = 2
 
 
 class PyProcessor:
+    # Each channel is filtered on its own (its state is per channel): pyproc may split the
+    # channels between several interpreters running in parallel. The original plugin
+    # ignores this attribute.
+    channel_independent = True
 
     def __init__(self, processor, num_channels, sample_rate):
         self.processor = processor

@@ -353,7 +353,10 @@ class Dispatcher:
         self.optional = {cb: getattr(instance, name, None) for cb, name in OPTIONAL.items()}
         # Tell the host which callbacks exist, so it skips the round trip for the others.
         mask = sum(1 << cb for cb, method in self.optional.items() if method is not None)
-        _call(struct.pack("<BH", HANDLES, mask))
+        # And whether its channels may be split between interpreters (read from the class:
+        # it is a declaration about the code, not about one instance's state).
+        traits = TRAIT_CHANNEL_INDEPENDENT if getattr(module.PyProcessor, "channel_independent", False) is True else 0
+        _call(struct.pack("<BHB", HANDLES, mask, traits))
         self.processor, self.events, self.spikes = processor, processor._events, processor._spikes
         if num_channels != self.num_channels:
             self.num_channels = num_channels

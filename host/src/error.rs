@@ -1,6 +1,7 @@
 //! Everything that can go wrong, as types. Each message says what failed, where (file,
 //! line, callback) and what to do about it.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -122,10 +123,27 @@ pub enum Error {
     #[error("{granted} recording roots granted; a processor can have at most {max}\nfix: grant a common parent folder instead")]
     TooManyRecordingRoots { granted: usize, max: usize },
 
+    /// One shard of a [`ShardedProcessor`](crate::ShardedProcessor) failed. In `process`
+    /// its channels passed through unchanged while the other shards processed theirs.
+    #[error(
+        "shard {} of {} (channels {}–{}, counting from 0) failed; the other shards went on:\n{error}",
+        .shard + 1, .shards, .channels.start, .channels.end.saturating_sub(1)
+    )]
+    Shard { channels: Range<usize>, shard: usize, shards: usize, error: Box<Error> },
+
+    /// Several shards failed in the same callback; one [`Error::Shard`] each, in channel
+    /// order.
+    #[error("{} shards failed:\n{}", .0.len(), list(.0))]
+    Shards(Vec<Error>),
+
     /// A grant (`--allow-read`, `--allow-write`, `--allow-net`, `--allow-listen`) that
     /// cannot be given as written.
     #[error("{flag} {value}: {why}")]
     BadGrant { flag: &'static str, value: String, why: String },
+}
+
+fn list(errors: &[Error]) -> String {
+    errors.iter().map(|e| format!("- {e}")).collect::<Vec<_>>().join("\n")
 }
 
 fn place(script: &std::path::Path, line: Option<u32>) -> String {
@@ -144,6 +162,7 @@ impl Error {
     pub fn python_exception(&self) -> Option<&PythonException> {
         match self {
             Error::Python { exception, .. } => Some(exception),
+            Error::Shard { error, .. } => error.python_exception(),
             _ => None,
         }
     }

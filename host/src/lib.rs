@@ -61,6 +61,7 @@ mod outcome;
 mod processor;
 mod python_exception;
 mod sandbox;
+mod shards;
 mod supervise;
 mod wire;
 
@@ -73,6 +74,7 @@ pub use grants::{guest_path, Access, Grants, NetGrant, PathGrant};
 pub use outcome::{PassThrough, Processed};
 pub use processor::{Processor, ProcessorBuilder, Stats, StreamInfo};
 pub use python_exception::{PythonException, TracebackFrame};
+pub use shards::{default_shards, ChannelGroups, ShardedBuilder, ShardedProcessed, ShardedProcessor};
 pub use supervise::cancel::CancelHandle;
 pub use supervise::limits::Limits;
 pub use supervise::recovery::Status;

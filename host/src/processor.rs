@@ -317,6 +317,14 @@ impl Processor {
         self.config.denials.snapshot()
     }
 
+    /// Whether the running script's `PyProcessor` class declares `channel_independent =
+    /// True`: it processes each channel on its own, so its channels may be split between
+    /// several processors ([`ShardedProcessor`](crate::ShardedProcessor)). False while the
+    /// interpreter is down.
+    pub fn channel_independent(&self) -> bool {
+        self.instance.as_ref().is_some_and(|i| i.mailbox().lock().channel_independent)
+    }
+
     /// The interpreter's linear memory in bytes (None while it is being restarted).
     pub fn memory_bytes(&self) -> Option<usize> {
         self.instance.as_ref().map(|i| i.mailbox().lock().memory_bytes)

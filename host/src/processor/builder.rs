@@ -28,7 +28,7 @@ pub struct StreamInfo {
 /// Settings for a [`Processor`](crate::Processor); see
 /// [`Processor::builder`](crate::Processor::builder) and
 /// [`Processor::builder_for_source`](crate::Processor::builder_for_source).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ProcessorBuilder {
     engine: Engine,
     script: ScriptArg,
@@ -42,7 +42,7 @@ pub struct ProcessorBuilder {
 }
 
 /// The script as the caller named it, resolved in `build`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum ScriptArg {
     File(PathBuf),
     Text { name: PathBuf, source: String },
@@ -131,6 +131,18 @@ impl ProcessorBuilder {
     pub fn grants(mut self, grants: Grants) -> Self {
         self.grants = grants;
         self
+    }
+
+    /// The stream set with [`stream`](Self::stream).
+    pub(crate) fn stream_info(&self) -> StreamInfo {
+        self.stream
+    }
+
+    /// The label set with [`label`](Self::label), else the script's file name.
+    pub(crate) fn label_or_default(&self) -> String {
+        self.label.clone().unwrap_or_else(|| match &self.script {
+            ScriptArg::File(path) | ScriptArg::Text { name: path, .. } => Script::label_for(path),
+        })
     }
 
     /// The engine and the checked settings a processor is started with.

@@ -37,7 +37,12 @@ impl Script {
 
     /// The label a processor gets when none is set: the file name.
     pub fn default_label(&self) -> String {
-        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
+        Script::label_for(&self.path)
+    }
+
+    /// The default label of a script named `path`: its file name.
+    pub fn label_for(path: &Path) -> String {
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
     }
 
     /// The current text: read from the file again, or the text given.

@@ -23,6 +23,7 @@ use crate::grants::Need;
 use crate::python_exception::PythonException;
 use crate::supervise::cancel::CancelFlag;
 use crate::wire::command::Command;
+use crate::wire::layout;
 use crate::wire::mailbox::{Mailbox, Outcome};
 use crate::wire::output::LineSplitter;
 use crate::wire::request::Request;
@@ -165,8 +166,9 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             door.running = Some(callback);
             return Ok(Next::Answer);
         }
-        Request::Handles { mask } => {
+        Request::Handles { mask, traits } => {
             slot.handles = Some(mask);
+            slot.channel_independent = traits & layout::traits::CHANNEL_INDEPENDENT != 0;
             return Ok(Next::Answer);
         }
         Request::Hello { mailbox_addr, mailbox_len, scratch_addr, scratch_len } => {

@@ -93,6 +93,14 @@ pub(crate) mod net {
     }
 }
 
+/// Bits of the `traits` byte in a HANDLES frame: what the new `PyProcessor` declares about
+/// itself through class attributes.
+pub(crate) mod traits {
+    /// `channel_independent = True`: each channel is processed on its own, so the channels
+    /// may be split between several interpreters (`shards/`).
+    pub(crate) const CHANNEL_INDEPENDENT: u8 = 1;
+}
+
 /// One emitted TTL event in a DONE frame (Python `struct` notation): sample number, line,
 /// state.
 pub(crate) const EVENT_FORMAT: &str = "<qBB";
@@ -152,6 +160,7 @@ pub(crate) fn python_module() -> String {
         src.push_str(&format!("NET_{name} = {value}\n"));
     }
     src.push_str(&format!("SPIKE_SAMPLES = {SPIKE_SAMPLES}\n"));
+    src.push_str(&format!("TRAIT_CHANNEL_INDEPENDENT = {}\n", traits::CHANNEL_INDEPENDENT));
     src
 }
 
@@ -182,5 +191,6 @@ mod tests {
         assert!(src.contains("CB_INIT = 2\n") && src.contains("CB_HANDLE_TTL_EVENT = 4\n"), "{src}");
         assert!(src.contains("EVENT_FORMAT = \"<qBB\"\n"), "{src}");
         assert!(src.contains("NEED_LOOK = 0\n") && src.contains("NEED_MAKE_FOLDER = 3\n"), "{src}");
+        assert!(src.contains("TRAIT_CHANNEL_INDEPENDENT = 1\n"), "{src}");
     }
 }

@@ -48,6 +48,8 @@ pub(crate) struct MailboxSlot {
     pub stage: Option<Callback>,
     /// Which optional callbacks the running `PyProcessor` defines (None: not said yet).
     pub handles: Option<u16>,
+    /// The running `PyProcessor` class says `channel_independent = True`.
+    pub channel_independent: bool,
 }
 
 impl MailboxSlot {

@@ -29,8 +29,9 @@ pub(crate) enum Request<'a> {
     /// `__init__`), so a deadline or trap is blamed on the right one.
     Stage { callback: Callback },
     /// The new `PyProcessor` defines these optional callbacks (bit n: callback code n), so
-    /// the host need not knock for the others.
-    Handles { mask: u16 },
+    /// the host need not knock for the others; `traits`: what it declares about itself
+    /// (`layout::traits`).
+    Handles { mask: u16, traits: u8 },
     /// May the script use `path` for `need`? Asked before an open or a change, so a
     /// refusal can name the flag that would allow it; `report`: record a refusal (not for
     /// the runtime's own questions).
@@ -170,7 +171,7 @@ impl<'a> Request<'a> {
             }
             op::LOG => Request::Log { stream: r.u8()?, text: r.take(r.rest.len())? },
             op::STAGE => Request::Stage { callback: r.callback()? },
-            op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]) },
+            op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]), traits: r.u8()? },
             op::ACCESS => {
                 let code = r.u8()?;
                 let need = Need::from_code(code).ok_or(FrameError::BadAccess(code))?;
@@ -247,9 +248,9 @@ mod tests {
 
     #[test]
     fn a_handles_frame_carries_a_16_bit_mask() {
-        assert_eq!(Request::decode(&[op::HANDLES, 0x10, 0x01]), Ok(Request::Handles { mask: 0x0110 }));
-        assert!(matches!(Request::decode(&[op::HANDLES, 0x10]), Err(FrameError::Truncated { .. })));
-        assert_eq!(Request::decode(&[op::HANDLES, 0, 0, 0]), Err(FrameError::Trailing(1)));
+        assert_eq!(Request::decode(&[op::HANDLES, 0x10, 0x01, 1]), Ok(Request::Handles { mask: 0x0110, traits: 1 }));
+        assert!(matches!(Request::decode(&[op::HANDLES, 0x10, 0x01]), Err(FrameError::Truncated { .. })));
+        assert_eq!(Request::decode(&[op::HANDLES, 0, 0, 0, 0]), Err(FrameError::Trailing(1)));
     }
 
     #[test]

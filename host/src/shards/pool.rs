@@ -1,0 +1,224 @@
+//! [`Pool`]: worker threads that each own one shard and run a task on it when told, while
+//! the caller's thread runs the first shard itself.
+//!
+//! The hand-off happens once per block, so it allocates nothing and takes no lock: each
+//! worker has a slot with an atomic state. The caller writes the task's address into the
+//! slot, sets the state to `RUN` and unparks the worker; the worker runs the task on its
+//! shard, sets `IDLE` and unparks the caller. Either side, finding nothing to do yet,
+//! spins for [`SPIN`] (a block often ends on both threads within that) and then parks.
+//! A shard is touched only by its worker while the slot says `RUN`, and only by the
+//! caller otherwise.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+/// How long a waiting thread spins before it parks: long enough to catch a shard that
+/// finishes just after the caller's own, short enough not to steal a core from the others.
+const SPIN: Duration = Duration::from_micros(50);
+
+const IDLE: u8 = 0;
+const RUN: u8 = 1;
+const QUIT: u8 = 2;
+
+/// What a worker runs: a task borrowed from the caller's stack for the length of
+/// [`Pool::run`], which waits for every worker before it returns.
+type Task<'a, S> = dyn Fn(usize, &mut S) + Sync + 'a;
+
+/// K-1 threads each owning one `S`, and the caller's own `S`.
+pub(crate) struct Pool<S: Send + 'static> {
+    local: S,
+    workers: Vec<Worker<S>>,
+}
+
+struct Worker<S: Send + 'static> {
+    slot: Arc<Slot<S>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Slot<S> {
+    state: AtomicU8,
+    /// Written by the caller before `RUN`, read by the worker after it.
+    task: UnsafeCell<Option<*const Task<'static, S>>>,
+    /// The thread to unpark when the task is done (the caller may change threads between
+    /// runs, so it is given with each task).
+    waiter: UnsafeCell<Option<Thread>>,
+    /// The worker's shard, built on its thread.
+    shard: UnsafeCell<Option<S>>,
+    /// What a panicking task left; the caller panics with it.
+    panic: UnsafeCell<Option<Box<dyn Any + Send>>>,
+}
+
+// SAFETY: every field behind an UnsafeCell is accessed by one side at a time, handed over
+// by `state` with release/acquire ordering (see the module doc). `S: Send` because the
+// caller reads a shard that lives on a worker.
+unsafe impl<S: Send> Sync for Slot<S> {}
+unsafe impl<S: Send> Send for Slot<S> {}
+
+impl<S: Send + 'static> Pool<S> {
+    /// Starts `shards - 1` workers, each building its shard with `make(index)` on its own
+    /// thread, while the caller builds shard 0; shards are built in parallel. The first
+    /// failure (by index) is returned, with its index, after every worker has stopped.
+    pub fn start<E: Send + 'static>(shards: usize, make: impl Fn(usize) -> Result<S, E> + Send + Sync + 'static) -> Result<Pool<S>, (usize, E)> {
+        let make = Arc::new(make);
+        let (built, results) = mpsc::channel();
+        let mut workers = Vec::with_capacity(shards.saturating_sub(1));
+        for index in 1..shards {
+            let slot = Arc::new(Slot {
+                state: AtomicU8::new(IDLE),
+                task: UnsafeCell::new(None),
+                waiter: UnsafeCell::new(None),
+                shard: UnsafeCell::new(None),
+                panic: UnsafeCell::new(None),
+            });
+            let (make, built, worker_slot) = (make.clone(), built.clone(), slot.clone());
+            let thread = thread::Builder::new()
+                .name(format!("pyproc-shard-{index}"))
+                .spawn(move || serve(index, &worker_slot, &*make, built))
+                .expect("spawning a shard's worker thread");
+            workers.push(Worker { slot, thread: Some(thread) });
+        }
+        drop(built);
+        let local = make(0);
+        // Waits for every worker's report (each drops its sender once it has sent it).
+        let mut failures: Vec<(usize, E)> = results.iter().filter_map(|(index, result)| result.err().map(|e| (index, e))).collect();
+        match local {
+            Ok(local) if failures.is_empty() => return Ok(Pool { local, workers }),
+            Ok(_) => {}
+            Err(e) => failures.push((0, e)),
+        }
+        // Dropping the workers stops them (and drops the shards that were built).
+        drop(workers);
+        failures.sort_by_key(|(index, _)| *index);
+        Err(failures.remove(0))
+    }
+
+    /// A pool of one shard, run on the caller's thread: no workers.
+    pub fn single(local: S) -> Pool<S> {
+        Pool { local, workers: Vec::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.workers.len() + 1
+    }
+
+    /// Runs `task(index, shard)` on every shard at once — shard 0 on this thread — and
+    /// returns when all are done. A panic in any task is resumed here, after the others
+    /// have finished.
+    pub fn run(&mut self, task: &Task<'_, S>) {
+        let me = thread::current();
+        // SAFETY (of erasing the task's lifetime): every worker is waited for below before
+        // this function returns, even if the local task panics, so none uses the pointer
+        // after the borrow ends.
+        let erased: *const Task<'static, S> = unsafe { std::mem::transmute::<&Task<'_, S>, &'static Task<'static, S>>(task) };
+        for worker in &self.workers {
+            // SAFETY: the slot is IDLE, so the caller owns these fields.
+            unsafe {
+                *worker.slot.task.get() = Some(erased);
+                *worker.slot.waiter.get() = Some(me.clone());
+            }
+            worker.slot.state.store(RUN, Ordering::Release);
+            if let Some(thread) = &worker.thread {
+                thread.thread().unpark();
+            }
+        }
+        let local = catch_unwind(AssertUnwindSafe(|| task(0, &mut self.local)));
+        let mut panic = local.err();
+        for worker in &self.workers {
+            wait_until(|| worker.slot.state.load(Ordering::Acquire) == IDLE);
+            // SAFETY: IDLE again: the caller owns the slot.
+            if let Some(payload) = unsafe { (*worker.slot.panic.get()).take() } {
+                panic.get_or_insert(payload);
+            }
+        }
+        if let Some(payload) = panic {
+            resume_unwind(payload);
+        }
+    }
+
+    /// Every shard, in order (the caller's first), while no task runs.
+    pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut S> {
+        // SAFETY: `&mut self` means no `run` is in progress, so every slot is IDLE and
+        // its shard is the caller's to touch.
+        let workers = self.workers.iter().filter_map(|w| unsafe { (*w.slot.shard.get()).as_mut() });
+        std::iter::once(&mut self.local).chain(workers)
+    }
+
+    pub fn shards(&self) -> impl Iterator<Item = &S> {
+        // SAFETY: as in `shards_mut`; `&self` rules out a concurrent `run`.
+        let workers = self.workers.iter().filter_map(|w| unsafe { (*w.slot.shard.get()).as_ref() });
+        std::iter::once(&self.local).chain(workers)
+    }
+}
+
+impl<S: Send + 'static> Drop for Worker<S> {
+    fn drop(&mut self) {
+        self.slot.state.store(QUIT, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            // A worker that panicked outside a task has nothing more to report.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A worker's life: build the shard, report, then run tasks until told to quit. The
+/// shard is dropped on this thread.
+fn serve<S, E>(index: usize, slot: &Slot<S>, make: &(dyn Fn(usize) -> Result<S, E> + Sync), built: mpsc::Sender<(usize, Result<(), E>)>) {
+    match make(index) {
+        // SAFETY: the caller does not look at the shard until `start` has heard from every
+        // worker, which happens after this write.
+        Ok(shard) => unsafe { *slot.shard.get() = Some(shard) },
+        Err(e) => {
+            let _ = built.send((index, Err(e)));
+            drop(built);
+            wait_until(|| slot.state.load(Ordering::Acquire) == QUIT);
+            return;
+        }
+    }
+    let _ = built.send((index, Ok(())));
+    drop(built);
+    loop {
+        let mut state = IDLE;
+        wait_until(|| {
+            state = slot.state.load(Ordering::Acquire);
+            state != IDLE
+        });
+        if state == QUIT {
+            // SAFETY: after QUIT the caller never touches the slot's shard again.
+            drop(unsafe { (*slot.shard.get()).take() });
+            return;
+        }
+        // SAFETY: RUN: the worker owns the slot until it stores IDLE.
+        let (task, waiter) = unsafe { ((*slot.task.get()).take(), (*slot.waiter.get()).take()) };
+        let shard = unsafe { (*slot.shard.get()).as_mut() };
+        if let (Some(task), Some(shard)) = (task, shard) {
+            // SAFETY: the caller's `run` keeps the task alive until this slot is IDLE.
+            let task = unsafe { &*task };
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task(index, shard))) {
+                unsafe { *slot.panic.get() = Some(payload) };
+            }
+        }
+        slot.state.store(IDLE, Ordering::Release);
+        if let Some(waiter) = waiter {
+            waiter.unpark();
+        }
+    }
+}
+
+/// Spins for [`SPIN`], then parks until `ready` (an unpark, or a spurious wake-up, makes
+/// it look again).
+fn wait_until(mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        if started.elapsed() < SPIN {
+            std::hint::spin_loop();
+        } else {
+            thread::park();
+        }
+    }
+}

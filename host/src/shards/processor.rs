@@ -1,0 +1,252 @@
+//! [`ShardedProcessor`]: one script over a stream, its channels split between shards that
+//! run in parallel, and their output put back together.
+
+use std::ops::Range;
+use std::path::Path;
+
+use ndarray::{s, ArrayViewMut2};
+
+use crate::denied::Denials;
+use crate::error::{Error, Result};
+use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
+use crate::outcome::PassThrough;
+use crate::processor::{Processor, Stats, StreamInfo};
+use crate::shards::groups::ChannelGroups;
+use crate::shards::merge::{merge_events, merge_spikes};
+use crate::shards::outcome::ShardedProcessed;
+use crate::shards::pool::Pool;
+use crate::shards::shard::{Rows, Shard, ShardOutcome};
+use crate::supervise::recovery::Status;
+
+/// A script whose `PyProcessor` processes each channel on its own, run as K processors
+/// over contiguous groups of channels, in parallel: K-1 worker threads and the caller's.
+/// Built with [`ProcessorBuilder::sharded`](crate::ProcessorBuilder::sharded); with one
+/// shard it is a plain [`Processor`] on the caller's thread.
+///
+/// ```no_run
+/// use ndarray::Array2;
+/// let engine = pyproc_host::Engine::open()?;
+/// let mut p = pyproc_host::Processor::builder(&engine, "examples/bandpass_filter.py")
+///     .stream(64, 30_000.0)
+///     .sharded() // as many shards as cores, since the script declares channel_independent
+///     .build()?;
+/// p.start_acquisition()?;
+/// let mut block = Array2::<f32>::zeros((64, 1024));
+/// let processed = p.process(block.view_mut(), 0)?;
+/// assert!(processed.failed.is_empty());
+/// # Ok::<(), pyproc_host::Error>(())
+/// ```
+///
+/// Each shard is a [`Processor`] built from the same settings, whose `PyProcessor` is
+/// constructed with its group's channel count; its label (and so its random state, see
+/// the crate docs) names its channels (`bandpass_filter.py ch 0–31`). TTL events go to
+/// every shard. A [`SpikeIn`] carries no channel index (only its electrode's name and
+/// waveform), so every spike goes to every shard too. Every shard gets the same
+/// `start_recording` folder.
+pub struct ShardedProcessor {
+    pool: Pool<Shard>,
+    groups: ChannelGroups,
+    stream: StreamInfo,
+    declared: bool,
+    /// The last block's merged output and its failures; reused from block to block.
+    events: Vec<TtlEvent>,
+    spikes: Vec<SpikeOut>,
+    failed: Vec<Error>,
+    passed_through: Vec<(Range<usize>, PassThrough)>,
+}
+
+impl ShardedProcessor {
+    pub(crate) fn new(pool: Pool<Shard>, stream: StreamInfo, declared: bool) -> ShardedProcessor {
+        ShardedProcessor {
+            groups: ChannelGroups::new(stream.num_channels, pool.len()),
+            pool,
+            stream,
+            declared,
+            events: Vec::new(),
+            spikes: Vec::new(),
+            failed: Vec::new(),
+            passed_through: Vec::new(),
+        }
+    }
+
+    /// Runs `process` on `block` (channels x samples) in place: each shard on its group's
+    /// rows, at once. A shard that raises, runs past its deadline or is down leaves its
+    /// rows exactly as they came in and is reported in the result; the others' rows are
+    /// processed. An error is returned only when the block does not fit the stream.
+    pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<ShardedProcessed<'_>> {
+        if block.nrows() != self.stream.num_channels {
+            return Err(Error::ChannelMismatch { expected: self.stream.num_channels, got: block.nrows() });
+        }
+        for shard in self.pool.shards_mut() {
+            let rows = shard.channels.clone();
+            shard.rows = (!rows.is_empty()).then(|| Rows::view(block.slice_mut(s![rows, ..])));
+        }
+        Ok(self.run_process(first_sample_number))
+    }
+
+    /// [`process`](Self::process) for a block held as one buffer per channel; see
+    /// [`Processor::process_channels`].
+    ///
+    /// # Safety
+    /// Every pointer in `channels` must be valid for reads and writes of `num_samples`
+    /// floats for the length of the call, and no two may overlap.
+    pub unsafe fn process_channels(&mut self, channels: &[*mut f32], num_samples: usize, first_sample_number: i64) -> Result<ShardedProcessed<'_>> {
+        if channels.len() != self.stream.num_channels {
+            return Err(Error::ChannelMismatch { expected: self.stream.num_channels, got: channels.len() });
+        }
+        for shard in self.pool.shards_mut() {
+            let rows = shard.channels.clone();
+            // SAFETY: the caller's promise, for the rows of this group only.
+            shard.rows = (!rows.is_empty()).then(|| unsafe { Rows::pointers(&channels[rows], num_samples) });
+        }
+        Ok(self.run_process(first_sample_number))
+    }
+
+    fn run_process(&mut self, first_sample_number: i64) -> ShardedProcessed<'_> {
+        self.pool.run(&|_, shard: &mut Shard| shard.process(first_sample_number));
+        self.failed.clear();
+        self.passed_through.clear();
+        let mut ran = 0;
+        for shard in self.pool.shards_mut() {
+            match shard.take_outcome() {
+                ShardOutcome::Idle => {}
+                ShardOutcome::Done => ran += 1,
+                ShardOutcome::PassedThrough(why) => self.passed_through.push((shard.channels.clone(), why)),
+                ShardOutcome::Failed(error) => self.failed.push(error),
+            }
+        }
+        merge_events(&mut self.events, self.pool.shards().map(|s| &s.events[..]));
+        merge_spikes(&mut self.spikes, self.pool.shards_mut().map(|s| &mut s.spikes));
+        ShardedProcessed {
+            emitted: Emitted { events: &self.events, spikes: &self.spikes },
+            failed: &self.failed,
+            passed_through: &self.passed_through,
+            ran,
+        }
+    }
+
+    /// Delivers a TTL event to every shard's `handle_ttl_event`.
+    pub fn handle_ttl_event(&mut self, event: &TtlEventIn<'_>) -> Result<()> {
+        self.broadcast(|p| p.handle_ttl_event(event))
+    }
+
+    /// Delivers a spike to every shard's `handle_spike` (a spike names no channel of the
+    /// stream, so no shard can be picked for it).
+    pub fn handle_spike(&mut self, spike: &SpikeIn<'_>) -> Result<()> {
+        self.broadcast(|p| p.handle_spike(spike))
+    }
+
+    pub fn start_acquisition(&mut self) -> Result<()> {
+        self.broadcast(Processor::start_acquisition)
+    }
+
+    pub fn stop_acquisition(&mut self) -> Result<()> {
+        self.broadcast(Processor::stop_acquisition)
+    }
+
+    /// Calls every shard's `start_recording(dir)`; see [`Processor::start_recording`].
+    /// The shards share the folder: a script that writes files there should not give two
+    /// groups the same file name.
+    pub fn start_recording(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        self.broadcast(|p| p.start_recording(dir))
+    }
+
+    pub fn stop_recording(&mut self) -> Result<()> {
+        self.broadcast(Processor::stop_recording)
+    }
+
+    /// Splits the new stream's channels between the same shards again and re-creates each
+    /// shard's `PyProcessor` for its new group; see [`Processor::set_stream`]. With fewer
+    /// channels than shards, the extra shards sit idle until a stream gives them channels.
+    /// A shard whose constructor raises keeps its old `PyProcessor`, and its channels pass
+    /// through with an error naming them until a later `set_stream` succeeds.
+    pub fn set_stream(&mut self, num_channels: usize, sample_rate: f64) -> Result<()> {
+        self.groups = ChannelGroups::new(num_channels, self.pool.len());
+        for (index, shard) in self.pool.shards_mut().enumerate() {
+            shard.channels = self.groups.range(index);
+        }
+        self.stream = StreamInfo { num_channels, sample_rate };
+        self.broadcast_shards(|shard| {
+            let channels = shard.channels.len();
+            shard.call(|p| p.set_stream(channels, sample_rate))
+        })
+    }
+
+    /// How many shards run the script (1: one plain processor).
+    pub fn shard_count(&self) -> usize {
+        self.pool.len()
+    }
+
+    /// The channels each shard holds, in order.
+    pub fn groups(&self) -> ChannelGroups {
+        self.groups
+    }
+
+    /// Whether the script declares `channel_independent = True`.
+    pub fn channel_independent(&self) -> bool {
+        self.declared
+    }
+
+    pub fn stream(&self) -> StreamInfo {
+        self.stream
+    }
+
+    /// The script's path; see [`Processor::script`].
+    pub fn script(&self) -> &Path {
+        self.pool.shards().next().map(|s| s.processor.script()).expect("a pool has at least one shard")
+    }
+
+    /// Each shard's channels and status, in order.
+    pub fn statuses(&self) -> Vec<(Range<usize>, Status)> {
+        self.pool.shards().map(|s| (s.channels.clone(), s.processor.status())).collect()
+    }
+
+    /// The shards' restarts and dropped output, added up.
+    pub fn stats(&self) -> Stats {
+        self.pool.shards().map(|s| s.processor.stats()).fold(Stats::default(), |mut sum, s| {
+            sum.restarts += s.restarts;
+            sum.events_dropped += s.events_dropped;
+            sum.spikes_dropped += s.spikes_dropped;
+            sum.output_bytes_dropped += s.output_bytes_dropped;
+            sum
+        })
+    }
+
+    /// Every access a shard tried and was refused; see [`Processor::denials`].
+    pub fn denials(&self) -> Denials {
+        self.pool.shards().fold(Denials::default(), |mut all, s| {
+            all.merge(s.processor.denials());
+            all
+        })
+    }
+
+    fn broadcast(&mut self, callback: impl Fn(&mut Processor) -> Result<()> + Sync) -> Result<()> {
+        self.broadcast_shards(|shard| shard.call(&callback))
+    }
+
+    /// Runs `task` on every shard at once; their failures, in channel order, become one
+    /// error.
+    fn broadcast_shards(&mut self, task: impl Fn(&mut Shard) + Sync) -> Result<()> {
+        self.pool.run(&|_, shard: &mut Shard| task(shard));
+        let mut failed: Vec<Error> = self
+            .pool
+            .shards_mut()
+            .filter_map(|shard| match shard.take_outcome() {
+                ShardOutcome::Failed(error) => Some(error),
+                _ => None,
+            })
+            .collect();
+        match failed.len() {
+            0 => Ok(()),
+            1 => Err(failed.remove(0)),
+            _ => Err(Error::Shards(failed)),
+        }
+    }
+}
+
+impl std::fmt::Debug for ShardedProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardedProcessor").field("script", &self.script()).field("stream", &self.stream).field("groups", &self.groups).finish()
+    }
+}
