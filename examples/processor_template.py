@@ -10,6 +10,11 @@ import oe_pyprocessor  # the host's module; `processor` below is an oe_pyprocess
 
 
 class PyProcessor:
+    # If process() treats each channel on its own (no value of one channel ever depends on
+    # another), uncomment this: pyproc then splits the channels into groups and runs each
+    # group in its own interpreter, in parallel, where __init__ sees the group's
+    # num_channels. The Open Ephys plugin ignores it.
+    # channel_independent = True
 
     def __init__(self, processor, num_channels, sample_rate):
         """Called when the script is loaded and whenever the stream changes.

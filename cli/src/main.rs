@@ -100,6 +100,16 @@ struct RunArgs {
     /// block through and restarts the script.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     deadline_ms: u64,
+    /// Run the script as K interpreters in parallel, each over a contiguous group of the
+    /// channels, if its PyProcessor declares `channel_independent = True` (default: as
+    /// many as the machine has cores; never more than channels).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    shards: Option<u32>,
+    /// Split the channels between shards even though the script does not declare
+    /// `channel_independent = True`. Only for a script that never mixes channels: whether
+    /// its output equals one interpreter's is then yours to check.
+    #[arg(long)]
+    assume_channel_independent: bool,
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -207,6 +217,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         random_seed: args.random_seed,
         deadline: std::time::Duration::from_millis(args.deadline_ms),
         grants: args.grants.grants()?,
+        shards: args.shards.map(|k| k as usize),
+        assume_channel_independent: args.assume_channel_independent,
     };
     let report = run::run(engine, options, interrupted)?;
     if args.json {

@@ -29,6 +29,9 @@ pub struct Report {
     pub input: String,
     pub stream: String,
     pub output: String,
+    /// How many interpreters ran the script, over which channels, and why that many.
+    pub shards: String,
+    pub shard_count: usize,
     /// The processor's state at the end, and what it survived or dropped.
     pub status: String,
     pub stats: pyproc_host::Stats,
@@ -100,6 +103,8 @@ pub struct JsonReport<'a> {
     seconds_of_data: f64,
     wall_seconds: f64,
     real_time_factor: f64,
+    /// Interpreters that ran the script, each over a group of channels.
+    shards: usize,
     /// None (null) when no block was processed.
     per_block_latency: Option<LatencyJson>,
     events_in: usize,
@@ -153,6 +158,7 @@ impl Report {
             seconds_of_data: self.stream_seconds,
             wall_seconds: self.wall.as_secs_f64(),
             real_time_factor: self.real_time_factor(),
+            shards: self.shard_count,
             per_block_latency: self.latency_percentiles().map(|(p50, p99, max)| LatencyJson { p50_us: us(p50), p99_us: us(p99), max_us: us(max) }),
             events_in: self.events_in,
             spikes_in: self.spikes_in,
@@ -200,6 +206,7 @@ impl fmt::Display for Report {
         }
         writeln!(f, "blocks        {}", self.blocks)?;
         writeln!(f, "samples       {} per channel x {} channels ({:.1} s of data)", self.samples, self.channels, self.stream_seconds)?;
+        writeln!(f, "shards        {}", self.shards)?;
         writeln!(f, "wall time     {:.2} s ({:.1}x real time)", self.wall.as_secs_f64(), self.real_time_factor())?;
         if let Some((p50, p99, max)) = self.latency_percentiles() {
             writeln!(f, "per block     p50 {}  p99 {}  max {}", micros(p50), micros(p99), micros(max))?;

@@ -13,7 +13,7 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 use ndarray::Array2;
 use pyproc_oebin::Continuous;
-use pyproc_host::{Callback, Engine, OutputSink, OutputStream, Processed, Processor, SpikeIn, TtlEventIn};
+use pyproc_host::{Callback, Engine, OutputSink, OutputStream, Processor, ShardedProcessor, SpikeIn, Status, TtlEventIn};
 
 use crate::input::Input;
 use crate::output::OutputRecording;
@@ -35,6 +35,10 @@ pub struct RunOptions {
     pub deadline: Duration,
     /// What else of the host the script may reach.
     pub grants: pyproc_host::Grants,
+    /// Interpreters to split the channels between (None: one per core), when the script
+    /// declares `channel_independent = True` or `assume_channel_independent` says so.
+    pub shards: Option<usize>,
+    pub assume_channel_independent: bool,
 }
 
 /// Runs the script over the input. The recording is read and checked, and the output
@@ -63,19 +67,26 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     };
     let total = input.continuous.len();
     let bar = progress::samples_bar(total as u64, info.sample_rate, "");
-    let mut processor = Processor::builder(engine, &options.script)
+    let mut sharded = Processor::builder(engine, &options.script)
         .stream(info.num_channels, info.sample_rate)
         .output(script_output(bar.clone()))
         .recording_root(&recording_dir)
         .seed(options.random_seed)
         .grants(options.grants.clone())
         .limits(pyproc_host::Limits { callback_deadline: options.deadline, ..Default::default() })
-        .build()?;
+        .sharded()
+        .assume_channel_independent(options.assume_channel_independent);
+    if let Some(shards) = options.shards {
+        sharded = sharded.shards(shards);
+    }
+    let mut processor = sharded.build()?;
 
     let mut report = Report::default();
     report.channels = info.num_channels;
     report.input = input.recording.dir.display().to_string();
     report.stream = info.stream_name.clone();
+    report.shards = shards_line(&processor, &options);
+    report.shard_count = processor.shard_count();
     let started = Instant::now();
     call(&mut report, Callback::StartAcquisition, processor.start_acquisition());
     call(&mut report, Callback::StartRecording, processor.start_recording(&recording_dir));
@@ -120,18 +131,26 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
                 next_spike += 1;
             }
             let t = Instant::now();
-            let result = processor.process(block.view_mut(), first);
-            // Only blocks that reached the script count towards its per-block time.
-            if !matches!(result, Ok(Processed::PassedThrough(_))) {
-                report.block_done(t.elapsed());
-            }
-            let emitted = match call(&mut report, Callback::Process, result) {
-                Some(Processed::Done(emitted)) => Some(emitted),
-                Some(Processed::PassedThrough(why)) => {
-                    report.passed_through(&why);
+            let emitted = match processor.process(block.view_mut(), first) {
+                Ok(processed) => {
+                    // Only blocks that reached the script count towards its per-block time.
+                    if processed.ran > 0 {
+                        report.block_done(t.elapsed());
+                    }
+                    for error in processed.failed {
+                        tracing::warn!("{error}");
+                        report.error(Callback::Process, error);
+                    }
+                    for (_, why) in processed.passed_through {
+                        report.passed_through(why);
+                    }
+                    (processed.ran > 0).then_some(processed.emitted)
+                }
+                Err(error) => {
+                    tracing::warn!("{error}");
+                    report.error(Callback::Process, &error);
                     None
                 }
-                _ => None,
             };
             if let Some(e) = emitted {
                 report.events_out += e.events.len();
@@ -151,7 +170,7 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     call(&mut report, Callback::StopRecording, processor.stop_recording());
     call(&mut report, Callback::StopAcquisition, processor.stop_acquisition());
     report.wall = started.elapsed();
-    report.status = format!("{:?}", processor.status());
+    report.status = status_line(&processor.statuses());
     report.stats = processor.stats();
     report.denials = processor.denials();
     report.stream_seconds = report.samples as f64 / info.sample_rate;
@@ -165,6 +184,28 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
         None => "none (the script's recording folder was temporary; use --output DIR to keep a recording)".into(),
     };
     Ok(report)
+}
+
+/// The report's `shards` line: how many interpreters ran, and why that many.
+fn shards_line(processor: &ShardedProcessor, options: &RunOptions) -> String {
+    let k = processor.shard_count();
+    let groups: Vec<String> = processor.groups().ranges().map(|r| format!("{}–{}", r.start, r.end.saturating_sub(1))).collect();
+    match (k, processor.channel_independent(), options.assume_channel_independent) {
+        (1, false, false) => "1 (the script does not declare `channel_independent = True`; --assume-channel-independent splits it anyway)".into(),
+        (1, _, _) if processor.stream().num_channels == 1 => "1 (the stream has one channel)".into(),
+        (1, _, _) => "1 (--shards 1)".into(),
+        (_, true, _) => format!("{k} in parallel, channels {} (the script declares `channel_independent = True`)", groups.join(", ")),
+        (_, false, _) => format!("{k} in parallel, channels {} (--assume-channel-independent: equal output is yours to check)", groups.join(", ")),
+    }
+}
+
+/// The processor's state at the end: one status, or each shard's when they differ.
+fn status_line(statuses: &[(std::ops::Range<usize>, Status)]) -> String {
+    let first = &statuses[0].1;
+    if statuses.iter().all(|(_, s)| s == first) {
+        return format!("{first:?}");
+    }
+    statuses.iter().map(|(r, s)| format!("channels {}–{}: {s:?}", r.start, r.end.saturating_sub(1))).collect::<Vec<_>>().join("; ")
 }
 
 /// Blocks read ahead of the one the script has: enough to hide a slow read, few enough to

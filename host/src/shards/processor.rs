@@ -125,15 +125,18 @@ impl ShardedProcessor {
         }
     }
 
-    /// Delivers a TTL event to every shard's `handle_ttl_event`.
+    /// Delivers a TTL event to every shard's `handle_ttl_event`, one shard after the
+    /// other on this thread: events come one at a time, often to scripts without the
+    /// callback (then a shard does nothing), and waking the workers for each would cost
+    /// more than the callbacks.
     pub fn handle_ttl_event(&mut self, event: &TtlEventIn<'_>) -> Result<()> {
-        self.broadcast(|p| p.handle_ttl_event(event))
+        self.each(|p| p.handle_ttl_event(event))
     }
 
     /// Delivers a spike to every shard's `handle_spike` (a spike names no channel of the
-    /// stream, so no shard can be picked for it).
+    /// stream, so no shard can be picked for it), on this thread as TTL events are.
     pub fn handle_spike(&mut self, spike: &SpikeIn<'_>) -> Result<()> {
-        self.broadcast(|p| p.handle_spike(spike))
+        self.each(|p| p.handle_spike(spike))
     }
 
     pub fn start_acquisition(&mut self) -> Result<()> {
@@ -229,6 +232,19 @@ impl ShardedProcessor {
     /// error.
     fn broadcast_shards(&mut self, task: impl Fn(&mut Shard) + Sync) -> Result<()> {
         self.pool.run(&|_, shard: &mut Shard| task(shard));
+        self.failures()
+    }
+
+    /// Calls `callback` on every shard in turn, on this thread.
+    fn each(&mut self, callback: impl Fn(&mut Processor) -> Result<()>) -> Result<()> {
+        for shard in self.pool.shards_mut() {
+            shard.call(&callback);
+        }
+        self.failures()
+    }
+
+    /// The last call's failures, in channel order, as one error.
+    fn failures(&mut self) -> Result<()> {
         let mut failed: Vec<Error> = self
             .pool
             .shards_mut()
