@@ -83,3 +83,27 @@ fn without_output_the_script_still_records_into_a_temporary_folder() {
     assert!(stderr.contains("\"stop_recording\""), "{stderr}");
     assert!(text(&out.stdout).contains("output        none (the script's recording folder was temporary"));
 }
+
+#[test]
+fn shards_write_the_same_recording_as_one_interpreter_and_the_report_says_how_many_ran() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = repo("examples/bandpass_filter.py");
+    let run = |shards: &str| {
+        let dir = tmp.path().join(format!("out{shards}"));
+        let out = pyproc_ok(&["run", s(&script), "--seconds", "0.5", "--channels", "6", "--shards", shards, "--output", s(&dir)]);
+        let dat = common::files_below(&dir).into_iter().find(|p| p.ends_with("continuous.dat")).expect("the output has a continuous.dat");
+        (text(&out.stdout), std::fs::read(dat).unwrap())
+    };
+    let (one, one_data) = run("1");
+    assert!(one.contains("shards        1 (--shards 1)"), "{one}");
+    let (three, three_data) = run("3");
+    assert!(three.contains("shards        3 in parallel, channels 0–1, 2–3, 4–5"), "{three}");
+    assert!(one_data == three_data, "3 shards wrote other samples than 1");
+}
+
+#[test]
+fn a_script_that_does_not_declare_channel_independent_runs_in_one_interpreter() {
+    let out = pyproc_ok(&["run", &cli_script("passthrough.py"), "--seconds", "0.2", "--channels", "4", "--shards", "2"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("shards        1 (the script does not declare `channel_independent = True`"), "{stdout}");
+}
