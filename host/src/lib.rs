@@ -33,6 +33,10 @@
 //!   events ([`TtlEvent`]) and spikes ([`SpikeOut`]), or `PassedThrough` with the
 //!   [`PassThrough`] reason. Events and spikes going *to* the script are [`TtlEventIn`] and
 //!   [`SpikeIn`].
+//! - All cores: [`ProcessorBuilder::sharded`] → [`ShardedBuilder`] → [`ShardedProcessor`],
+//!   a script that declares `channel_independent = True` run as several processors over
+//!   [`ChannelGroups`] of the channels, in parallel; its `process` gives
+//!   [`ShardedProcessed`].
 //! - Failures: [`Error`]; a script's exception is [`Error::Python`] carrying a
 //!   [`PythonException`] (type, message, [`TracebackFrame`]s). What the script tried to
 //!   reach without a grant: [`Processor::denials`] → [`Denials`] ([`Denial`]). [`CancelHandle`] stops a

@@ -222,3 +222,54 @@ fn wait_until(mut ready: impl FnMut() -> bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_gives_every_shard_its_own_index_once() {
+        let mut pool = Pool::start(4, |index| Ok::<_, ()>(vec![index])).unwrap();
+        for round in 0..100 {
+            pool.run(&|index, shard: &mut Vec<usize>| {
+                assert_eq!(shard[0], index);
+                shard.push(round);
+            });
+        }
+        for (index, shard) in pool.shards().enumerate() {
+            assert_eq!(shard[0], index);
+            assert_eq!(shard[1..], (0..100).collect::<Vec<_>>()[..]);
+        }
+    }
+
+    #[test]
+    fn workers_run_on_their_own_threads() {
+        let mut pool = Pool::start(3, |_| Ok::<_, ()>(None)).unwrap();
+        pool.run(&|_, shard: &mut Option<thread::ThreadId>| *shard = Some(thread::current().id()));
+        let ids: Vec<_> = pool.shards().map(|s| s.unwrap()).collect();
+        assert_eq!(ids[0], thread::current().id());
+        assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2], "{ids:?}");
+    }
+
+    #[test]
+    fn the_lowest_failing_shard_is_reported_after_all_were_built() {
+        let failure = Pool::start(4, |index| if index >= 2 { Err(index * 10) } else { Ok(index) }).err();
+        assert_eq!(failure, Some((2, 20)));
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_reaches_the_caller_after_the_others_finished() {
+        let mut pool = Pool::start(3, |_| Ok::<_, ()>(0u32)).unwrap();
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            pool.run(&|index, shard: &mut u32| {
+                *shard += 1;
+                assert_ne!(index, 2, "shard 2 fails");
+            })
+        }));
+        assert!(caught.is_err());
+        assert_eq!(pool.shards().copied().collect::<Vec<_>>(), vec![1, 1, 1]);
+        // The pool still works afterwards.
+        pool.run(&|_, shard: &mut u32| *shard += 1);
+        assert_eq!(pool.shards().copied().collect::<Vec<_>>(), vec![2, 2, 2]);
+    }
+}
