@@ -126,8 +126,8 @@ pub enum Error {
     /// One shard of a [`ShardedProcessor`](crate::ShardedProcessor) failed. In `process`
     /// its channels passed through unchanged while the other shards processed theirs.
     #[error(
-        "shard {} of {} (channels {}–{}, counting from 0) failed; the other shards went on:\n{error}",
-        .shard + 1, .shards, .channels.start, .channels.end.saturating_sub(1)
+        "shard {} of {} ({}, counting from 0) failed; the other shards went on:\n{error}",
+        .shard + 1, .shards, channel_range(.channels)
     )]
     Shard { channels: Range<usize>, shard: usize, shards: usize, error: Box<Error> },
 
@@ -140,6 +140,14 @@ pub enum Error {
     /// cannot be given as written.
     #[error("{flag} {value}: {why}")]
     BadGrant { flag: &'static str, value: String, why: String },
+}
+
+/// `channel 4` or `channels 3–5`.
+fn channel_range(range: &Range<usize>) -> String {
+    match range.len() {
+        1 => format!("channel {}", range.start),
+        _ => format!("channels {}–{}", range.start, range.end.saturating_sub(1)),
+    }
 }
 
 fn list(errors: &[Error]) -> String {

@@ -8,7 +8,8 @@ use crate::processor_handle::{processor_load, ProcessorHandle};
 #[cxx::bridge(namespace = "pyproc::ffi")]
 pub mod ffi {
     /// What a call did. Every call on the real-time path answers one of these instead of
-    /// throwing; on anything but `Ok` the block was left exactly as it came in.
+    /// throwing; on anything but `Ok` the block was left exactly as it came in (with
+    /// shards: the failing shards' channels; the others were processed).
     #[derive(Debug)]
     enum Status {
         Ok,
@@ -88,6 +89,11 @@ pub mod ffi {
         allow_net: Vec<String>,
         /// `--allow-listen` values: ports on 127.0.0.1.
         allow_listen: Vec<u16>,
+        /// Interpreters to split the channels between, each over a contiguous group, when
+        /// the script declares `channel_independent = True` (`--shards`); 0: one per core.
+        shards: u32,
+        /// Split them even without the declaration (`--assume-channel-independent`).
+        assume_channel_independent: bool,
     }
 
     /// What the script tried to reach and was refused, over the processor's life (reloads
@@ -171,5 +177,7 @@ pub mod ffi {
         fn status_text(self: &ProcessorHandle) -> String;
         fn script_path(self: &ProcessorHandle) -> String;
         fn num_channels(self: &ProcessorHandle) -> u32;
+        /// Interpreters running the script, each over a group of channels (1: one).
+        fn num_shards(self: &ProcessorHandle) -> u32;
     }
 }

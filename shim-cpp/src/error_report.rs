@@ -6,6 +6,9 @@ use crate::ffi::{ErrorReport, Status};
 
 pub fn status_of(error: &Error) -> Status {
     match error {
+        // A shard's failure is its own error's kind; of several, the first one's.
+        Error::Shard { error, .. } => status_of(error),
+        Error::Shards(errors) => errors.first().map_or(Status::Failed, status_of),
         Error::Python { .. } => Status::ScriptError,
         Error::DeadlineExceeded { .. } => Status::DeadlineExceeded,
         Error::InstanceDied { .. } | Error::Cancelled { .. } => Status::InstanceDied,
@@ -25,15 +28,23 @@ pub fn status_of_pass_through(why: &PassThrough) -> Status {
 
 /// The report for `error`, numbered `sequence`.
 pub fn report(error: &Error, sequence: u64) -> ErrorReport {
-    let (callback, traceback) = match error {
+    let (callback, traceback) = origin(error);
+    ErrorReport { sequence, status: status_of(error), callback, message: error.to_string(), traceback }
+}
+
+/// The callback that failed and the traceback, from the error itself or, for a shard, the
+/// error inside it (the message names the shard).
+fn origin(error: &Error) -> (String, String) {
+    match error {
+        Error::Shard { error, .. } => origin(error),
+        Error::Shards(errors) => errors.first().map(origin).unwrap_or_default(),
         Error::Python { exception, .. } => (exception.callback.to_string(), exception.traceback.clone()),
         Error::DeadlineExceeded { callback, .. }
         | Error::InstanceDied { callback, .. }
         | Error::Cancelled { callback, .. }
         | Error::NotRunning { callback, .. } => (callback.to_string(), String::new()),
         _ => (String::new(), String::new()),
-    };
-    ErrorReport { sequence, status: status_of(error), callback, message: error.to_string(), traceback }
+    }
 }
 
 pub fn no_error() -> ErrorReport {

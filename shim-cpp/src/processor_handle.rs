@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use ndarray::ArrayView2;
-use pyproc_host::{Denials, Engine, Error, Limits, Processed, Processor, SpikeIn, Status as HostStatus, TtlEventIn};
+use pyproc_host::{Denials, Engine, Error, Limits, Processor, ShardedProcessor, SpikeIn, Status as HostStatus, TtlEventIn};
 
 use crate::denial_report;
 use crate::engine_handle::EngineHandle;
@@ -21,12 +21,12 @@ const SWAP_WAIT: Duration = Duration::from_millis(500);
 pub struct ProcessorHandle {
     engine: Engine,
     /// The processor blocks go through. The real-time thread only `try_lock`s it.
-    live: Mutex<Processor>,
+    live: Mutex<ShardedProcessor>,
     /// A freshly loaded processor waiting to replace `live` at the next block.
-    incoming: Mutex<Option<Processor>>,
+    incoming: Mutex<Option<ShardedProcessor>>,
     /// The processor `incoming` replaced, handed back so the control thread drops it (an
     /// interpreter is too big to free on the real-time thread).
-    outgoing: Mutex<Option<Processor>>,
+    outgoing: Mutex<Option<ShardedProcessor>>,
     /// What a reload must rebuild: only the control thread touches it.
     control: Mutex<Control>,
     last_error: Mutex<ErrorReport>,
@@ -66,7 +66,7 @@ pub fn processor_load(
 }
 
 impl Control {
-    fn build(&self, engine: &Engine) -> Result<Processor, Error> {
+    fn build(&self, engine: &Engine) -> Result<ShardedProcessor, Error> {
         let o = &self.options;
         let defaults = Limits::default();
         let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
@@ -87,7 +87,11 @@ impl Control {
         if !o.recording_root.is_empty() {
             builder = builder.recording_root(o.recording_root.as_str());
         }
-        let mut processor = builder.build()?;
+        let mut sharded = builder.sharded().assume_channel_independent(o.assume_channel_independent);
+        if o.shards != 0 {
+            sharded = sharded.shards(o.shards as usize);
+        }
+        let mut processor = sharded.build()?;
         // A reloaded processor joins in the state its predecessor was in.
         if self.acquiring {
             processor.start_acquisition()?;
@@ -128,8 +132,8 @@ impl ProcessorHandle {
         // header too), and the caller vouches for what they point at.
         let channels = std::slice::from_raw_parts(channels.as_ptr().cast::<*mut f32>(), channels.len());
         match live.process_channels(channels, num_samples, first_sample) {
-            Ok(Processed::PassedThrough(why)) => result.status = status_of_pass_through(&why),
-            Ok(Processed::Done(emitted)) => {
+            Ok(processed) => {
+                let emitted = processed.emitted;
                 let fit = emitted.events.len().min(events.len());
                 for (out, event) in events.iter_mut().zip(emitted.events) {
                     *out = TtlEventOut { sample_number: event.sample_number, line: event.line, state: event.state };
@@ -137,6 +141,13 @@ impl ProcessorHandle {
                 result.num_events = fit;
                 result.events_dropped = emitted.events.len() - fit;
                 result.spikes_dropped = emitted.spikes.len();
+                // Every failed shard is counted; the status and last_error are the last one's.
+                for error in processed.failed {
+                    result.status = self.failed(error);
+                }
+                if let (Status::Ok, Some((_, why))) = (result.status, processed.passed_through.first()) {
+                    result.status = status_of_pass_through(why);
+                }
             }
             Err(error) => result.status = self.failed(&error),
         }
@@ -145,7 +156,7 @@ impl ProcessorHandle {
 
     /// Puts a reloaded processor in place of the live one, if one is waiting and the old
     /// one can be handed back without waiting.
-    fn swap_in_incoming(&self, live: &mut Processor) {
+    fn swap_in_incoming(&self, live: &mut ShardedProcessor) {
         let Some(mut outgoing) = try_lock(&self.outgoing) else { return };
         if outgoing.is_some() {
             return; // the control thread has not collected the previous one yet
@@ -180,7 +191,7 @@ impl ProcessorHandle {
     }
 
     /// Runs `call` on the live processor if nobody else holds it (real-time path).
-    fn on_live_now(&self, call: impl FnOnce(&mut Processor) -> Result<(), Error>) -> Status {
+    fn on_live_now(&self, call: impl FnOnce(&mut ShardedProcessor) -> Result<(), Error>) -> Status {
         let Some(mut live) = try_lock(&self.live) else { return Status::Busy };
         match call(&mut live) {
             Ok(()) => Status::Ok,
@@ -190,7 +201,7 @@ impl ProcessorHandle {
 
     /// Runs `call` on the live processor, waiting for the real-time thread's block to end
     /// (control path).
-    fn on_live(&self, call: impl FnOnce(&mut Processor) -> Result<(), Error>) -> Status {
+    fn on_live(&self, call: impl FnOnce(&mut ShardedProcessor) -> Result<(), Error>) -> Status {
         let mut live = lock(&self.live);
         match call(&mut live) {
             Ok(()) => Status::Ok,
@@ -281,7 +292,7 @@ impl ProcessorHandle {
 
     /// Frees a replaced processor (control thread: an interpreter is too big to free on
     /// the real-time thread), keeping what it was refused.
-    fn retire(&self, old: Processor) {
+    fn retire(&self, old: ShardedProcessor) {
         lock(&self.retired_denials).merge(old.denials());
         drop(old);
     }
@@ -313,5 +324,9 @@ impl ProcessorHandle {
 
     pub fn num_channels(&self) -> u32 {
         lock(&self.control).num_channels
+    }
+
+    pub fn num_shards(&self) -> u32 {
+        lock(&self.live).shard_count() as u32
     }
 }

@@ -41,6 +41,7 @@ std::atomic<int> failures{0};  // the checks also run on two threads
 const std::string source_dir = PYPROC_SOURCE_DIR;
 const std::string contract_script = source_dir + "/shim-cpp/tests/scripts/cpp_contract.py";
 const std::string threshold_script = source_dir + "/examples/threshold_events.py";
+const std::string group_size_script = source_dir + "/shim-cpp/tests/scripts/group_size.py";
 
 // A block held the way audio hosts hold one: a buffer per channel.
 struct Block {
@@ -365,6 +366,32 @@ void two_processors_are_independent(const pyproc::Engine& engine) {
     tb.join();
 }
 
+void shards_split_the_channels_and_a_failing_group_keeps_only_its_own(const pyproc::Engine& engine) {
+    pyproc::Options two;
+    two.shards = 2;
+    pyproc::Processor p(engine, group_size_script, 5, 30000.0, two);
+    CHECK(p.num_shards() == 2);
+    Block block(5, 16);
+    CHECK_STATUS(p.process(block.channels(), 5, 16, 0), pyproc::Status::Ok);
+    // Channels 0-2 in one interpreter, 3-4 in the other.
+    CHECK(block.data[0][0] == 3.0f && block.data[2][15] == 3.0f && block.data[3][0] == 2.0f && block.data[4][15] == 2.0f);
+
+    pyproc::Options three;
+    three.shards = 3;
+    pyproc::Processor q(engine, group_size_script, 5, 30000.0, three);
+    Block other(5, 16);
+    for (float& v : other.data[4]) v = -1.0f;
+    CHECK_STATUS(q.process(other.channels(), 5, 16, 0), pyproc::Status::ScriptError);
+    // Groups 0-1, 2-3 and 4: only channel 4's group raised, and only it is unchanged.
+    CHECK(other.data[0][0] == 2.0f && other.data[3][15] == 2.0f && other.data[4][0] == -1.0f);
+    pyproc::ErrorReport error = q.last_error();
+    CHECK(std::string(error.message).find("shard 3 of 3 (channel 4, counting from 0)") != std::string::npos);
+    CHECK(std::string(error.traceback).find("a group of one channel") != std::string::npos);
+
+    pyproc::Processor one(engine, contract_script, 5, 30000.0, two);  // does not declare it
+    CHECK(one.num_shards() == 1);
+}
+
 }  // namespace
 
 int main() {
@@ -386,6 +413,7 @@ int main() {
         a_recording_folder_outside_the_root_is_granted_by_a_reload(engine, dir);
         a_granted_folder_is_reachable_and_nothing_else(engine, dir);
         a_bad_grant_is_refused_naming_its_flag(engine);
+        shards_split_the_channels_and_a_failing_group_keeps_only_its_own(engine);
     } catch (const pyproc::Error& e) {
         std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
         ++failures;

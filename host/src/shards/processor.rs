@@ -200,6 +200,17 @@ impl ShardedProcessor {
         self.pool.shards().next().map(|s| s.processor.script()).expect("a pool has at least one shard")
     }
 
+    /// Whether `dir` lies inside a recording root the shards were built with; see
+    /// [`Processor::can_record_in`].
+    pub fn can_record_in(&self, dir: impl AsRef<Path>) -> bool {
+        self.pool.shards().all(|s| s.processor.can_record_in(dir.as_ref()))
+    }
+
+    /// Running when every shard is; else the first (in channel order) that is not.
+    pub fn status(&self) -> Status {
+        self.pool.shards().map(|s| s.processor.status()).find(|s| *s != Status::Running).unwrap_or(Status::Running)
+    }
+
     /// Each shard's channels and status, in order.
     pub fn statuses(&self) -> Vec<(Range<usize>, Status)> {
         self.pool.shards().map(|s| (s.channels.clone(), s.processor.status())).collect()

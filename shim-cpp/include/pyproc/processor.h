@@ -92,6 +92,16 @@ struct Options {
     std::vector<std::string> allow_write;  // the same; write implies read
     std::vector<std::string> allow_net;    // "HOST:PORT" or "HOST:PORT::LOCALHOST:PORT" (TCP, UDP)
     std::vector<std::uint16_t> allow_listen;  // TCP ports on 127.0.0.1 to accept on
+
+    // A script whose PyProcessor declares `channel_independent = True` runs as this many
+    // interpreters in parallel, each over a contiguous group of the channels whose
+    // __init__ sees the group's num_channels (0: one per core; never more than channels).
+    // The events of the groups are merged in sample order. A group that fails leaves only
+    // its own channels unchanged; the others are processed.
+    std::uint32_t shards = 0;
+    // Split the channels even though the script does not declare it: only for scripts
+    // that never mix channels; equal output is then the caller's to check.
+    bool assume_channel_independent = false;
 };
 
 namespace detail {
@@ -116,7 +126,9 @@ inline ffi::ProcessorOptions to_ffi(const Options& o) {
                                  strings(o.allow_read),
                                  strings(o.allow_write),
                                  strings(o.allow_net),
-                                 std::move(listen)};
+                                 std::move(listen),
+                                 o.shards,
+                                 o.assume_channel_independent};
 }
 }  // namespace detail
 
@@ -161,7 +173,8 @@ public:
     // --- real-time thread ---------------------------------------------------------------
 
     // Runs process(data) in place on `channels` (one buffer of num_samples floats per
-    // channel). On anything but Ok the buffers are unchanged.
+    // channel). On anything but Ok the buffers are unchanged (with shards, those of the
+    // failing groups; last_error() names their channels).
     Status process(float* const* channels, int num_channels, int num_samples, std::int64_t first_sample) noexcept {
         static_assert(sizeof(float*) == sizeof(std::size_t), "channel pointers cross as size_t");
         if (num_channels < 0 || num_samples < 0) return Status::BadBlock;
@@ -222,6 +235,8 @@ public:
     std::string status_text() const { return std::string(handle_->status_text()); }
     std::string script_path() const { return std::string(handle_->script_path()); }
     int num_channels() const noexcept { return static_cast<int>(handle_->num_channels()); }
+    // Interpreters running the script (see Options::shards); 1 without the declaration.
+    int num_shards() const noexcept { return static_cast<int>(handle_->num_shards()); }
 
 private:
     static rust::Box<ffi::ProcessorHandle> make(const Engine& engine, const std::string& script, int num_channels,
