@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use crate::error::{Error, Result};
 use crate::processor::{Processor, ProcessorBuilder};
 use crate::shards::groups::ChannelGroups;
-use crate::shards::pool::Pool;
+use crate::shards::pool::{Pool, StartError};
 use crate::shards::shard::{Shard, ShardOutcome};
 use crate::shards::ShardedProcessor;
 
@@ -82,7 +82,10 @@ impl ShardedBuilder {
                 Err(error) => Err(Error::Shard { channels, shard: index, shards: count, error: Box::new(error) }),
             }
         };
-        let pool = Pool::start(count, make).map_err(|(_, error)| error)?;
+        let pool = Pool::start(count, make).map_err(|failure| match failure {
+            StartError::Build(_, error) => error,
+            StartError::Spawn(e) => Error::engine("starting a shard's worker thread", e),
+        })?;
         let declared = pool.shards().next().is_some_and(|s| s.processor.channel_independent());
         Ok(ShardedProcessor::new(pool, stream, declared))
     }

@@ -62,8 +62,9 @@ unsafe impl<S: Send> Send for Slot<S> {}
 impl<S: Send + 'static> Pool<S> {
     /// Starts `shards - 1` workers, each building its shard with `make(index)` on its own
     /// thread, while the caller builds shard 0; shards are built in parallel. The first
-    /// failure (by index) is returned, with its index, after every worker has stopped.
-    pub fn start<E: Send + 'static>(shards: usize, make: impl Fn(usize) -> Result<S, E> + Send + Sync + 'static) -> Result<Pool<S>, (usize, E)> {
+    /// failure (by index) is returned after every worker has stopped; a `make` that
+    /// panicked on a worker panics here.
+    pub fn start<E: Send + 'static>(shards: usize, make: impl Fn(usize) -> Result<S, E> + Send + Sync + 'static) -> Result<Pool<S>, StartError<E>> {
         let make = Arc::new(make);
         let (built, results) = mpsc::channel();
         let mut workers = Vec::with_capacity(shards.saturating_sub(1));
@@ -76,16 +77,29 @@ impl<S: Send + 'static> Pool<S> {
                 panic: UnsafeCell::new(None),
             });
             let (make, built, worker_slot) = (make.clone(), built.clone(), slot.clone());
-            let thread = thread::Builder::new()
-                .name(format!("pyproc-shard-{index}"))
-                .spawn(move || serve(index, &worker_slot, &*make, built))
-                .expect("spawning a shard's worker thread");
-            workers.push(Worker { slot, thread: Some(thread) });
+            let spawned = thread::Builder::new().name(format!("pyproc-shard-{index}")).spawn(move || serve(index, &worker_slot, &*make, built));
+            match spawned {
+                Ok(thread) => workers.push(Worker { slot, thread: Some(thread) }),
+                // Dropping the workers started so far stops them.
+                Err(e) => return Err(StartError::Spawn(e)),
+            }
         }
         drop(built);
         let local = make(0);
         // Waits for every worker's report (each drops its sender once it has sent it).
-        let mut failures: Vec<(usize, E)> = results.iter().filter_map(|(index, result)| result.err().map(|e| (index, e))).collect();
+        let mut failures = Vec::new();
+        let mut panic = None;
+        for (index, report) in results.iter() {
+            match report {
+                Built::Ok => {}
+                Built::Failed(e) => failures.push((index, e)),
+                Built::Panicked(payload) => panic = Some(payload),
+            }
+        }
+        if let Some(payload) = panic {
+            drop(workers);
+            resume_unwind(payload);
+        }
         match local {
             Ok(local) if failures.is_empty() => return Ok(Pool { local, workers }),
             Ok(_) => {}
@@ -94,7 +108,8 @@ impl<S: Send + 'static> Pool<S> {
         // Dropping the workers stops them (and drops the shards that were built).
         drop(workers);
         failures.sort_by_key(|(index, _)| *index);
-        Err(failures.remove(0))
+        let (index, error) = failures.remove(0);
+        Err(StartError::Build(index, error))
     }
 
     /// A pool of one shard, run on the caller's thread: no workers.
@@ -155,6 +170,22 @@ impl<S: Send + 'static> Pool<S> {
     }
 }
 
+/// Why a pool did not start.
+#[derive(Debug)]
+pub(crate) enum StartError<E> {
+    /// `make(index)` failed (the lowest such index).
+    Build(usize, E),
+    /// The operating system would not start another thread.
+    Spawn(std::io::Error),
+}
+
+/// A worker's report on building its shard.
+enum Built<E> {
+    Ok,
+    Failed(E),
+    Panicked(Box<dyn Any + Send>),
+}
+
 impl<S: Send + 'static> Drop for Worker<S> {
     fn drop(&mut self) {
         self.slot.state.store(QUIT, Ordering::Release);
@@ -168,19 +199,24 @@ impl<S: Send + 'static> Drop for Worker<S> {
 
 /// A worker's life: build the shard, report, then run tasks until told to quit. The
 /// shard is dropped on this thread.
-fn serve<S, E>(index: usize, slot: &Slot<S>, make: &(dyn Fn(usize) -> Result<S, E> + Sync), built: mpsc::Sender<(usize, Result<(), E>)>) {
-    match make(index) {
+fn serve<S, E>(index: usize, slot: &Slot<S>, make: &(dyn Fn(usize) -> Result<S, E> + Sync), built: mpsc::Sender<(usize, Built<E>)>) {
+    let failed = match catch_unwind(AssertUnwindSafe(|| make(index))) {
         // SAFETY: the caller does not look at the shard until `start` has heard from every
         // worker, which happens after this write.
-        Ok(shard) => unsafe { *slot.shard.get() = Some(shard) },
-        Err(e) => {
-            let _ = built.send((index, Err(e)));
-            drop(built);
-            wait_until(|| slot.state.load(Ordering::Acquire) == QUIT);
-            return;
+        Ok(Ok(shard)) => {
+            unsafe { *slot.shard.get() = Some(shard) };
+            None
         }
+        Ok(Err(e)) => Some(Built::Failed(e)),
+        Err(payload) => Some(Built::Panicked(payload)),
+    };
+    if let Some(report) = failed {
+        let _ = built.send((index, report));
+        drop(built);
+        wait_until(|| slot.state.load(Ordering::Acquire) == QUIT);
+        return;
     }
-    let _ = built.send((index, Ok(())));
+    let _ = built.send((index, Built::Ok));
     drop(built);
     loop {
         let mut state = IDLE;
@@ -254,7 +290,13 @@ mod tests {
     #[test]
     fn the_lowest_failing_shard_is_reported_after_all_were_built() {
         let failure = Pool::start(4, |index| if index >= 2 { Err(index * 10) } else { Ok(index) }).err();
-        assert_eq!(failure, Some((2, 20)));
+        assert!(matches!(failure, Some(StartError::Build(2, 20))), "{failure:?}");
+    }
+
+    #[test]
+    fn a_build_that_panics_on_a_worker_panics_in_start() {
+        let started = catch_unwind(|| Pool::start(3, |index| if index == 2 { panic!("shard 2 cannot be built") } else { Ok::<_, ()>(index) }));
+        assert!(started.is_err());
     }
 
     #[test]
