@@ -83,7 +83,7 @@ impl ShardedBuilder {
             }
         };
         let pool = Pool::start(count, make).map_err(|failure| match failure {
-            StartError::Build(_, error) => error,
+            StartError::Build(error) => error,
             StartError::Spawn(e) => Error::engine("starting a shard's worker thread", e),
         })?;
         let declared = pool.shards().next().is_some_and(|s| s.processor.channel_independent());

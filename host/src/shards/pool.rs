@@ -108,8 +108,7 @@ impl<S: Send + 'static> Pool<S> {
         // Dropping the workers stops them (and drops the shards that were built).
         drop(workers);
         failures.sort_by_key(|(index, _)| *index);
-        let (index, error) = failures.remove(0);
-        Err(StartError::Build(index, error))
+        Err(StartError::Build(failures.remove(0).1))
     }
 
     /// A pool of one shard, run on the caller's thread: no workers.
@@ -173,8 +172,8 @@ impl<S: Send + 'static> Pool<S> {
 /// Why a pool did not start.
 #[derive(Debug)]
 pub(crate) enum StartError<E> {
-    /// `make(index)` failed (the lowest such index).
-    Build(usize, E),
+    /// `make(index)` failed: the error of the lowest such index.
+    Build(E),
     /// The operating system would not start another thread.
     Spawn(std::io::Error),
 }
@@ -290,7 +289,7 @@ mod tests {
     #[test]
     fn the_lowest_failing_shard_is_reported_after_all_were_built() {
         let failure = Pool::start(4, |index| if index >= 2 { Err(index * 10) } else { Ok(index) }).err();
-        assert!(matches!(failure, Some(StartError::Build(2, 20))), "{failure:?}");
+        assert!(matches!(failure, Some(StartError::Build(20))), "{failure:?}");
     }
 
     #[test]
