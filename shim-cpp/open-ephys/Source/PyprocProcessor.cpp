@@ -39,6 +39,10 @@ void PyprocProcessor::registerParameters()
                         "--allow-write PATH[::GUEST_PATH] --allow-net HOST:PORT[::HOST:PORT] --allow-listen PORT --no-script-folder. "
                         "Empty: the script's own folder, readable, and nothing else",
                         String(), true);
+    addIntParameter (Parameter::PROCESSOR_SCOPE, "shards", "Shards",
+                     "Interpreters per stream for a script whose PyProcessor declares channel_independent = True: each runs "
+                     "a contiguous group of the channels, in parallel. 0: one per core",
+                     0, 0, 64, true);
 }
 
 AudioProcessorEditor* PyprocProcessor::createEditor()
@@ -79,7 +83,7 @@ void PyprocProcessor::parameterValueChanged (Parameter* param)
     const String name = param->getName();
     // Not at once: a saved chain restores its parameters one by one, each announced here,
     // and the script must not start before its permissions are restored too.
-    if (name == "script" || name == "stream" || name == "all_streams" || name == "permissions")
+    if (name == "script" || name == "stream" || name == "all_streams" || name == "permissions" || name == "shards")
         triggerAsyncUpdate();
 }
 
@@ -131,6 +135,7 @@ void PyprocProcessor::loadProcessors()
         lastErrorDetails = String();
     }
     const String permissions = getParameter ("permissions")->getValueAsString();
+    const int shards = (int) getParameter ("shards")->getValue();
     pyproc::Options granted;
     String permissionsError;
     if (! parsePermissions (permissions, granted, permissionsError))
@@ -179,7 +184,7 @@ void PyprocProcessor::loadProcessors()
                 entry.outputChannel = channel;
 
         auto old = previous.find (id);
-        if (old != previous.end() && old->second.processor && script == loadedScript && permissions == loadedPermissions
+        if (old != previous.end() && old->second.processor && script == loadedScript && permissions == loadedPermissions && shards == loadedShards
             && old->second.numChannels == entry.numChannels && old->second.sampleRate == entry.sampleRate)
         {
             entry.processor = std::move (old->second.processor);
@@ -193,10 +198,12 @@ void PyprocProcessor::loadProcessors()
             pyproc::Options options = granted;
             options.label = String (getNodeId()).toStdString() + "/" + stream->getKey().toStdString();
             options.recording_root = recordingRoot.toStdString();
+            options.shards = (std::uint32_t) shards;
             try
             {
                 entry.processor = std::make_unique<pyproc::Processor> (*engine, script.toStdString(), entry.numChannels, entry.sampleRate, options);
-                LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels), permissions: ",
+                LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels, ",
+                      entry.processor->num_shards(), entry.processor->num_shards() == 1 ? " interpreter" : " interpreters in parallel", "), permissions: ",
                       permissions.isEmpty() ? String ("its own folder, readable (the default)") : permissions);
             }
             catch (const pyproc::Error& e)
@@ -209,6 +216,7 @@ void PyprocProcessor::loadProcessors()
     }
     loadedScript = script;
     loadedPermissions = permissions;
+    loadedShards = shards;
     logDenials(); // what import and __init__ were refused
 }
 

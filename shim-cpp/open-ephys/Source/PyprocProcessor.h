@@ -83,6 +83,7 @@ private:
     String loadedScript;
     /** The `permissions` text the running interpreters were granted. */
     String loadedPermissions;
+    int loadedShards = 0;
     /** The recording folder the interpreters may write in (the GUI's parent folder at load). */
     String grantedRecordingRoot;
     String statusLine;
