@@ -42,14 +42,17 @@ ARGUMENTS = {
     "handle_spike": ("source_node", "electrode_name", "num_channels", "num_samples",
                      "sample_number", "sorted_id", "spike_data"),
 }
-COMMAND_AREA_BYTES = 64 * 1024
 PATH_SCRATCH_BYTES = 2 * 4096   # two paths of up to PATH_MAX, rewritten by the host
 RUNTIME_PREFIX = "<pyproc>"
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
 _event = struct.Struct(EVENT_FORMAT)
 _done_one_event = struct.Struct("<BI" + EVENT_FORMAT[1:] + "I")  # DONE, 1 event, the event, 0 spikes
-_ttl_fields = struct.Struct("<qqBBI")       # TTL after its opcode, up to the channel's bytes
 _spike = struct.Struct(SPIKE_HEADER_FORMAT)
+_ttl_record = struct.Struct(TTL_RECORD_FORMAT)
+_spike_record = struct.Struct(SPIKE_RECORD_FORMAT)
+RECORDS_AT = struct.calcsize(PROCESS_FORMAT)  # queued records follow a PROCESS or EVENTS header
+STAGE_PROCESS = bytes([STAGE, CB_PROCESS])
+STAGE_HANDLER = {TTL: bytes([STAGE, CB_HANDLE_TTL_EVENT]), SPIKE: bytes([STAGE, CB_HANDLE_SPIKE])}
 FLOAT32 = np.dtype(np.float32)
 _call = _host.call
 
@@ -140,7 +143,7 @@ class Dispatcher:
         self.area = np.zeros(COMMAND_AREA_BYTES, np.uint8)
         self.path_scratch = np.zeros(PATH_SCRATCH_BYTES, np.uint8)
         self.area_view = memoryview(self.area)
-        self.area_words = self.area_view.cast("q")  # PROCESS: op, first sample, samples
+        self.area_words = self.area_view.cast("q")  # PROCESS: op, first sample, samples, records
         self.processor = oe_pyprocessor.PythonProcessor()
         self.events = self.processor._events
         self.spikes = self.processor._spikes
@@ -194,6 +197,17 @@ class Dispatcher:
                 # A block: the command is in the area and its first word is PROCESS alone.
                 if not reply and words[0] == PROCESS:
                     n = words[2]
+                    failed = None
+                    # The events and spikes queued since the last command reach their
+                    # handlers first, in the order they arrived, as separate calls did.
+                    records = words[3]
+                    if records:
+                        try:
+                            self.deliver(area_view, records)
+                        except Failure as failure:
+                            failed = failure
+                        else:
+                            _call(STAGE_PROCESS)  # a hang from here on is process's
                     processor = self.processor
                     processor._block_start = words[1]
                     processor._block_len = n
@@ -203,23 +217,25 @@ class Dispatcher:
                     data, shape = view
                     delivered = clock.delivered + n  # the block has arrived: the stream's clock moves on
                     clock.delivered = delivered
-                    failed = None
-                    try:
-                        self.process(data)
-                    except BaseException as exc:
-                        self.discard_emitted()
-                        failed = Failure(CB_PROCESS, exc, self.script)
-                    finally:
+                    if failed is None:
+                        try:
+                            self.process(data)
+                        except BaseException as exc:
+                            failed = Failure(CB_PROCESS, exc, self.script)
+                        finally:
+                            processor._block_len = 0
+                    else:
                         processor._block_len = 0
                     if failed is None and (data.dtype is not FLOAT32 or data.shape != shape):
                         # The host copies raw float32 bytes back: a reinterpreted view would
                         # silently corrupt the block. Refuse it, and forget the view.
                         views.pop(n, None)
-                        self.discard_emitted()
                         failed = Failure(CB_PROCESS, TypeError(
                             f"process changed data in place to dtype {data.dtype} and shape {data.shape}; "
                             f"it must stay float32 ({self.num_channels}, {n}): edit the values instead, "
                             f"e.g. data[:] = new_values"), self.script)
+                    if failed is not None:
+                        self.discard_emitted()
                     # Timers run between callbacks: after process, whatever it did. What they
                     # emit goes out with this block (after a failed one, with the next answer).
                     if clock.next_due <= delivered:
@@ -231,12 +247,12 @@ class Dispatcher:
                     continue
                 cmd = reply if reply else area_view
                 op = cmd[0]
-                if op == TTL:
-                    request = self.ttl(cmd)
+                if op == EVENTS:
+                    (records,) = struct.unpack_from("<q", cmd, RECORDS_AT - 8)
+                    self.deliver(cmd, records)
+                    request = self.answer()
                 elif op == CALL:
                     request = self.call(cmd[1])
-                elif op == SPIKE:
-                    request = self.spike(cmd)
                 elif op == START_RECORDING:
                     directory, _ = _unpack_str(cmd, 1)
                     request = self.call(CB_START_RECORDING, directory)
@@ -282,17 +298,50 @@ class Dispatcher:
                 raise Failure(callback, exc, self.script)
         return self.answer()
 
-    def ttl(self, cmd):
-        source_node, sample_number, line, state, n = _ttl_fields.unpack_from(cmd, 1)
-        channel = str(cmd[23:23 + n], "utf-8")
-        return self.call(CB_HANDLE_TTL_EVENT, source_node, channel, sample_number, line, state == 1)
-
-    def spike(self, cmd):
-        source_node, sample_number, sorted_id, nch, ns = struct.unpack_from("<qqqII", cmd, 1)
-        name, at = _unpack_str(cmd, 33)
-        waveform = np.frombuffer(cmd, np.float32, nch * ns, at).reshape(nch, ns).copy()
-        waveform.flags.writeable = False
-        return self.call(CB_HANDLE_SPIKE, source_node, name, nch, ns, sample_number, sorted_id, waveform)
+    def deliver(self, cmd, count):
+        """Calls the script's handlers for the `count` queued records that follow the
+        command's header, in order. A handler that raises ends the delivery (the records
+        after it are not delivered) with that handler's Failure. The host has started the
+        command on the first record's handler; each change of handler is announced, so a
+        deadline is blamed on the right one."""
+        on_ttl = self.optional.get(CB_HANDLE_TTL_EVENT)
+        on_spike = self.optional.get(CB_HANDLE_SPIKE)
+        unpack_ttl = _ttl_record.unpack_from
+        ttl_bytes = _ttl_record.size
+        at = RECORDS_AT
+        running = cmd[at]
+        channel = None
+        for _ in range(count):
+            kind = cmd[at]
+            if kind != running:
+                running = kind
+                _call(STAGE_HANDLER[kind])
+            if kind == TTL:
+                _, line, state, n, source_node, sample_number = unpack_ttl(cmd, at)
+                at += ttl_bytes
+                if n != SAME_CHANNEL:
+                    channel = str(cmd[at:at + n], "utf-8")
+                    at += n
+                if on_ttl is not None:
+                    try:
+                        on_ttl(source_node, channel, sample_number, line, state == 1)
+                    except BaseException as exc:
+                        raise Failure(CB_HANDLE_TTL_EVENT, exc, self.script)
+            elif kind == SPIKE:
+                _, n, nch, ns, source_node, sample_number, sorted_id = _spike_record.unpack_from(cmd, at)
+                at += _spike_record.size
+                name = str(cmd[at:at + n], "utf-8")
+                at += n
+                waveform = np.frombuffer(cmd, np.float32, nch * ns, at).reshape(nch, ns).copy()
+                at += 4 * nch * ns
+                waveform.flags.writeable = False
+                if on_spike is not None:
+                    try:
+                        on_spike(source_node, name, nch, ns, sample_number, sorted_id, waveform)
+                    except BaseException as exc:
+                        raise Failure(CB_HANDLE_SPIKE, exc, self.script)
+            else:
+                raise RuntimeError(f"pyproc runtime: unknown queued record {kind}")
 
     def load(self, cmd):
         num_channels, rate, seed = struct.unpack_from("<IdQ", cmd, 1)
