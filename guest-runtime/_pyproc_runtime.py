@@ -9,6 +9,7 @@ import errno
 import importlib
 import importlib.util
 import inspect
+import itertools
 import linecache
 import os
 import random
@@ -46,11 +47,13 @@ PATH_SCRATCH_BYTES = 2 * 4096   # two paths of up to PATH_MAX, rewritten by the 
 RUNTIME_PREFIX = "<pyproc>"
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
 _event = struct.Struct(EVENT_FORMAT)
-_done_one_event = struct.Struct("<BI" + EVENT_FORMAT[1:] + "I")  # DONE, 1 event, the event, 0 spikes
+_done_events = {}  # n -> the Struct of DONE, n, n events, 0 spikes: one pack per answer
+DONE_EVENTS_CACHED = 256
 _spike = struct.Struct(SPIKE_HEADER_FORMAT)
 _ttl_record = struct.Struct(TTL_RECORD_FORMAT)
 _spike_record = struct.Struct(SPIKE_RECORD_FORMAT)
 RECORDS_AT = struct.calcsize(PROCESS_FORMAT)  # queued records follow a PROCESS or EVENTS header
+_events_header = struct.Struct("<5q")  # the header's words after op, first sample, samples
 STAGE_PROCESS = bytes([STAGE, CB_PROCESS])
 STAGE_HANDLER = {TTL: bytes([STAGE, CB_HANDLE_TTL_EVENT]), SPIKE: bytes([STAGE, CB_HANDLE_SPIKE])}
 FLOAT32 = np.dtype(np.float32)
@@ -143,7 +146,7 @@ class Dispatcher:
         self.area = np.zeros(COMMAND_AREA_BYTES, np.uint8)
         self.path_scratch = np.zeros(PATH_SCRATCH_BYTES, np.uint8)
         self.area_view = memoryview(self.area)
-        self.area_words = self.area_view.cast("q")  # PROCESS: op, first sample, samples, records
+        self.area_words = self.area_view.cast("q")  # PROCESS's words (PROCESS_FORMAT)
         self.processor = oe_pyprocessor.PythonProcessor()
         self.events = self.processor._events
         self.spikes = self.processor._spikes
@@ -162,10 +165,15 @@ class Dispatcher:
         if not spikes:
             if not events:
                 return DONE_NOTHING
-            if len(events) == 1:  # an echo of one event, the common case
-                answer = _done_one_event.pack(DONE, 1, *events[0], 0)
-                events.clear()
-                return answer
+            n = len(events)
+            packer = _done_events.get(n)
+            if packer is None:
+                packer = struct.Struct("<BI" + EVENT_FORMAT[1:] * n + "I")
+                if n <= DONE_EVENTS_CACHED:
+                    _done_events[n] = packer
+            answer = packer.pack(DONE, n, *itertools.chain.from_iterable(events), 0)
+            events.clear()
+            return answer
         parts = [struct.pack("<BI", DONE, len(events))]
         parts.extend(_event.pack(*e) for e in events)
         parts.append(struct.pack("<I", len(spikes)))
@@ -203,7 +211,7 @@ class Dispatcher:
                     records = words[3]
                     if records:
                         try:
-                            self.deliver(area_view, records)
+                            self.deliver(area_view, records, words[4], words[5], words[6], words[7])
                         except Failure as failure:
                             failed = failure
                         else:
@@ -248,8 +256,7 @@ class Dispatcher:
                 cmd = reply if reply else area_view
                 op = cmd[0]
                 if op == EVENTS:
-                    (records,) = struct.unpack_from("<q", cmd, RECORDS_AT - 8)
-                    self.deliver(cmd, records)
+                    self.deliver(cmd, *_events_header.unpack_from(cmd, 24))
                     request = self.answer()
                 elif op == CALL:
                     request = self.call(cmd[1])
@@ -298,28 +305,37 @@ class Dispatcher:
                 raise Failure(callback, exc, self.script)
         return self.answer()
 
-    def deliver(self, cmd, count):
+    def deliver(self, cmd, count, record_bytes, floats, channels, samples):
         """Calls the script's handlers for the `count` queued records that follow the
-        command's header, in order. A handler that raises ends the delivery (the records
-        after it are not delivered) with that handler's Failure. The host has started the
-        command on the first record's handler; each change of handler is announced, so a
-        deadline is blamed on the right one."""
+        command's header, in order; the spikes' waveforms (`floats` values) follow the
+        records, all of shape (`channels`, `samples`) unless those are 0. A handler that
+        raises ends the delivery (the records after it are not delivered) with that
+        handler's Failure. The host has started the command on the first record's handler;
+        each change of handler is announced, so a deadline is blamed on the right one."""
         on_ttl = self.optional.get(CB_HANDLE_TTL_EVENT)
         on_spike = self.optional.get(CB_HANDLE_SPIKE)
         unpack_ttl = _ttl_record.unpack_from
-        ttl_bytes = _ttl_record.size
+        ttl_bytes, spike_bytes = _ttl_record.size, _spike_record.size
         at = RECORDS_AT
+        waveforms = None
+        if floats:
+            # One read-only copy of every waveform; each spike_data is a view of it.
+            waveforms = np.frombuffer(cmd, FLOAT32, floats, at + record_bytes).copy()
+            waveforms.flags.writeable = False
+            if channels:
+                waveforms = waveforms.reshape(-1, channels, samples)
+        w = 0  # the next waveform: its index, or (shapes differ) its first value
         running = cmd[at]
-        channel = None
+        channel = electrode = None
         for _ in range(count):
-            kind = cmd[at]
+            # Every record is at least a TTL record long: read one, then see what it is.
+            kind, line, state, n, source_node, sample_number = unpack_ttl(cmd, at)
             if kind != running:
                 running = kind
                 _call(STAGE_HANDLER[kind])
             if kind == TTL:
-                _, line, state, n, source_node, sample_number = unpack_ttl(cmd, at)
                 at += ttl_bytes
-                if n != SAME_CHANNEL:
+                if n != SAME_NAME:
                     channel = str(cmd[at:at + n], "utf-8")
                     at += n
                 if on_ttl is not None:
@@ -329,15 +345,19 @@ class Dispatcher:
                         raise Failure(CB_HANDLE_TTL_EVENT, exc, self.script)
             elif kind == SPIKE:
                 _, n, nch, ns, source_node, sample_number, sorted_id = _spike_record.unpack_from(cmd, at)
-                at += _spike_record.size
-                name = str(cmd[at:at + n], "utf-8")
-                at += n
-                waveform = np.frombuffer(cmd, np.float32, nch * ns, at).reshape(nch, ns).copy()
-                at += 4 * nch * ns
-                waveform.flags.writeable = False
+                at += spike_bytes
+                if n != SAME_NAME:
+                    electrode = str(cmd[at:at + n], "utf-8")
+                    at += n
+                if channels:
+                    spike_data = waveforms[w]
+                    w += 1
+                else:
+                    spike_data = waveforms[w:w + nch * ns].reshape(nch, ns)
+                    w += nch * ns
                 if on_spike is not None:
                     try:
-                        on_spike(source_node, name, nch, ns, sample_number, sorted_id, waveform)
+                        on_spike(source_node, electrode, nch, ns, sample_number, sorted_id, spike_data)
                     except BaseException as exc:
                         raise Failure(CB_HANDLE_SPIKE, exc, self.script)
             else:

@@ -175,8 +175,7 @@ impl Processor {
         if floats > self.capacity {
             self.reserve(floats)?;
         }
-        let (records, first_handler) = self.queued();
-        let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32, records, first_handler };
+        let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32, batch: self.queued() };
         self.events.clear();
         self.spikes.clear();
         let result = self.call(Callback::Process, command, Some(block));

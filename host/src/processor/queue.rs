@@ -9,7 +9,7 @@
 use crate::callback::Callback;
 use crate::error::{Error, Result};
 use crate::processor::Processor;
-use crate::wire::batch::{Batch, Queued};
+use crate::wire::batch::{Batch, BatchSummary, Queued};
 use crate::wire::command::Command;
 
 impl Processor {
@@ -36,17 +36,17 @@ impl Processor {
         delivered
     }
 
-    /// How many records the next command carries, and the handler of the first.
-    pub(super) fn queued(&self) -> (u32, Option<Callback>) {
-        self.with_batch(|batch| (batch.count(), batch.first())).unwrap_or((0, None))
+    /// What the next command carries for the handlers.
+    pub(super) fn queued(&self) -> BatchSummary {
+        self.with_batch(|batch| batch.summary()).unwrap_or_default()
     }
 
     /// Hands the queued events and spikes to the script now, in a command of their own.
     /// The script's handlers run with the callback deadline.
     pub(super) fn deliver_queued(&mut self) -> Result<()> {
-        let (records, first) = self.queued();
-        let Some(first_handler) = first else { return Ok(()) };
-        self.call(first_handler, Command::Events { records, first_handler }, None)
+        let batch = self.queued();
+        let Some(first_handler) = batch.first else { return Ok(()) };
+        self.call(first_handler, Command::Events { batch }, None)
     }
 
     fn with_batch<R>(&self, f: impl FnOnce(&mut Batch) -> R) -> Option<R> {

@@ -274,12 +274,9 @@ impl GuestInstance {
     /// spikes still queued for the script's handlers reach them first.
     pub fn quit(&mut self) {
         if self.turn.is_some() {
-            let queued = {
-                let slot = self.mailbox.lock();
-                slot.batch.first().map(|first_handler| Command::Events { records: slot.batch.count(), first_handler })
-            };
-            if let Some(events) = queued {
-                let _ = self.run(events, None, QUIT_DEADLINE);
+            let batch = self.mailbox.lock().batch.summary();
+            if batch.first.is_some() {
+                let _ = self.run(Command::Events { batch }, None, QUIT_DEADLINE);
             }
             let _ = self.run(Command::Quit, None, QUIT_DEADLINE);
             self.turn = None;

@@ -3,6 +3,7 @@
 //! is a u32 byte length then UTF-8.
 
 use crate::callback::Callback;
+use crate::wire::batch::BatchSummary;
 use crate::wire::layout::{op, PROCESS_BYTES};
 
 /// An order for the guest.
@@ -12,12 +13,11 @@ pub(crate) enum Command {
     SetStream { num_channels: u32, sample_rate: f64 },
     /// Allocate a float32 buffer of at least this many values and report it.
     Reserve { floats: u32 },
-    /// The block is already in the buffer. The mailbox's batch (`records` queued events
-    /// and spikes, the first for `first_handler`) follows the header, for the handlers to
-    /// see before `process`.
-    Process { first_sample: i64, num_samples: u32, records: u32, first_handler: Option<Callback> },
-    /// The mailbox's batch alone, without a block: `records` queued events and spikes.
-    Events { records: u32, first_handler: Callback },
+    /// The block is already in the buffer. The mailbox's batch (queued events and spikes,
+    /// as `batch` sums it up) follows the header, for the handlers to see before `process`.
+    Process { first_sample: i64, num_samples: u32, batch: BatchSummary },
+    /// The mailbox's batch alone, without a block (`batch.first` is set).
+    Events { batch: BatchSummary },
     /// A callback without arguments (start/stop acquisition, stop recording).
     Call(Callback),
     StartRecording { dir: String },
@@ -31,8 +31,9 @@ impl Command {
         Some(match self {
             Command::Load { .. } => Callback::Import,
             Command::SetStream { .. } => Callback::Init,
-            Command::Reserve { .. } | Command::Process { first_handler: None, .. } => Callback::Process,
-            Command::Process { first_handler: Some(handler), .. } | Command::Events { first_handler: handler, .. } => *handler,
+            Command::Reserve { .. } => Callback::Process,
+            Command::Process { batch, .. } => batch.first.unwrap_or(Callback::Process),
+            Command::Events { batch } => batch.first.unwrap_or(Callback::HandleTtlEvent),
             Command::Call(callback) => *callback,
             Command::StartRecording { .. } => Callback::StartRecording,
             Command::Quit => return None,
@@ -72,11 +73,11 @@ impl Command {
             Command::Reserve { floats } => {
                 w.u8(op::RESERVE).u32(*floats);
             }
-            Command::Process { first_sample, num_samples, records, .. } => {
-                w.u8(op::PROCESS).bytes(&[0; 7]).i64(*first_sample).u64(u64::from(*num_samples)).u64(u64::from(*records));
+            Command::Process { first_sample, num_samples, batch } => {
+                w.u8(op::PROCESS).bytes(&[0; 7]).i64(*first_sample).u64(u64::from(*num_samples)).batch(batch);
             }
-            Command::Events { records, .. } => {
-                w.u8(op::EVENTS).bytes(&[0; 7]).i64(0).u64(0).u64(u64::from(*records));
+            Command::Events { batch } => {
+                w.u8(op::EVENTS).bytes(&[0; 7]).i64(0).u64(0).batch(batch);
             }
             Command::Call(callback) => {
                 w.u8(op::CALL).u8(callback.code());
@@ -118,6 +119,13 @@ impl Writer<'_> {
     fn f64(&mut self, v: f64) -> &mut Self {
         self.bytes(&v.to_le_bytes())
     }
+    /// The words of a PROCESS or EVENTS header that describe the batch after it.
+    fn batch(&mut self, b: &BatchSummary) -> &mut Self {
+        for word in [b.records, b.record_bytes, b.floats, b.shape.0, b.shape.1] {
+            self.u64(u64::from(word));
+        }
+        self
+    }
     fn str(&mut self, s: &str) -> &mut Self {
         let len = u32::try_from(s.len()).expect("strings crossing the door are < 4 GiB");
         self.u32(len).bytes(s.as_bytes())
@@ -134,8 +142,8 @@ mod tests {
             Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4, seed: 9 },
             Command::SetStream { num_channels: 2, sample_rate: 1e3 },
             Command::Reserve { floats: 10 },
-            Command::Process { first_sample: -5, num_samples: 1024, records: 0, first_handler: None },
-            Command::Events { records: 3, first_handler: Callback::HandleSpike },
+            Command::Process { first_sample: -5, num_samples: 1024, batch: BatchSummary::default() },
+            Command::Events { batch: BatchSummary { records: 3, first: Some(Callback::HandleSpike), ..Default::default() } },
             Command::Call(Callback::StopRecording),
             Command::StartRecording { dir: "/rec".into() },
             Command::Quit,
@@ -149,8 +157,9 @@ mod tests {
     #[test]
     fn a_process_command_has_the_layout_the_guest_unpacks() {
         let mut buf = [0xffu8; PROCESS_BYTES];
-        Command::Process { first_sample: 0x0102, num_samples: 5, records: 2, first_handler: Some(Callback::HandleTtlEvent) }.encode(&mut buf);
+        let batch = BatchSummary { records: 2, record_bytes: 48, floats: 320, shape: (4, 40), first: Some(Callback::HandleSpike) };
+        Command::Process { first_sample: 0x0102, num_samples: 5, batch }.encode(&mut buf);
         let words: Vec<i64> = buf.chunks(8).map(|w| i64::from_le_bytes(w.try_into().unwrap())).collect();
-        assert_eq!(words, [op::PROCESS as i64, 0x0102, 5, 2]);
+        assert_eq!(words, [op::PROCESS as i64, 0x0102, 5, 2, 48, 320, 4, 40]);
     }
 }

@@ -238,7 +238,7 @@ async fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command, out_
             // SAFETY: as in `receive`.
             unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
         }
-        let len = command.encoded_len() + if command.carries_batch() { slot.batch.bytes().len() } else { 0 };
+        let len = command.encoded_len() + if command.carries_batch() { slot.batch.summary().encoded_len() } else { 0 };
         if len <= area_len as usize {
             write_command(&command, &mut slot.batch, guest_slice_mut(mem, area, len)?);
             None
@@ -265,7 +265,7 @@ async fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command, out_
 fn write_command(command: &Command, batch: &mut Batch, out: &mut [u8]) {
     let header = command.encode(out);
     if command.carries_batch() {
-        out[header..].copy_from_slice(batch.bytes());
+        batch.encode(&mut out[header..]);
         batch.clear();
     }
 }

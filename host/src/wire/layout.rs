@@ -108,24 +108,27 @@ pub(crate) const EVENT_BYTES: usize = struct_size(EVENT_FORMAT);
 pub(crate) const SPIKE_HEADER_FORMAT: &str = "<qIqI";
 pub(crate) const SPIKE_HEADER_BYTES: usize = struct_size(SPIKE_HEADER_FORMAT);
 
-/// A PROCESS command: opcode, first sample, samples, then the number of queued TTL events
-/// and spikes whose records follow it (delivered to their handlers before `process`).
-/// Aligned 8-byte words, so the guest reads them from a `memoryview.cast("q")` without
-/// unpacking.
-pub(crate) const PROCESS_FORMAT: &str = "<Bxxxxxxxqqq";
+/// A PROCESS command: opcode, first sample, samples, then what follows it for the
+/// script's handlers to see before `process`: the number of queued TTL events and spikes,
+/// the bytes of their records (a multiple of 4), the float32 values of the spikes'
+/// waveforms after the records, and the waveforms' shape (channels, samples) when every
+/// spike has the same one (else 0, 0). Aligned 8-byte words, so the guest reads them from a
+/// `memoryview.cast("q")` without unpacking.
+pub(crate) const PROCESS_FORMAT: &str = "<Bxxxxxxxqqqqqqq";
 pub(crate) const PROCESS_BYTES: usize = struct_size(PROCESS_FORMAT);
 
 /// One queued TTL event: kind (`op::TTL`), line, state, channel name's byte length, source
-/// node, sample number; the name's UTF-8 follows. A length of [`SAME_CHANNEL`] means the
+/// node, sample number; the name's UTF-8 follows. A length of [`SAME_NAME`] means the
 /// previous TTL record's channel, and no bytes follow (events come from few channels; the
 /// guest then reuses the `str` it made).
 pub(crate) const TTL_RECORD_FORMAT: &str = "<BBBIqq";
 pub(crate) const TTL_RECORD_BYTES: usize = struct_size(TTL_RECORD_FORMAT);
-pub(crate) const SAME_CHANNEL: u32 = u32::MAX;
+pub(crate) const SAME_NAME: u32 = u32::MAX;
 
-/// One queued spike: kind (`op::SPIKE`), electrode name's byte length, channels, samples,
-/// source node, sample number, sorted id; the name's UTF-8 follows, then the waveform,
-/// `f32[channels * samples]`, channels x samples.
+/// One queued spike: kind (`op::SPIKE`), electrode name's byte length ([`SAME_NAME`]: the
+/// previous spike's), channels, samples, source node, sample number, sorted id; the name's
+/// UTF-8 follows. The waveforms (channels x samples each) are not in the records: they
+/// follow all of them, one after the other, so the guest copies them out in one piece.
 pub(crate) const SPIKE_RECORD_FORMAT: &str = "<BIIIqqq";
 pub(crate) const SPIKE_RECORD_BYTES: usize = struct_size(SPIKE_RECORD_FORMAT);
 
@@ -180,7 +183,7 @@ pub(crate) fn python_module() -> String {
     for (name, value) in formats {
         src.push_str(&format!("{name} = {value:?}\n"));
     }
-    for (name, value) in [("COMMAND_AREA_BYTES", COMMAND_AREA_BYTES), ("SAME_CHANNEL", SAME_CHANNEL as usize)] {
+    for (name, value) in [("COMMAND_AREA_BYTES", COMMAND_AREA_BYTES), ("SAME_NAME", SAME_NAME as usize)] {
         src.push_str(&format!("{name} = {value}\n"));
     }
     for (name, value) in net::ALL {
@@ -196,7 +199,7 @@ mod tests {
 
     #[test]
     fn formats_have_the_sizes_the_decoder_reads() {
-        assert_eq!((EVENT_BYTES, SPIKE_HEADER_BYTES, PROCESS_BYTES), (10, 24, 32));
+        assert_eq!((EVENT_BYTES, SPIKE_HEADER_BYTES, PROCESS_BYTES), (10, 24, 64));
         assert_eq!((TTL_RECORD_BYTES, SPIKE_RECORD_BYTES), (23, 37));
     }
 
