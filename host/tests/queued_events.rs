@@ -152,15 +152,18 @@ fn a_spike_too_large_for_the_command_area_arrives_alone_and_in_its_place() {
     let mut p = builder(test_script("argument_recorder.py")).output(printed.sink()).build().unwrap();
     let big = Array2::from_shape_fn((64, 1100), |(c, _)| c as f32);
     let small = Array2::<f32>::ones((4, 40));
-    p.handle_ttl_event(&ttl(1, 0)).unwrap();
-    p.handle_spike(&SpikeIn { source_node: 1, electrode_name: "Probe", sample_number: 2, sorted_id: 3, waveform: big.view() }).unwrap();
-    p.handle_spike(&SpikeIn { source_node: 1, electrode_name: "Tetrode", sample_number: 3, sorted_id: 0, waveform: small.view() }).unwrap();
+    let big_spike = SpikeIn { source_node: 1, electrode_name: "Probe", sample_number: 2, sorted_id: 3, waveform: big.view() };
     let mut block = Array2::<f32>::zeros((1, 4));
+    p.handle_ttl_event(&ttl(1, 0)).unwrap();
+    p.handle_spike(&big_spike).unwrap();
     p.process(block.view_mut(), 4).done();
+    p.handle_spike(&big_spike).unwrap();
+    p.handle_spike(&SpikeIn { source_node: 1, electrode_name: "Tetrode", sample_number: 3, sorted_id: 0, waveform: small.view() }).unwrap();
+    p.process(block.view_mut(), 8).done();
     let lines = printed.take();
     let spike: Value = serde_json::from_str(&lines[2]).unwrap();
     assert_eq!(spike["args"][6]["shape"], serde_json::json!([64, 1100]));
     assert_eq!(spike["args"][6]["sum"].as_f64().unwrap(), 1100.0 * (0..64).sum::<i32>() as f64);
     let order: Vec<String> = lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["callback"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(order, ["__init__", "handle_ttl_event", "handle_spike", "handle_spike", "process"]);
+    assert_eq!(order, ["__init__", "handle_ttl_event", "handle_spike", "process", "handle_spike", "handle_spike", "process"]);
 }
