@@ -9,6 +9,7 @@ import errno
 import importlib
 import importlib.util
 import inspect
+import itertools
 import linecache
 import os
 import random
@@ -42,14 +43,19 @@ ARGUMENTS = {
     "handle_spike": ("source_node", "electrode_name", "num_channels", "num_samples",
                      "sample_number", "sorted_id", "spike_data"),
 }
-COMMAND_AREA_BYTES = 64 * 1024
 PATH_SCRATCH_BYTES = 2 * 4096   # two paths of up to PATH_MAX, rewritten by the host
 RUNTIME_PREFIX = "<pyproc>"
 DONE_NOTHING = bytes([DONE, 0, 0, 0, 0, 0, 0, 0, 0])  # no events, no spikes
 _event = struct.Struct(EVENT_FORMAT)
-_done_one_event = struct.Struct("<BI" + EVENT_FORMAT[1:] + "I")  # DONE, 1 event, the event, 0 spikes
-_ttl_fields = struct.Struct("<qqBBI")       # TTL after its opcode, up to the channel's bytes
+_done_events = {}  # n -> the Struct of DONE, n, n events, 0 spikes: one pack per answer
+DONE_EVENTS_CACHED = 256
 _spike = struct.Struct(SPIKE_HEADER_FORMAT)
+_ttl_record = struct.Struct(TTL_RECORD_FORMAT)
+_spike_record = struct.Struct(SPIKE_RECORD_FORMAT)
+RECORDS_AT = struct.calcsize(PROCESS_FORMAT)  # queued records follow a PROCESS or EVENTS header
+_events_header = struct.Struct("<5q")  # the header's words after op, first sample, samples
+STAGE_PROCESS = bytes([STAGE, CB_PROCESS])
+STAGE_HANDLER = {TTL: bytes([STAGE, CB_HANDLE_TTL_EVENT]), SPIKE: bytes([STAGE, CB_HANDLE_SPIKE])}
 FLOAT32 = np.dtype(np.float32)
 _call = _host.call
 
@@ -140,7 +146,7 @@ class Dispatcher:
         self.area = np.zeros(COMMAND_AREA_BYTES, np.uint8)
         self.path_scratch = np.zeros(PATH_SCRATCH_BYTES, np.uint8)
         self.area_view = memoryview(self.area)
-        self.area_words = self.area_view.cast("q")  # PROCESS: op, first sample, samples
+        self.area_words = self.area_view.cast("q")  # PROCESS's words (PROCESS_FORMAT)
         self.processor = oe_pyprocessor.PythonProcessor()
         self.events = self.processor._events
         self.spikes = self.processor._spikes
@@ -159,10 +165,15 @@ class Dispatcher:
         if not spikes:
             if not events:
                 return DONE_NOTHING
-            if len(events) == 1:  # an echo of one event, the common case
-                answer = _done_one_event.pack(DONE, 1, *events[0], 0)
-                events.clear()
-                return answer
+            n = len(events)
+            packer = _done_events.get(n)
+            if packer is None:
+                packer = struct.Struct("<BI" + EVENT_FORMAT[1:] * n + "I")
+                if n <= DONE_EVENTS_CACHED:
+                    _done_events[n] = packer
+            answer = packer.pack(DONE, n, *itertools.chain.from_iterable(events), 0)
+            events.clear()
+            return answer
         parts = [struct.pack("<BI", DONE, len(events))]
         parts.extend(_event.pack(*e) for e in events)
         parts.append(struct.pack("<I", len(spikes)))
@@ -194,6 +205,17 @@ class Dispatcher:
                 # A block: the command is in the area and its first word is PROCESS alone.
                 if not reply and words[0] == PROCESS:
                     n = words[2]
+                    failed = None
+                    # The events and spikes queued since the last command reach their
+                    # handlers first, in the order they arrived, as separate calls did.
+                    records = words[3]
+                    if records:
+                        try:
+                            self.deliver(area_view, records, words[4], words[5], words[6], words[7])
+                        except Failure as failure:
+                            failed = failure
+                        else:
+                            _call(STAGE_PROCESS)  # a hang from here on is process's
                     processor = self.processor
                     processor._block_start = words[1]
                     processor._block_len = n
@@ -203,23 +225,25 @@ class Dispatcher:
                     data, shape = view
                     delivered = clock.delivered + n  # the block has arrived: the stream's clock moves on
                     clock.delivered = delivered
-                    failed = None
-                    try:
-                        self.process(data)
-                    except BaseException as exc:
-                        self.discard_emitted()
-                        failed = Failure(CB_PROCESS, exc, self.script)
-                    finally:
+                    if failed is None:
+                        try:
+                            self.process(data)
+                        except BaseException as exc:
+                            failed = Failure(CB_PROCESS, exc, self.script)
+                        finally:
+                            processor._block_len = 0
+                    else:
                         processor._block_len = 0
                     if failed is None and (data.dtype is not FLOAT32 or data.shape != shape):
                         # The host copies raw float32 bytes back: a reinterpreted view would
                         # silently corrupt the block. Refuse it, and forget the view.
                         views.pop(n, None)
-                        self.discard_emitted()
                         failed = Failure(CB_PROCESS, TypeError(
                             f"process changed data in place to dtype {data.dtype} and shape {data.shape}; "
                             f"it must stay float32 ({self.num_channels}, {n}): edit the values instead, "
                             f"e.g. data[:] = new_values"), self.script)
+                    if failed is not None:
+                        self.discard_emitted()
                     # Timers run between callbacks: after process, whatever it did. What they
                     # emit goes out with this block (after a failed one, with the next answer).
                     if clock.next_due <= delivered:
@@ -231,12 +255,11 @@ class Dispatcher:
                     continue
                 cmd = reply if reply else area_view
                 op = cmd[0]
-                if op == TTL:
-                    request = self.ttl(cmd)
+                if op == EVENTS:
+                    self.deliver(cmd, *_events_header.unpack_from(cmd, 24))
+                    request = self.answer()
                 elif op == CALL:
                     request = self.call(cmd[1])
-                elif op == SPIKE:
-                    request = self.spike(cmd)
                 elif op == START_RECORDING:
                     directory, _ = _unpack_str(cmd, 1)
                     request = self.call(CB_START_RECORDING, directory)
@@ -282,17 +305,63 @@ class Dispatcher:
                 raise Failure(callback, exc, self.script)
         return self.answer()
 
-    def ttl(self, cmd):
-        source_node, sample_number, line, state, n = _ttl_fields.unpack_from(cmd, 1)
-        channel = str(cmd[23:23 + n], "utf-8")
-        return self.call(CB_HANDLE_TTL_EVENT, source_node, channel, sample_number, line, state == 1)
-
-    def spike(self, cmd):
-        source_node, sample_number, sorted_id, nch, ns = struct.unpack_from("<qqqII", cmd, 1)
-        name, at = _unpack_str(cmd, 33)
-        waveform = np.frombuffer(cmd, np.float32, nch * ns, at).reshape(nch, ns).copy()
-        waveform.flags.writeable = False
-        return self.call(CB_HANDLE_SPIKE, source_node, name, nch, ns, sample_number, sorted_id, waveform)
+    def deliver(self, cmd, count, record_bytes, floats, channels, samples):
+        """Calls the script's handlers for the `count` queued records that follow the
+        command's header, in order; the spikes' waveforms (`floats` values) follow the
+        records, all of shape (`channels`, `samples`) unless those are 0. A handler that
+        raises ends the delivery (the records after it are not delivered) with that
+        handler's Failure. The host has started the command on the first record's handler;
+        each change of handler is announced, so a deadline is blamed on the right one."""
+        on_ttl = self.optional.get(CB_HANDLE_TTL_EVENT)
+        on_spike = self.optional.get(CB_HANDLE_SPIKE)
+        unpack_ttl = _ttl_record.unpack_from
+        ttl_bytes, spike_bytes = _ttl_record.size, _spike_record.size
+        at = RECORDS_AT
+        waveforms = None
+        if floats:
+            # One read-only copy of every waveform; each spike_data is a view of it.
+            waveforms = np.frombuffer(cmd, FLOAT32, floats, at + record_bytes).copy()
+            waveforms.flags.writeable = False
+            if channels:
+                waveforms = waveforms.reshape(-1, channels, samples)
+        w = 0  # the next waveform: its index, or (shapes differ) its first value
+        running = cmd[at]
+        channel = electrode = None
+        for _ in range(count):
+            # Every record is at least a TTL record long: read one, then see what it is.
+            kind, line, state, n, source_node, sample_number = unpack_ttl(cmd, at)
+            if kind != running:
+                running = kind
+                _call(STAGE_HANDLER[kind])
+            if kind == TTL:
+                at += ttl_bytes
+                if n != SAME_NAME:
+                    channel = str(cmd[at:at + n], "utf-8")
+                    at += n
+                if on_ttl is not None:
+                    try:
+                        on_ttl(source_node, channel, sample_number, line, state == 1)
+                    except BaseException as exc:
+                        raise Failure(CB_HANDLE_TTL_EVENT, exc, self.script)
+            elif kind == SPIKE:
+                _, n, nch, ns, source_node, sample_number, sorted_id = _spike_record.unpack_from(cmd, at)
+                at += spike_bytes
+                if n != SAME_NAME:
+                    electrode = str(cmd[at:at + n], "utf-8")
+                    at += n
+                if channels:
+                    spike_data = waveforms[w]
+                    w += 1
+                else:
+                    spike_data = waveforms[w:w + nch * ns].reshape(nch, ns)
+                    w += nch * ns
+                if on_spike is not None:
+                    try:
+                        on_spike(source_node, electrode, nch, ns, sample_number, sorted_id, spike_data)
+                    except BaseException as exc:
+                        raise Failure(CB_HANDLE_SPIKE, exc, self.script)
+            else:
+                raise RuntimeError(f"pyproc runtime: unknown queued record {kind}")
 
     def load(self, cmd):
         num_channels, rate, seed = struct.unpack_from("<IdQ", cmd, 1)

@@ -239,7 +239,8 @@ fn call<T>(report: &mut Report, callback: Callback, result: pyproc_host::Result<
         Ok(value) => Some(value),
         Err(err) => {
             tracing::warn!("{err}");
-            report.error(callback, &err);
+            // A block's error may be a handler's that ran before `process`: count it there.
+            report.error(err.callback().unwrap_or(callback), &err);
             None
         }
     }

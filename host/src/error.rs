@@ -166,6 +166,30 @@ impl Error {
         Error::Engine { action, message: format!("{err:#}") }
     }
 
+    /// The script's entry point the error is about, when it names one: the callback that
+    /// raised, ran past its deadline, was cancelled, stopped the interpreter or was not
+    /// called. A block's `process` may report one of the handlers that ran before it.
+    ///
+    /// ```no_run
+    /// # let engine = pyproc_host::Engine::open()?;
+    /// # let mut p = pyproc_host::Processor::builder(&engine, "examples/threshold_events.py").build()?;
+    /// # let mut block = ndarray::Array2::<f32>::zeros((1, 1024));
+    /// if let Err(err) = p.process(block.view_mut(), 0) {
+    ///     println!("{} failed: {err}", err.callback().map_or("pyproc", |c| c.python_name()));
+    /// }
+    /// # Ok::<(), pyproc_host::Error>(())
+    /// ```
+    pub fn callback(&self) -> Option<Callback> {
+        match self {
+            Error::Python { exception, .. } => Some(exception.callback),
+            Error::DeadlineExceeded { callback, .. }
+            | Error::Cancelled { callback, .. }
+            | Error::InstanceDied { callback, .. }
+            | Error::NotRunning { callback, .. } => Some(*callback),
+            _ => None,
+        }
+    }
+
     /// The Python exception, when the script raised.
     pub fn python_exception(&self) -> Option<&PythonException> {
         match self {

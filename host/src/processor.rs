@@ -2,6 +2,7 @@
 
 mod builder;
 mod lifecycle;
+mod queue;
 mod script;
 
 use std::path::{Path, PathBuf};
@@ -134,8 +135,15 @@ impl Processor {
     /// in between), or [`Processed::PassedThrough`] when the interpreter is down (restarting
     /// after a failure, or switched off) and the block was left as it came in.
     ///
-    /// If the script raises, or runs past its deadline, the block is left exactly as it came
-    /// in and the error is returned; the processor keeps working for the next block.
+    /// The events and spikes queued by [`handle_ttl_event`](Self::handle_ttl_event) and
+    /// [`handle_spike`](Self::handle_spike) since the last call into the script travel with
+    /// the block: the script's handlers get them first, in the order they arrived, then
+    /// `process` runs, all in one round trip and within one deadline (the block's).
+    ///
+    /// If the script raises (in `process` or in one of those handlers), or runs past its
+    /// deadline, the block is left exactly as it came in and the error is returned, naming
+    /// the callback that failed; after a failed handler, the events queued behind it and
+    /// `process` do not run for this block. The processor keeps working for the next block.
     pub fn process(&mut self, mut block: ArrayViewMut2<'_, f32>, first_sample_number: i64) -> Result<Processed<'_>> {
         self.process_raw(RawBlock::new(&mut block), first_sample_number)
     }
@@ -167,7 +175,7 @@ impl Processor {
         if floats > self.capacity {
             self.reserve(floats)?;
         }
-        let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32 };
+        let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32, batch: self.queued() };
         self.events.clear();
         self.spikes.clear();
         let result = self.call(Callback::Process, command, Some(block));
@@ -183,37 +191,26 @@ impl Processor {
         Ok(Processed::Done(Emitted { events: &self.events, spikes: &self.spikes }))
     }
 
-    /// Delivers a TTL event to the script's `handle_ttl_event`, if it has one.
+    /// Queues a TTL event for the script's `handle_ttl_event` (nothing, if it has none). The
+    /// script gets it in the next call into it: before the next block's `process`, in the
+    /// same round trip, or before any other callback; its failures are reported by that
+    /// call. Queueing allocates nothing.
+    ///
+    /// The error says why the event could not be queued: the interpreter is down
+    /// ([`Error::NotRunning`]); or the queue was full (it holds what fits the guest's
+    /// 64 KiB command area), its events were delivered at once, and that delivery failed
+    /// (a handler raised, ran past its deadline, or stopped the interpreter; this event is
+    /// queued after them while the interpreter lives).
     pub fn handle_ttl_event(&mut self, event: &TtlEventIn<'_>) -> Result<()> {
-        if !self.script_handles(Callback::HandleTtlEvent) {
-            return Ok(());
-        }
-        let command = Command::Ttl {
-            source_node: event.source_node,
-            channel: event.channel.to_owned(),
-            sample_number: event.sample_number,
-            line: event.line,
-            state: event.state,
-        };
-        self.run(Callback::HandleTtlEvent, command, None)
+        self.queue(Callback::HandleTtlEvent, |batch| batch.push_ttl(event))
     }
 
-    /// Delivers a spike; the script sees `spike_data` as a read-only float32 array.
+    /// Queues a spike for the script's `handle_spike`, as [`handle_ttl_event`]
+    /// (Self::handle_ttl_event) queues events; the script sees `spike_data` as a read-only
+    /// float32 array. A spike too large for the command area by itself (more than 16 000
+    /// or so floats) is delivered at once, after what was queued before it.
     pub fn handle_spike(&mut self, spike: &SpikeIn<'_>) -> Result<()> {
-        if !self.script_handles(Callback::HandleSpike) {
-            return Ok(());
-        }
-        let (num_channels, num_samples) = spike.waveform.dim();
-        let command = Command::Spike {
-            source_node: spike.source_node,
-            electrode_name: spike.electrode_name.to_owned(),
-            sample_number: spike.sample_number,
-            sorted_id: spike.sorted_id,
-            num_channels: num_channels as u32,
-            num_samples: num_samples as u32,
-            waveform: spike.waveform.iter().copied().collect(),
-        };
-        self.run(Callback::HandleSpike, command, None)
+        self.queue(Callback::HandleSpike, |batch| batch.push_spike(spike))
     }
 
     pub fn start_acquisition(&mut self) -> Result<()> {
@@ -248,13 +245,16 @@ impl Processor {
     }
 
     /// Re-creates the script's `PyProcessor` for a new stream, as the original plugin does
-    /// when settings change. If the constructor raises, the old one keeps running.
+    /// when settings change. If the constructor raises, the old one keeps running. Queued
+    /// events and spikes reach the old one's handlers first; if one of them fails, the new
+    /// `PyProcessor` is still made and the handler's error is returned.
     pub fn set_stream(&mut self, num_channels: usize, sample_rate: f64) -> Result<()> {
         let command = Command::SetStream { num_channels: num_channels as u32, sample_rate };
-        self.run(Callback::Init, command, None)?;
+        let (delivered, result) = self.run_after_queued(Callback::Init, command, None);
+        result?;
         self.stream = StreamInfo { num_channels, sample_rate };
         self.first_block = true;
-        Ok(())
+        delivered
     }
 
     /// Reads the script from its file again (a script given as text: the same text),
@@ -268,7 +268,8 @@ impl Processor {
     /// Imports `source` in place of the running script and constructs a new
     /// `PyProcessor`. If the new code fails to import or construct, the old processor keeps
     /// running (its random state untouched) and the error is returned. A reload also ends
-    /// a switched-off state.
+    /// a switched-off state. Queued events and spikes reach the old script's handlers
+    /// first, as for [`set_stream`](Self::set_stream).
     pub fn reload_from_source(&mut self, source: impl Into<String>) -> Result<()> {
         let source = source.into();
         if self.recovery.is_disabled() {
@@ -276,10 +277,11 @@ impl Processor {
             let previous = std::mem::replace(&mut self.source, source);
             return self.restart().inspect_err(|_| self.source = previous);
         }
-        self.run(Callback::Import, self.load_command(source.clone()), None)?;
+        let (delivered, result) = self.run_after_queued(Callback::Import, self.load_command(source.clone()), None);
+        result?;
         self.source = source;
         self.first_block = true;
-        Ok(())
+        delivered
     }
 
     /// A handle that stops the callback running now from another thread; see

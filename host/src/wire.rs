@@ -1,8 +1,9 @@
 //! Everything that crosses the guest/host boundary: the one table of numbers both sides
-//! use (`layout`), commands to the guest and frames from it, the door (`host::call`) that
-//! carries them, the network service's frames (served by `net/`), the block buffer, and
-//! the script's printed output.
+//! use (`layout`), commands to the guest (with the events and spikes queued for them,
+//! `batch`) and frames from it, the door (`host::call`) that carries them, the network
+//! service's frames (served by `net/`), the block buffer, and the script's printed output.
 
+pub(crate) mod batch;
 pub(crate) mod buffer;
 pub(crate) mod command;
 pub(crate) mod door;

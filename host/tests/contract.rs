@@ -161,9 +161,9 @@ fn add_python_event_arguments_the_original_plugin_refuses_raise_its_type_error_i
 fn spike_data_is_read_only() {
     let mut p = builder(test_script("spike_writer.py")).build().unwrap();
     let w = Array2::<f32>::zeros((2, 8));
-    let err = p
-        .handle_spike(&SpikeIn { source_node: 0, electrode_name: "e", sample_number: 0, sorted_id: 0, waveform: w.view() })
-        .unwrap_err();
+    p.handle_spike(&SpikeIn { source_node: 0, electrode_name: "e", sample_number: 0, sorted_id: 0, waveform: w.view() }).unwrap();
+    let mut block = Array2::<f32>::zeros((1, 4));
+    let err = p.process(block.view_mut(), 0).unwrap_err();
     let Some(e) = err.python_exception() else { panic!("{err}") };
     let (callback, summary) = (&e.callback, e.summary());
     assert_eq!(*callback, Callback::HandleSpike);
@@ -253,7 +253,10 @@ fn add_python_spike_emits_spikes_and_refuses_bad_arguments() {
         let err = p.process(block.view_mut(), 1000).unwrap_err();
         assert!(matches!(err.python_exception(), Some(e) if e.callback == Callback::Process && e.message.contains(text)), "case {case}: {err}");
     }
-    let err = p.handle_ttl_event(&TtlEventIn { source_node: 0, channel: "c", sample_number: 5, line: 0, state: true }).unwrap_err();
+    p.handle_ttl_event(&TtlEventIn { source_node: 0, channel: "c", sample_number: 5, line: 0, state: true }).unwrap();
+    let mut block = Array2::<f32>::zeros((4, 16));
+    let err = p.process(block.view_mut(), 1016).unwrap_err();
+    assert!(matches!(err.python_exception(), Some(e) if e.callback == Callback::HandleTtlEvent), "{err}");
     assert!(err.to_string().contains("this is not process()"), "{err}");
 }
 

@@ -128,8 +128,10 @@ pub mod ffi {
             options: &ProcessorOptions,
         ) -> Result<Box<ProcessorHandle>>;
 
-        // Real-time path: never blocks on a lock; a block that emits nothing and does not fail
-        // allocates only what wasmtime's call into the guest does.
+        // Real-time path: never blocks on a lock. `handle_ttl_event` and `handle_spike` queue
+        // without allocating; the next `process` delivers the queue to the script's handlers
+        // and reports their failures. A block that emits nothing and does not fail allocates
+        // only what wasmtime's calls into the guest do.
 
         /// `channels` holds one `float*` per channel (as `size_t`), each `num_samples` long.
         unsafe fn process(

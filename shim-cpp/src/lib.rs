@@ -8,6 +8,8 @@
 //! ever *try* the locks the control thread takes, and answer `Status::Busy` (block passed
 //! through) when it holds one, so a slow `start_recording` in Python never stalls audio.
 
+#[cfg(test)]
+mod allocation_count;
 pub mod bridge;
 mod denial_report;
 mod engine_handle;

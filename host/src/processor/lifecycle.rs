@@ -25,12 +25,29 @@ impl Processor {
     }
 
     /// Runs `command` for `callback`, restarting the interpreter first if it is time; a
-    /// call that cannot reach the script is [`Error::NotRunning`].
+    /// call that cannot reach the script is [`Error::NotRunning`]. The events and spikes
+    /// queued for the script's handlers are delivered first; if a handler fails, `command`
+    /// still runs (it is another callback), and the first error is returned.
     pub(super) fn run(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> Result<()> {
-        match self.ensure_running()? {
-            Some(why) => Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback, why }),
-            None => self.call(callback, command, block),
+        let (delivered, result) = self.run_after_queued(callback, command, block);
+        delivered.and(result)
+    }
+
+    /// [`run`](Self::run), with the handlers' outcome and the command's own apart, for
+    /// callers that keep state when the command itself succeeded.
+    pub(super) fn run_after_queued(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> (Result<()>, Result<()>) {
+        match self.ensure_running() {
+            Err(err) => return (Ok(()), Err(err)),
+            Ok(Some(why)) => return (Ok(()), Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback, why })),
+            Ok(None) => {}
         }
+        let delivered = self.deliver_queued();
+        if self.instance.is_none() {
+            // The handlers lost the interpreter (`lost` said what comes next): the command
+            // did not run.
+            return (Ok(()), delivered);
+        }
+        (delivered, self.call(callback, command, block))
     }
 
     /// Runs `command` in the running interpreter (`ensure_running` has said there is one).

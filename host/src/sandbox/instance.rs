@@ -41,6 +41,9 @@ use crate::wire::output::{LineSplitter, OutputSink};
 /// runtime takes over `sys.stderr`, and the last words of a dying turn).
 const STDERR_CAPTURE_BYTES: usize = 64 * 1024;
 
+/// How long the last calls into a processor that is dropped may take.
+const QUIT_DEADLINE: Duration = Duration::from_secs(1);
+
 /// Table entries that are not the script's own files: stdio, preopens, and slack.
 const TABLE_MARGIN: usize = 16;
 
@@ -103,7 +106,7 @@ pub(crate) struct Died {
     pub stop: Stop,
     /// How long the command had run.
     pub ran_for: Duration,
-    /// The entry point it had reached, when the guest announced one.
+    /// The entry point it had reached: the command's own, or the last the guest announced.
     pub stage: Option<Callback>,
 }
 
@@ -193,11 +196,12 @@ impl GuestInstance {
         self.cancel.clear();
         {
             let mut slot = self.mailbox.lock();
+            // Until the guest announces another (import -> `__init__`, handlers -> `process`).
+            slot.stage = command.callback();
             slot.command = Some(command);
             slot.block = block;
             slot.outcome = None;
             slot.deadline = Some(started + deadline);
-            slot.stage = None;
         }
         let polled = self.poll(started, started + deadline);
         let outcome = {
@@ -266,10 +270,15 @@ impl GuestInstance {
         Died { reason, stop, ran_for, stage: self.mailbox.lock().stage }
     }
 
-    /// Ends the guest's loop so the store is dropped at rest, not mid-call.
+    /// Ends the guest's loop so the store is dropped at rest, not mid-call; events and
+    /// spikes still queued for the script's handlers reach them first.
     pub fn quit(&mut self) {
         if self.turn.is_some() {
-            let _ = self.run(Command::Quit, None, Duration::from_secs(1));
+            let batch = self.mailbox.lock().batch.summary();
+            if batch.first.is_some() {
+                let _ = self.run(Command::Events { batch }, None, QUIT_DEADLINE);
+            }
+            let _ = self.run(Command::Quit, None, QUIT_DEADLINE);
             self.turn = None;
         }
     }

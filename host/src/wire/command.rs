@@ -3,6 +3,7 @@
 //! is a u32 byte length then UTF-8.
 
 use crate::callback::Callback;
+use crate::wire::batch::BatchSummary;
 use crate::wire::layout::{op, PROCESS_BYTES};
 
 /// An order for the guest.
@@ -12,18 +13,11 @@ pub(crate) enum Command {
     SetStream { num_channels: u32, sample_rate: f64 },
     /// Allocate a float32 buffer of at least this many values and report it.
     Reserve { floats: u32 },
-    /// The block is already in the buffer.
-    Process { first_sample: i64, num_samples: u32 },
-    Ttl { source_node: i64, channel: String, sample_number: i64, line: u8, state: bool },
-    Spike {
-        source_node: i64,
-        electrode_name: String,
-        sample_number: i64,
-        sorted_id: i64,
-        num_channels: u32,
-        num_samples: u32,
-        waveform: Vec<f32>,
-    },
+    /// The block is already in the buffer. The mailbox's batch (queued events and spikes,
+    /// as `batch` sums it up) follows the header, for the handlers to see before `process`.
+    Process { first_sample: i64, num_samples: u32, batch: BatchSummary },
+    /// The mailbox's batch alone, without a block (`batch.first` is set).
+    Events { batch: BatchSummary },
     /// A callback without arguments (start/stop acquisition, stop recording).
     Call(Callback),
     StartRecording { dir: String },
@@ -31,39 +25,42 @@ pub(crate) enum Command {
 }
 
 impl Command {
-    /// Exact encoded size in bytes.
     /// The script entry point this command runs (a load starts with the import; the
     /// guest announces `__init__` when it gets there).
     pub fn callback(&self) -> Option<Callback> {
         Some(match self {
             Command::Load { .. } => Callback::Import,
             Command::SetStream { .. } => Callback::Init,
-            Command::Reserve { .. } | Command::Process { .. } => Callback::Process,
-            Command::Ttl { .. } => Callback::HandleTtlEvent,
-            Command::Spike { .. } => Callback::HandleSpike,
+            Command::Reserve { .. } => Callback::Process,
+            Command::Process { batch, .. } => batch.first.unwrap_or(Callback::Process),
+            Command::Events { batch } => batch.first.unwrap_or(Callback::HandleTtlEvent),
             Command::Call(callback) => *callback,
             Command::StartRecording { .. } => Callback::StartRecording,
             Command::Quit => return None,
         })
     }
 
+    /// Whether the mailbox's batch follows this command's header.
+    pub fn carries_batch(&self) -> bool {
+        matches!(self, Command::Process { .. } | Command::Events { .. })
+    }
+
+    /// Exact encoded size in bytes, without the batch a PROCESS or EVENTS carries.
     pub fn encoded_len(&self) -> usize {
         let s = |t: &str| 4 + t.len();
         match self {
             Command::Load { script_path, source, .. } => 1 + 4 + 8 + 8 + s(script_path) + s(source),
             Command::SetStream { .. } => 1 + 4 + 8,
             Command::Reserve { .. } => 1 + 4,
-            Command::Process { .. } => PROCESS_BYTES,
-            Command::Ttl { channel, .. } => 1 + 8 + 8 + 1 + 1 + s(channel),
-            Command::Spike { electrode_name, waveform, .. } => 1 + 8 + 8 + 8 + 4 + 4 + s(electrode_name) + 4 * waveform.len(),
+            Command::Process { .. } | Command::Events { .. } => PROCESS_BYTES,
             Command::Call(_) => 1 + 1,
             Command::StartRecording { dir } => 1 + s(dir),
             Command::Quit => 1,
         }
     }
 
-    /// Writes the frame at the start of `out`, which must hold `encoded_len()` bytes, and
-    /// returns the bytes written.
+    /// Writes the frame (without its batch) at the start of `out`, which must hold
+    /// `encoded_len()` bytes, and returns the bytes written.
     pub fn encode(&self, out: &mut [u8]) -> usize {
         let mut w = Writer { out, at: 0 };
         match self {
@@ -76,21 +73,11 @@ impl Command {
             Command::Reserve { floats } => {
                 w.u8(op::RESERVE).u32(*floats);
             }
-            Command::Process { first_sample, num_samples } => {
-                w.u8(op::PROCESS).bytes(&[0; 7]).i64(*first_sample).u64(u64::from(*num_samples));
+            Command::Process { first_sample, num_samples, batch } => {
+                w.u8(op::PROCESS).bytes(&[0; 7]).i64(*first_sample).u64(u64::from(*num_samples)).batch(batch);
             }
-            Command::Ttl { source_node, channel, sample_number, line, state } => {
-                w.u8(op::TTL).i64(*source_node).i64(*sample_number).u8(*line).u8(*state as u8).str(channel);
-            }
-            Command::Spike { source_node, electrode_name, sample_number, sorted_id, num_channels, num_samples, waveform } => {
-                w.u8(op::SPIKE)
-                    .i64(*source_node)
-                    .i64(*sample_number)
-                    .i64(*sorted_id)
-                    .u32(*num_channels)
-                    .u32(*num_samples)
-                    .str(electrode_name)
-                    .bytes(bytemuck::cast_slice(waveform));
+            Command::Events { batch } => {
+                w.u8(op::EVENTS).bytes(&[0; 7]).i64(0).u64(0).batch(batch);
             }
             Command::Call(callback) => {
                 w.u8(op::CALL).u8(callback.code());
@@ -132,6 +119,13 @@ impl Writer<'_> {
     fn f64(&mut self, v: f64) -> &mut Self {
         self.bytes(&v.to_le_bytes())
     }
+    /// The words of a PROCESS or EVENTS header that describe the batch after it.
+    fn batch(&mut self, b: &BatchSummary) -> &mut Self {
+        for word in [b.records, b.record_bytes, b.floats, b.shape.0, b.shape.1] {
+            self.u64(u64::from(word));
+        }
+        self
+    }
     fn str(&mut self, s: &str) -> &mut Self {
         let len = u32::try_from(s.len()).expect("strings crossing the door are < 4 GiB");
         self.u32(len).bytes(s.as_bytes())
@@ -148,17 +142,8 @@ mod tests {
             Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4, seed: 9 },
             Command::SetStream { num_channels: 2, sample_rate: 1e3 },
             Command::Reserve { floats: 10 },
-            Command::Process { first_sample: -5, num_samples: 1024 },
-            Command::Ttl { source_node: 100, channel: "TTL".into(), sample_number: 7, line: 3, state: true },
-            Command::Spike {
-                source_node: 1,
-                electrode_name: "Tetrode 1".into(),
-                sample_number: 9,
-                sorted_id: 2,
-                num_channels: 2,
-                num_samples: 3,
-                waveform: vec![1.0; 6],
-            },
+            Command::Process { first_sample: -5, num_samples: 1024, batch: BatchSummary::default() },
+            Command::Events { batch: BatchSummary { records: 3, first: Some(Callback::HandleSpike), ..Default::default() } },
             Command::Call(Callback::StopRecording),
             Command::StartRecording { dir: "/rec".into() },
             Command::Quit,
@@ -172,8 +157,9 @@ mod tests {
     #[test]
     fn a_process_command_has_the_layout_the_guest_unpacks() {
         let mut buf = [0xffu8; PROCESS_BYTES];
-        Command::Process { first_sample: 0x0102, num_samples: 5 }.encode(&mut buf);
+        let batch = BatchSummary { records: 2, record_bytes: 48, floats: 320, shape: (4, 40), first: Some(Callback::HandleSpike) };
+        Command::Process { first_sample: 0x0102, num_samples: 5, batch }.encode(&mut buf);
         let words: Vec<i64> = buf.chunks(8).map(|w| i64::from_le_bytes(w.try_into().unwrap())).collect();
-        assert_eq!(words, [op::PROCESS as i64, 0x0102, 5]);
+        assert_eq!(words, [op::PROCESS as i64, 0x0102, 5, 2, 48, 320, 4, 40]);
     }
 }

@@ -22,6 +22,7 @@ use crate::callback::Callback;
 use crate::grants::Need;
 use crate::python_exception::PythonException;
 use crate::supervise::cancel::CancelFlag;
+use crate::wire::batch::Batch;
 use crate::wire::command::Command;
 use crate::wire::layout;
 use crate::wire::mailbox::{Mailbox, Outcome};
@@ -146,8 +147,9 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     // `time.sleep`) does not do: an answer that comes too late is refused here, before the
     // block is copied back, and the interpreter stops as at any deadline.
     // A socket operation is refused the same way: nothing reaches the network once the
-    // command's time is up.
-    let answers = !matches!(request, Request::Log { .. } | Request::Stage { .. } | Request::Handles { .. });
+    // command's time is up. So is a move to the next entry point (a handler's to
+    // `process`): the time ran out in the one before, which is blamed.
+    let answers = !matches!(request, Request::Log { .. } | Request::Handles { .. });
     if answers && door.cancel.is_set() {
         return Err(wasmtime::Error::new(Late::Cancelled));
     }
@@ -220,29 +222,54 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     Ok(next)
 }
 
-/// Hands `command` to the guest: the block first for `Process`, then the frame.
+/// Hands `command` to the guest: the block first for `Process`, then the frame, followed
+/// for `Process` and `Events` by the mailbox's batch of queued events and spikes (emptied
+/// here: they are the guest's now).
 async fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command, out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
     let memory = memory(caller)?;
-    if let Command::Process { .. } = command {
-        let (mem, state) = memory.data_and_store_mut(&mut *caller);
-        let slot = state.door().mailbox.lock();
-        let block = slot.block.as_ref().ok_or_else(|| wasmtime::format_err!("process command without a block"))?;
-        let (addr, capacity) = slot.buffer.ok_or_else(|| wasmtime::format_err!("process command before a buffer"))?;
-        if block.channels() * block.samples() > capacity as usize {
-            wasmtime::bail!("block of {} floats exceeds the guest buffer of {capacity}", block.channels() * block.samples());
-        }
-        // SAFETY: as in `receive`.
-        unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
-    }
-    let len = command.encoded_len();
     let (area, area_len) = caller.data_mut().door().command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
-    if len <= area_len as usize {
-        command.encode(guest_slice_mut(memory.data_mut(&mut *caller), area, len)?);
+    let len = {
+        let (mem, state) = memory.data_and_store_mut(&mut *caller);
+        let mut slot = state.door().mailbox.lock();
+        if let Command::Process { .. } = command {
+            let block = slot.block.as_ref().ok_or_else(|| wasmtime::format_err!("process command without a block"))?;
+            let (addr, capacity) = slot.buffer.ok_or_else(|| wasmtime::format_err!("process command before a buffer"))?;
+            if block.channels() * block.samples() > capacity as usize {
+                wasmtime::bail!("block of {} floats exceeds the guest buffer of {capacity}", block.channels() * block.samples());
+            }
+            // SAFETY: as in `receive`.
+            unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
+        }
+        let len = command.encoded_len() + if command.carries_batch() { slot.batch.summary().encoded_len() } else { 0 };
+        if len <= area_len as usize {
+            write_command(&command, &mut slot.batch, guest_slice_mut(mem, area, len)?);
+            None
+        } else if let Command::Process { .. } = command {
+            // The processor queues no more than fits beside a block's header.
+            wasmtime::bail!("a block's command with its queued events ({len} bytes) exceeds the command area of {area_len} bytes");
+        } else {
+            Some(len)
+        }
+    };
+    let Some(len) = len else {
         return write_answer(caller, out_ptr, out_len, 0, 0);
-    }
+    };
     let ptr = alloc_in_guest(caller, len).await?;
-    command.encode(guest_slice_mut(memory.data_mut(&mut *caller), ptr, len)?);
+    {
+        let (mem, state) = memory.data_and_store_mut(&mut *caller);
+        write_command(&command, &mut state.door().mailbox.lock().batch, guest_slice_mut(mem, ptr, len)?);
+    }
     write_answer(caller, out_ptr, out_len, ptr, len as u32)
+}
+
+/// Encodes `command` into `out` (exactly its length), followed by the batch when the
+/// command carries it; the batch is the guest's from then on, so it is emptied.
+fn write_command(command: &Command, batch: &mut Batch, out: &mut [u8]) {
+    let header = command.encode(out);
+    if command.carries_batch() {
+        batch.encode(&mut out[header..]);
+        batch.clear();
+    }
 }
 
 /// `len` bytes from the guest's own allocator, for an answer the guest frees itself.

@@ -24,11 +24,16 @@ pub(crate) mod op {
         SET_STREAM = 2,
         RESERVE = 3,
         PROCESS = 4,
+        /// The kinds of the records in a batch of queued events (`TTL_RECORD_FORMAT`,
+        /// `SPIKE_RECORD_FORMAT`); never a command of their own.
         TTL = 5,
         SPIKE = 6,
         CALL = 7,
         START_RECORDING = 8,
         QUIT = 9,
+        /// Queued TTL events and spikes alone, without a block: `PROCESS_FORMAT` with
+        /// first sample and samples 0.
+        EVENTS = 10,
         HELLO = 0x81,
         DONE = 0x82,
         BUFFER = 0x83,
@@ -111,10 +116,33 @@ pub(crate) const EVENT_BYTES: usize = struct_size(EVENT_FORMAT);
 pub(crate) const SPIKE_HEADER_FORMAT: &str = "<qIqI";
 pub(crate) const SPIKE_HEADER_BYTES: usize = struct_size(SPIKE_HEADER_FORMAT);
 
-/// The fields of a PROCESS command after its opcode word: first sample, samples. Aligned
-/// 8-byte words, so the guest reads them from a `memoryview.cast("q")` without unpacking.
-pub(crate) const PROCESS_FORMAT: &str = "<Bxxxxxxxqq";
+/// A PROCESS command: opcode, first sample, samples, then what follows it for the
+/// script's handlers to see before `process`: the number of queued TTL events and spikes,
+/// the bytes of their records (a multiple of 4), the float32 values of the spikes'
+/// waveforms after the records, and the waveforms' shape (channels, samples) when every
+/// spike has the same one (else 0, 0). Aligned 8-byte words, so the guest reads them from a
+/// `memoryview.cast("q")` without unpacking.
+pub(crate) const PROCESS_FORMAT: &str = "<Bxxxxxxxqqqqqqq";
 pub(crate) const PROCESS_BYTES: usize = struct_size(PROCESS_FORMAT);
+
+/// One queued TTL event: kind (`op::TTL`), line, state, channel name's byte length, source
+/// node, sample number; the name's UTF-8 follows. A length of [`SAME_NAME`] means the
+/// previous TTL record's channel, and no bytes follow (events come from few channels; the
+/// guest then reuses the `str` it made).
+pub(crate) const TTL_RECORD_FORMAT: &str = "<BBBIqq";
+pub(crate) const TTL_RECORD_BYTES: usize = struct_size(TTL_RECORD_FORMAT);
+pub(crate) const SAME_NAME: u32 = u32::MAX;
+
+/// One queued spike: kind (`op::SPIKE`), electrode name's byte length ([`SAME_NAME`]: the
+/// previous spike's), channels, samples, source node, sample number, sorted id; the name's
+/// UTF-8 follows. The waveforms (channels x samples each) are not in the records: they
+/// follow all of them, one after the other, so the guest copies them out in one piece.
+pub(crate) const SPIKE_RECORD_FORMAT: &str = "<BIIIqqq";
+pub(crate) const SPIKE_RECORD_BYTES: usize = struct_size(SPIKE_RECORD_FORMAT);
+
+/// The guest's command area: small commands (a block's PROCESS with its queued events) are
+/// written there; larger ones go to memory the guest allocates for them.
+pub(crate) const COMMAND_AREA_BYTES: usize = 64 * 1024;
 
 /// Bytes of a little-endian Python `struct` format made of the codes used here.
 const fn struct_size(format: &str) -> usize {
@@ -153,8 +181,18 @@ pub(crate) fn python_module() -> String {
     for (code, (_, name)) in Need::ALL.iter().enumerate() {
         src.push_str(&format!("{name} = {code}\n"));
     }
-    for (name, value) in [("EVENT_FORMAT", EVENT_FORMAT), ("SPIKE_HEADER_FORMAT", SPIKE_HEADER_FORMAT), ("PROCESS_FORMAT", PROCESS_FORMAT)] {
+    let formats = [
+        ("EVENT_FORMAT", EVENT_FORMAT),
+        ("SPIKE_HEADER_FORMAT", SPIKE_HEADER_FORMAT),
+        ("PROCESS_FORMAT", PROCESS_FORMAT),
+        ("TTL_RECORD_FORMAT", TTL_RECORD_FORMAT),
+        ("SPIKE_RECORD_FORMAT", SPIKE_RECORD_FORMAT),
+    ];
+    for (name, value) in formats {
         src.push_str(&format!("{name} = {value:?}\n"));
+    }
+    for (name, value) in [("COMMAND_AREA_BYTES", COMMAND_AREA_BYTES), ("SAME_NAME", SAME_NAME as usize)] {
+        src.push_str(&format!("{name} = {value}\n"));
     }
     for (name, value) in net::ALL {
         src.push_str(&format!("NET_{name} = {value}\n"));
@@ -170,7 +208,8 @@ mod tests {
 
     #[test]
     fn formats_have_the_sizes_the_decoder_reads() {
-        assert_eq!((EVENT_BYTES, SPIKE_HEADER_BYTES, PROCESS_BYTES), (10, 24, 24));
+        assert_eq!((EVENT_BYTES, SPIKE_HEADER_BYTES, PROCESS_BYTES), (10, 24, 64));
+        assert_eq!((TTL_RECORD_BYTES, SPIKE_RECORD_BYTES), (23, 37));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The slot where the processor (outside the store) and the door (inside it) meet: the
-//! next command, the caller's block while it is lent, the outcome, and what the script
-//! emitted.
+//! next command, the events and spikes queued for the script's handlers, the caller's
+//! block while it is lent, the outcome, and what the script emitted.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::callback::Callback;
 use crate::events::{SpikeOut, TtlEvent};
 use crate::python_exception::PythonException;
+use crate::wire::batch::Batch;
 use crate::wire::buffer::RawBlock;
 use crate::wire::command::Command;
 
@@ -26,6 +27,9 @@ pub(crate) struct Mailbox(Mutex<MailboxSlot>);
 pub(crate) struct MailboxSlot {
     /// The next order, taken by the door.
     pub command: Option<Command>,
+    /// TTL events and spikes queued for the script's handlers, carried by the next
+    /// `Process` or `Events` command.
+    pub batch: Batch,
     /// The caller's block while a `Process` command is in flight.
     pub block: Option<RawBlock>,
     /// Set by the door when the guest finishes a command.
@@ -44,7 +48,8 @@ pub(crate) struct MailboxSlot {
     pub dropped: Dropped,
     /// The guest's linear memory, in bytes, at its last frame.
     pub memory_bytes: usize,
-    /// The entry point the current command has reached, if the guest said so.
+    /// The entry point the current command has reached: the one it starts with, until the
+    /// guest announces another.
     pub stage: Option<Callback>,
     /// Which optional callbacks the running `PyProcessor` defines (None: not said yet).
     pub handles: Option<u16>,

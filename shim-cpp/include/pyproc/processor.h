@@ -11,9 +11,11 @@
 // --allow-* flags); what it was refused, in denials().
 //
 // Threads: one real-time thread calls process(), handle_ttl_event() and handle_spike();
-// they never throw and never wait for a lock; a block that emits nothing and does not fail
-// allocates only what wasmtime's call into the guest does (two small boxes). On any
-// status but Ok the block is left exactly as it came in. One control thread calls the
+// they never throw and never wait for a lock. handle_ttl_event() and handle_spike() queue
+// (no allocation); the next process() hands the queue to the script's handlers before its
+// process(), and reports their failures. A block that emits nothing and does not fail
+// allocates only what wasmtime's calls into the guest do (two small boxes each: one call,
+// or two with queued events). On any status but Ok the block is left exactly as it came in. One control thread calls the
 // rest; constructors throw pyproc::Error, the other control calls return a Status and
 // keep the details in last_error().
 #pragma once
