@@ -307,7 +307,7 @@ mod tests {
             keys,
             [
                 "blocks", "channels", "clipped_samples", "denied", "errors", "events_dropped", "events_in", "events_out", "input", "interrupted",
-                "output", "output_bytes_dropped", "passed_through", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data",
+                "output", "output_bytes_dropped", "passed_through", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data", "shards",
                 "spikes_dropped", "spikes_in", "spikes_out", "status", "stream", "wall_seconds",
             ]
         );

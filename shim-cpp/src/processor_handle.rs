@@ -355,6 +355,8 @@ mod tests {
             allow_write: Vec::new(),
             allow_net: Vec::new(),
             allow_listen: Vec::new(),
+            shards: 1,
+            assume_channel_independent: false,
         }
     }
 
