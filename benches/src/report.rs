@@ -22,7 +22,7 @@ pub struct Report {
     header_printed: bool,
 }
 
-const WORKLOAD_WIDTH: usize = 52;
+const WORKLOAD_WIDTH: usize = 60;
 
 impl Report {
     pub fn new(format: Format) -> Report {

@@ -71,9 +71,9 @@ fn python_heavy() -> Vec<(&'static str, PathBuf, &'static [usize])> {
     vec![
         ("pass-through", script("passthrough.py"), ALL),
         ("band-pass (examples/bandpass_filter.py)", example("bandpass_filter.py"), ALL),
-        ("pure Python: running mean over 1024 samples", script("pure_python.py"), &[1]),
-        ("per-channel sosfilt loop, band-pass, no state", script("per_channel_sosfilt.py"), &[384]),
-        ("per-channel lfilter loop, band-pass, no state", script("per_channel_lfilter.py"), &[384]),
+        ("pure Python loop over 1024 samples", script("pure_python.py"), &[1]),
+        ("per-channel sosfilt loop (no state)", script("per_channel_sosfilt.py"), &[384]),
+        ("per-channel lfilter loop (no state)", script("per_channel_lfilter.py"), &[384]),
     ]
 }
 
