@@ -94,7 +94,7 @@ impl EngineBuilder {
 
     /// Compiles the interpreter without the epoch checks that enforce deadlines, so a
     /// runaway callback blocks its thread for good. Only for measuring what deadlines cost
-    /// (the checks slow guest code by about 20 %, see `engine_config`); this is a
+    /// (the checks slow guest code by 15-35 %, see `engine_config`); this is a
     /// separately compiled and cached module.
     pub fn without_deadlines(mut self) -> Self {
         self.deadlines = false;
@@ -218,13 +218,14 @@ fn engine_config(deadlines: bool) -> Config {
     // Measured as a ratio to native CPython in one run, against a module without checks
     // (`without_deadlines`), epochs cost 14-29 % (pure-Python loop 2.99x vs 2.39x,
     // per-channel `sosfilt` loop at 384 ch 1.95x vs 1.63x, band-pass at 384 ch 1.30x vs
-    // 1.04x). Counting fuel, the other way, cost 35-48 % on those Python-heavy blocks
+    // 1.04x). Counting fuel, the other way, cost 35-63 % on those Python-heavy blocks
     // (pure-Python loop 3.21x vs epochs 2.83x, per-channel loop 2.09x vs 1.82x in one run):
     // fuel saves and reloads its counter around every call, and interpreted Python is
     // mostly calls. Fuel is cheaper only in tight C loops (the band-pass at 384 ch: fuel
-    // +5-7 %, epochs +20-25 %), whose blocks are far inside their time anyway. Checked and
+    // +5-8 %, epochs +18-25 %), whose blocks are far inside their time anyway. Checked and
     // left as they are: fuel's slice (a tenth of a millisecond to never between looks: no
     // difference), eager table initialization (`table_lazy_init(false)`: no difference),
+    // Cranelift without the table-access Spectre mitigation (no difference, so it stays),
     // Cranelift's intra-module inlining (did not finish compiling in 17 min, 22 GB), and
     // the memory settings (the defaults reserve 4 GiB with guard pages, so no access
     // carries a bounds check).
