@@ -1,4 +1,5 @@
-//! Baselines for pyproc's benchmarks, measured in the same run as pyproc itself.
+//! Baselines for pyproc's benchmarks, measured in the same run as pyproc itself, and the
+//! `pyproc-bench` table.
 //!
 //! [`native`]: the approach of the original Open Ephys Python Processor — CPython embedded
 //! in the host process (here through pyo3; the plugin uses pybind11), numpy and scipy from
@@ -7,9 +8,18 @@
 //!
 //! The bench's own setup makes the environment: on first use `native::ensure_venv` runs
 //! `python3 -m venv target/native-baseline-venv` and `pip install numpy scipy` there.
+//!
+//! `pyproc-bench` is thin glue over the rest: [`workloads`] measure and make [`row::Row`]s,
+//! a [`report::Report`] prints them as a table or JSON, a [`selection::Selection`] says
+//! which rows a run wants, [`measure`] times steps, [`bench::Bench`] ties a run together.
 
+pub mod bench;
+pub mod measure;
 pub mod native;
-
+pub mod report;
+pub mod row;
+pub mod selection;
+pub mod workloads;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;

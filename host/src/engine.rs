@@ -29,6 +29,7 @@ pub use progress::{Progress, SetupEvent};
 use crate::error::{Error, SetupError};
 use crate::sandbox::instance::Template;
 use crate::sandbox::state::{self, GuestFolders};
+use crate::supervise::ticker::EpochTicker;
 use interpreter::Interpreter;
 
 /// Native stack for the guest's wasm code. CPython recursion and scipy's imports go deep;
@@ -91,10 +92,10 @@ impl EngineBuilder {
         self
     }
 
-    /// Compiles the interpreter without the fuel counting that enforces deadlines, so a
+    /// Compiles the interpreter without the epoch checks that enforce deadlines, so a
     /// runaway callback blocks its thread for good. Only for measuring what deadlines cost
-    /// (the counting slows guest code by 5-10 %); this is a separately compiled and cached
-    /// module.
+    /// (the checks slow guest code by 15-35 %, see `engine_config`); this is a
+    /// separately compiled and cached module.
     pub fn without_deadlines(mut self) -> Self {
         self.deadlines = false;
         self
@@ -153,7 +154,11 @@ impl EngineBuilder {
         state::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the interpreter's imports", e))?;
         let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
         let first_turn = if preinitialized { guest_runtime::serve_turn().into() } else { guest_runtime::bootstrap_turn().into() };
-        let template = Template { wasmtime, instance_pre, first_turn, deadlines: self.deadlines, folders };
+        let ticker = match self.deadlines {
+            true => Some(EpochTicker::start(&wasmtime).map_err(|e| Error::engine("starting the deadline clock's thread", e))?),
+            false => None,
+        };
+        let template = Template { wasmtime, instance_pre, first_turn, ticker, folders };
         Ok(Engine(Arc::new(Inner { template, interpreter, packages })))
     }
 }
@@ -207,12 +212,24 @@ fn engine_config(deadlines: bool) -> Config {
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.max_wasm_stack(MAX_WASM_STACK);
     config.async_stack_size(FIBER_STACK);
-    // Deadlines: the compiled code counts fuel and yields to the host every
-    // `FUEL_SLICE` units, where the clock is checked (see `sandbox/instance.rs`). Measured
-    // on the band-pass example, this costs 5-10 %; wasmtime's epoch interruption, the other
-    // way to stop a running guest, cost about 20 %, since it loads and compares the epoch
-    // at every loop header (in scipy's `sosfilt`, once per filter section and sample).
-    config.consume_fuel(deadlines);
+    // Deadlines: the compiled code compares the engine's epoch with the store's deadline at
+    // every function entry and loop header, and yields to the host when a tick of the
+    // deadline clock (`supervise/ticker.rs`) has passed; the host then checks the time.
+    // Measured as a ratio to native CPython in one run, against a module without checks
+    // (`without_deadlines`), epochs cost 14-29 % (pure-Python loop 2.99x vs 2.39x,
+    // per-channel `sosfilt` loop at 384 ch 1.95x vs 1.63x, band-pass at 384 ch 1.30x vs
+    // 1.04x). Counting fuel, the other way, cost 35-63 % on those Python-heavy blocks
+    // (pure-Python loop 3.21x vs epochs 2.83x, per-channel loop 2.09x vs 1.82x in one run):
+    // fuel saves and reloads its counter around every call, and interpreted Python is
+    // mostly calls. Fuel is cheaper only in tight C loops (the band-pass at 384 ch: fuel
+    // +5-8 %, epochs +18-25 %), whose blocks are far inside their time anyway. Checked and
+    // left as they are: fuel's slice (a tenth of a millisecond to never between looks: no
+    // difference), eager table initialization (`table_lazy_init(false)`: no difference),
+    // Cranelift without the table-access Spectre mitigation (no difference, so it stays),
+    // Cranelift's intra-module inlining (did not finish compiling in 17 min, 22 GB), and
+    // the memory settings (the defaults reserve 4 GiB with guard pages, so no access
+    // carries a bounds check).
+    config.epoch_interruption(deadlines);
     config
 }
 
@@ -250,7 +267,7 @@ impl Engine {
 
     /// Whether callbacks are stopped at their deadline (see [`EngineBuilder::without_deadlines`]).
     pub fn enforces_deadlines(&self) -> bool {
-        self.0.template.deadlines
+        self.0.template.ticker.is_some()
     }
 
     pub(crate) fn template(&self) -> &Template {

@@ -4,10 +4,10 @@
 //! The turn's future owns the store, so nothing borrows across calls: each command is put
 //! in the mailbox and the future is polled with a no-op waker until the guest answers
 //! and waits at the door for the next command, or stops for good (the future is `Ready`: a
-//! trap, or the loop ended). The guest also comes back `Pending` every
-//! [`FUEL_SLICE`](crate::supervise::limits::FUEL_SLICE) of fuel without an answer: then the
-//! clock is checked against the command's deadline (and the cancel flag), and a command
-//! past it is stopped by dropping the future (and with it the store).
+//! trap, or the loop ended). While a command runs, the guest also comes back `Pending`
+//! without an answer at every [`TICK`](crate::supervise::ticker::TICK) of the engine's
+//! epoch: then the clock is checked against the command's deadline (and the cancel flag),
+//! and a command past it is stopped by dropping the future (and with it the store).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -30,7 +30,8 @@ use crate::sandbox::preopens;
 use crate::sandbox::recording_gate::RecordingGate;
 use crate::sandbox::state::{GuestFolders, HostState};
 use crate::supervise::cancel::CancelFlag;
-use crate::supervise::limits::{Limits, FUEL_SLICE};
+use crate::supervise::limits::Limits;
+use crate::supervise::ticker::EpochTicker;
 use crate::wire::buffer::RawBlock;
 use crate::wire::command::Command;
 use crate::wire::door::{DoorState, Late};
@@ -53,8 +54,9 @@ pub(crate) struct Template {
     pub instance_pre: InstancePre<HostState>,
     /// The source of an instance's one long turn.
     pub first_turn: Cow<'static, str>,
-    /// The compiled code counts fuel, so commands can be stopped at their deadline.
-    pub deadlines: bool,
+    /// Present when the compiled code checks the epoch, so commands can be stopped at their
+    /// deadline.
+    pub ticker: Option<EpochTicker>,
     pub folders: GuestFolders,
 }
 
@@ -88,6 +90,7 @@ pub(crate) struct GuestInstance {
     mailbox: Arc<Mailbox>,
     stderr: MemoryOutputPipe,
     cancel: CancelFlag,
+    ticker: Option<EpochTicker>,
 }
 
 /// Why an instance stopped for good.
@@ -159,10 +162,10 @@ impl GuestInstance {
         };
         let mut store = Store::new(&template.wasmtime, state);
         store.limiter(|s| &mut s.limits);
-        if template.deadlines {
-            // Fuel only paces the looks at the clock: there is always more.
-            store.set_fuel(u64::MAX).map_err(|e| Error::engine("giving the interpreter fuel", e))?;
-            store.fuel_async_yield_interval(Some(FUEL_SLICE)).map_err(|e| Error::engine("giving the interpreter fuel", e))?;
+        if template.ticker.is_some() {
+            // Each tick only paces the looks at the clock: yield, and expect the next one.
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_async_yield_and_update(1);
         }
 
         let pre = template.instance_pre.clone();
@@ -181,7 +184,8 @@ impl GuestInstance {
             memory.write(&mut store, ptr as usize, bootstrap.as_bytes())?;
             turn.call_async(&mut store, (ptr, len)).await
         });
-        let mut instance = GuestInstance { turn: Some(turn), mailbox, stderr, cancel: config.cancel.clone() };
+        let mut instance =
+            GuestInstance { turn: Some(turn), mailbox, stderr, cancel: config.cancel.clone(), ticker: template.ticker.clone() };
         match instance.poll(started, start_deadline) {
             Ok(()) if matches!(instance.mailbox.lock().outcome.take(), Some(Outcome::Done)) => Ok(instance),
             Ok(()) => Err(Error::engine("starting the guest runtime", "it did not report ready")),
@@ -225,9 +229,10 @@ impl GuestInstance {
             return Err(Died { reason: "it had already stopped".into(), stop: Stop::Failure, ran_for: Duration::ZERO, stage: None });
         };
         let mut cx = Context::from_waker(Waker::noop());
+        let _ticking = self.ticker.as_ref().map(EpochTicker::running);
         loop {
             let stop = match turn.as_mut().poll(&mut cx) {
-                // Every command ends with an answer: without one, this was a fuel yield.
+                // Every command ends with an answer: without one, this was an epoch yield.
                 Poll::Pending if self.mailbox.lock().outcome.is_some() => return Ok(()),
                 Poll::Pending if self.cancel.is_set() => Ok(Stop::Cancelled),
                 Poll::Pending if Instant::now() < deadline => continue,

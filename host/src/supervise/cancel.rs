@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// The flag a [`CancelHandle`] sets and the running command checks: at every fuel yield
+/// The flag a [`CancelHandle`] sets and the running command checks: at every epoch yield
 /// (about every millisecond of guest code) and when the guest answers.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CancelFlag(Arc<AtomicBool>);

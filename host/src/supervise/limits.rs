@@ -47,10 +47,3 @@ impl Default for Limits {
         }
     }
 }
-
-/// Fuel (about one unit per wasm instruction) the guest runs between two looks at the
-/// clock: about a millisecond on the machines measured, so a runaway callback is stopped
-/// within a few milliseconds of its deadline (one long C call can run a little longer
-/// between two looks), and a look (a switch out of the guest and back) costs about a
-/// microsecond.
-pub(crate) const FUEL_SLICE: u64 = 1_000_000;

@@ -143,7 +143,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
         return Ok(Next::Reply(state.access(need, path, report).unwrap_or_default()));
     }
     let door = state.door();
-    // Deadlines are checked when the guest yields for fuel, which a long host call (a
+    // Deadlines are checked when the guest yields at an epoch tick, which a long host call (a
     // `time.sleep`) does not do: an answer that comes too late is refused here, before the
     // block is copied back, and the interpreter stops as at any deadline.
     // A socket operation is refused the same way: nothing reaches the network once the

@@ -41,7 +41,7 @@ class PyProcessor:
         elif case == 8:
             self.hog = __import__("numpy").ones(3 * 2**29, dtype="uint8")  # 1.5 GiB
         elif case == 10:
-            __import__("time").sleep(0.5)  # blocks in one host call: no fuel yield
+            __import__("time").sleep(0.5)  # blocks in one host call: no epoch yield
         elif case == 9:
             g = iter([1])
             for _ in range(200_000):

@@ -1,0 +1,110 @@
+//! One line of the benchmark's results, as data: what was run and what it cost, in which
+//! unit. The printers in `report.rs` turn rows into a table or into JSON.
+
+use std::time::Duration;
+
+/// The unit of a row's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Micros,
+    Millis,
+    MiB,
+    BlocksPerSecond,
+}
+
+impl Unit {
+    /// The suffix of the JSON keys (`pyproc_us`) and the table's unit.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Unit::Micros => "us",
+            Unit::Millis => "ms",
+            Unit::MiB => "mib",
+            Unit::BlocksPerSecond => "blocks_per_s",
+        }
+    }
+
+    /// How the table writes the unit.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Micros => "µs",
+            Unit::Millis => "ms",
+            Unit::MiB => "MiB",
+            Unit::BlocksPerSecond => "blk/s",
+        }
+    }
+
+    /// Whether a larger figure is better (a throughput) rather than worse (a cost).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Unit::BlocksPerSecond)
+    }
+}
+
+/// What a row measured.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figures {
+    /// pyproc and native CPython on the same workload, in the same run.
+    Versus { pyproc: f64, native: f64 },
+    /// One figure with nothing native to compare against (a floor, pyproc's memory).
+    Alone(f64),
+}
+
+/// One result line.
+///
+/// ```
+/// use std::time::Duration;
+/// use pyproc_benches::row::Row;
+/// let row = Row::versus_time("pass-through, 1 ch", Duration::from_micros(3), Duration::from_micros(1));
+/// assert_eq!(row.ratio(), Some(3.0));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub workload: String,
+    pub unit: Unit,
+    pub figures: Figures,
+}
+
+impl Row {
+    /// pyproc's and native CPython's time for one step of `workload`, in microseconds.
+    pub fn versus_time(workload: impl Into<String>, pyproc: Duration, native: Duration) -> Row {
+        Row::versus(workload, Unit::Micros, micros(pyproc), micros(native))
+    }
+
+    pub fn versus(workload: impl Into<String>, unit: Unit, pyproc: f64, native: f64) -> Row {
+        Row { workload: workload.into(), unit, figures: Figures::Versus { pyproc, native } }
+    }
+
+    pub fn alone(workload: impl Into<String>, unit: Unit, value: f64) -> Row {
+        Row { workload: workload.into(), unit, figures: Figures::Alone(value) }
+    }
+
+    /// How many times native's cost pyproc's is: pyproc / native for a cost, native /
+    /// pyproc for a throughput, so lower is better in every row. `None` without a native
+    /// figure.
+    pub fn ratio(&self) -> Option<f64> {
+        match self.figures {
+            Figures::Versus { pyproc, native } if self.unit.higher_is_better() => Some(native / pyproc.max(f64::MIN_POSITIVE)),
+            Figures::Versus { pyproc, native } => Some(pyproc / native.max(f64::MIN_POSITIVE)),
+            Figures::Alone(_) => None,
+        }
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throughput_ratio_is_lower_when_pyproc_is_faster() {
+        let row = Row::versus("parallel", Unit::BlocksPerSecond, 200.0, 100.0);
+        assert_eq!(row.ratio(), Some(0.5));
+    }
+
+    #[test]
+    fn a_figure_alone_has_no_ratio() {
+        assert_eq!(Row::alone("floor", Unit::Micros, 5.0).ratio(), None);
+    }
+}
