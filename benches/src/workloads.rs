@@ -7,6 +7,7 @@ pub mod cold;
 pub mod memory;
 pub mod parallel;
 pub mod per_block;
+pub mod shards;
 pub mod startup;
 
 use std::path::PathBuf;

@@ -19,7 +19,7 @@ use clap::Parser;
 use pyproc_benches::bench::Bench;
 use pyproc_benches::report::{Format, Report};
 use pyproc_benches::selection::Selection;
-use pyproc_benches::workloads::{callbacks, cold, example, memory, parallel, per_block, script, startup};
+use pyproc_benches::workloads::{callbacks, cold, example, memory, parallel, per_block, script, shards, startup};
 use pyproc_host::Engine;
 
 #[derive(Parser)]
@@ -52,8 +52,7 @@ fn main() {
     for (name, path, channels) in python_heavy() {
         per_block::run(&mut bench, &engine, name, &path, channels);
     }
-    // Shards: the per-channel sosfilt at 384 ch split over 1, 2 and 4 interpreters belongs
-    // here, beside its unsharded row, once a processor can be sharded.
+    shards::run(&mut bench, &engine, "per-channel sosfilt loop (no state)", &script("per_channel_sosfilt.py"), 384, &[1, 2, 4]);
     cold::pass_through(&mut bench);
     cold::with_events(&mut bench);
     callbacks::events(&mut bench);
