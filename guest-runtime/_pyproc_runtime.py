@@ -424,13 +424,22 @@ class Dispatcher:
         mask = sum(1 << cb for cb, method in self.optional.items() if method is not None)
         # And whether its channels may be split between interpreters (read from the class:
         # it is a declaration about the code, not about one instance's state).
-        traits = TRAIT_CHANNEL_INDEPENDENT if getattr(module.PyProcessor, "channel_independent", False) is True else 0
-        _call(struct.pack("<BHB", HANDLES, mask, traits))
+        _call(struct.pack("<BHB", HANDLES, mask, _traits(module.PyProcessor)))
         self.processor, self.events, self.spikes = processor, processor._events, processor._spikes
         if num_channels != self.num_channels:
             self.num_channels = num_channels
             self.views.clear()
         return self.answer()
+
+
+def _traits(cls):
+    """The HANDLES frame's trait bits the class declares. Only `channel_independent = True`
+    itself counts; a metaclass whose lookup raises declares nothing."""
+    try:
+        independent = getattr(cls, "channel_independent", False) is True
+    except Exception:
+        independent = False
+    return TRAIT_CHANNEL_INDEPENDENT if independent else 0
 
 
 def _replacing_timers(rate, make):

@@ -11,6 +11,8 @@ pub struct Checked {
     pub problems: Vec<String>,
     /// Accesses the script tried while importing and constructing, and was refused.
     pub denials: Denials,
+    /// The script's `PyProcessor` declares `channel_independent = True`.
+    pub channel_independent: bool,
 }
 
 pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64, grants: Grants) -> anyhow::Result<Checked> {
@@ -25,13 +27,13 @@ pub fn check(engine: &Engine, script: &Path, channels: usize, sample_rate: f64, 
     };
     let built = Processor::builder(engine, script).stream(channels, sample_rate).output(sink).grants(grants).build();
     let mut problems = warnings.lock().unwrap().clone();
-    let denials = match built {
-        Ok(processor) => processor.denials(),
+    let (denials, channel_independent) = match built {
+        Ok(processor) => (processor.denials(), processor.channel_independent()),
         Err(err) => {
             // The error names the refusal that stopped the import, with its flag.
             problems.push(err.to_string());
-            Denials::default()
+            (Denials::default(), false)
         }
     };
-    Ok(Checked { problems, denials })
+    Ok(Checked { problems, denials, channel_independent })
 }

@@ -156,6 +156,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if checked.problems.is_empty() {
                 println!("{}: ok (imports, constructs for {channels} channels at {sample_rate} Hz, callbacks take pyproc's arguments)", script.display());
+                if checked.channel_independent {
+                    println!("channel_independent = True: `pyproc run` splits the channels between {} interpreters (--shards K to choose)", pyproc_host::default_shards().min(channels));
+                }
                 print!("{denied}");
                 return Ok(ExitCode::SUCCESS);
             }

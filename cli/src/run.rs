@@ -193,7 +193,8 @@ fn shards_line(processor: &ShardedProcessor, options: &RunOptions) -> String {
     match (k, processor.channel_independent(), options.assume_channel_independent) {
         (1, false, false) => "1 (the script does not declare `channel_independent = True`; --assume-channel-independent splits it anyway)".into(),
         (1, _, _) if processor.stream().num_channels == 1 => "1 (the stream has one channel)".into(),
-        (1, _, _) => "1 (--shards 1)".into(),
+        (1, _, _) if options.shards == Some(1) => "1 (--shards 1)".into(),
+        (1, _, _) => "1 (one core available)".into(),
         (_, true, _) => format!("{k} in parallel, channels {} (the script declares `channel_independent = True`)", groups.join(", ")),
         (_, false, _) => format!("{k} in parallel, channels {} (--assume-channel-independent: equal output is yours to check)", groups.join(", ")),
     }

@@ -17,6 +17,14 @@ fn check_accepts_a_good_script() {
 }
 
 #[test]
+fn check_says_whether_the_script_declares_channel_independent() {
+    let declared = text(&pyproc_ok(&["check", s(&repo("examples/bandpass_filter.py"))]).stdout);
+    assert!(declared.contains("channel_independent = True: `pyproc run` splits the channels between"), "{declared}");
+    let undeclared = text(&pyproc_ok(&["check", s(&repo("examples/threshold_events.py"))]).stdout);
+    assert!(!undeclared.contains("channel_independent"), "{undeclared}");
+}
+
+#[test]
 fn check_reports_callbacks_with_the_wrong_parameters_by_line() {
     let tmp = tempfile::tempdir().unwrap();
     let script = tmp.path().join("sig.py");

@@ -170,3 +170,18 @@ class PyProcessor:
     let lines: Vec<u8> = processed.emitted.events.iter().map(|e| e.line).collect();
     assert_eq!(lines, vec![3, 2]);
 }
+
+#[test]
+fn a_stream_with_fewer_channels_than_shards_leaves_the_extra_ones_idle() {
+    let source = SHOWS_ITS_CHANNEL_COUNT.replace("class PyProcessor:\n", "class PyProcessor:\n    channel_independent = True\n");
+    let mut p = from_source("count.py", &source).stream(3, 30_000.0).sharded().shards(3).build().unwrap();
+    p.set_stream(2, 30_000.0).unwrap();
+    let mut two = Array2::<f32>::zeros((2, 4));
+    let processed = p.process(two.view_mut(), 0).unwrap();
+    assert_eq!((processed.ran, processed.failed.len()), (2, 0));
+    assert_eq!(two.column(0).to_vec(), vec![1.0, 1.0]);
+    p.set_stream(6, 30_000.0).unwrap();
+    let mut six = Array2::<f32>::zeros((6, 4));
+    p.process(six.view_mut(), 0).unwrap();
+    assert_eq!(six.column(0).to_vec(), vec![2.0; 6]);
+}

@@ -79,7 +79,7 @@ impl ShardedProcessor {
         }
         for shard in self.pool.shards_mut() {
             let rows = shard.channels.clone();
-            shard.rows = (!rows.is_empty()).then(|| Rows::view(block.slice_mut(s![rows, ..])));
+            shard.rows = (!shard.idle()).then(|| Rows::view(block.slice_mut(s![rows, ..])));
         }
         Ok(self.run_process(first_sample_number))
     }
@@ -97,7 +97,7 @@ impl ShardedProcessor {
         for shard in self.pool.shards_mut() {
             let rows = shard.channels.clone();
             // SAFETY: the caller's promise, for the rows of this group only.
-            shard.rows = (!rows.is_empty()).then(|| unsafe { Rows::pointers(&channels[rows], num_samples) });
+            shard.rows = (!shard.idle()).then(|| unsafe { Rows::pointers(&channels[rows], num_samples) });
         }
         Ok(self.run_process(first_sample_number))
     }

@@ -93,10 +93,16 @@ impl Shard {
         };
     }
 
-    /// Runs a callback other than `process`; an empty group's shard sits them out (its
-    /// `PyProcessor` was made for channels the stream no longer has).
+    /// Whether this shard sits the stream out: one of several whose group is empty (its
+    /// `PyProcessor` was made for channels the stream no longer has). A lone shard takes
+    /// every call, as a plain processor does, even for a stream of no channels.
+    pub fn idle(&self) -> bool {
+        self.channels.is_empty() && self.count > 1
+    }
+
+    /// Runs a callback other than `process`, unless the shard is [`idle`](Self::idle).
     pub fn call(&mut self, callback: impl FnOnce(&mut Processor) -> Result<()>) {
-        self.outcome = if self.channels.is_empty() {
+        self.outcome = if self.idle() {
             ShardOutcome::Idle
         } else {
             match callback(&mut self.processor) {
