@@ -4,12 +4,13 @@
 
 PyprocEditor::PyprocEditor (PyprocProcessor* processor) : GenericEditor (processor), pyproc (processor)
 {
-    desiredWidth = 280;
+    desiredWidth = 330;
 
     addPathParameterEditor (Parameter::PROCESSOR_SCOPE, "script", 10, 25);
     addSelectedStreamParameterEditor (Parameter::PROCESSOR_SCOPE, "stream", 10, 47);
     addToggleParameterEditor (Parameter::PROCESSOR_SCOPE, "all_streams", 10, 69);
-    addTextBoxParameterEditor (Parameter::PROCESSOR_SCOPE, "shards", 200, 25);
+    // A narrow box with its label beside it, right of the script's.
+    addCustomParameterEditor (new TextBoxParameterEditor (getProcessor()->getParameter ("shards"), 18, 120), 200, 25);
     // A wide text box: flags and paths are long (the tooltip lists the flags).
     Parameter* permissions = getProcessor()->getParameter ("permissions");
     permissions->setParameterEditorType (Parameter::ParameterEditorType::TEXTBOX_EDITOR);
