@@ -7,10 +7,8 @@ use std::path::Path;
 use pyproc_host::{Engine, Processor};
 
 use crate::bench::Bench;
-use crate::measure::head_to_head;
-use crate::native::NativeProcessor;
-use crate::row::Row;
-use crate::workloads::{block, RATE};
+use crate::workloads::per_block::versus_native;
+use crate::workloads::RATE;
 
 /// Records `<name>, <channels> ch, <k> shards` for each shard count the run wants. On a
 /// machine with fewer cores than shards the row shows what oversubscription costs.
@@ -27,14 +25,9 @@ pub fn run(bench: &mut Bench, engine: &Engine, name: &str, script: &Path, channe
             .build()
             .expect("pyproc loads the script's shards");
         assert_eq!(pyproc.shard_count(), shards, "{} declares channel_independent", script.display());
-        let mut native = NativeProcessor::new(script, channels, RATE).expect("native CPython loads the script");
-        let (mut a, mut b) = (block(channels), block(channels));
-        let (ours, theirs) = head_to_head(
-            || {
-                pyproc.process(a.view_mut(), 0).unwrap();
-            },
-            || native.process(b.as_slice_mut().unwrap()).unwrap(),
-        );
-        bench.record(Row::versus_time(workload, ours, theirs));
+        let row = versus_native(workload, script, channels, |block| {
+            pyproc.process(block, 0).unwrap();
+        });
+        bench.record(row);
     }
 }
