@@ -232,4 +232,35 @@ mod tests {
         assert!(src.contains("NEED_LOOK = 0\n") && src.contains("NEED_MAKE_FOLDER = 3\n"), "{src}");
         assert!(src.contains("TRAIT_CHANNEL_INDEPENDENT = 1\n"), "{src}");
     }
+
+    /// guest-runtime/README.md documents every frame by number and name, written by hand:
+    /// each row must say what this table says, and every opcode must have its row (a frame's,
+    /// or a queued record kind's).
+    #[test]
+    fn the_guest_runtime_readme_gives_every_opcode_its_number() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-runtime/README.md")).unwrap();
+        let number = |cell: &str| match cell.strip_prefix("0x") {
+            Some(hex) => u8::from_str_radix(hex, 16).ok(),
+            None => cell.parse::<u8>().ok(),
+        };
+        let mut rows = Vec::new();
+        for line in readme.lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if let [_, value, name, ..] = cells[..] {
+                if let Some(value) = number(value) {
+                    rows.push((value, name.to_owned()));
+                }
+            }
+        }
+        for (value, name) in &rows {
+            if let Some((_, code)) = op::ALL.iter().find(|(n, _)| format!("`{n}`") == *name) {
+                assert_eq!(code, value, "guest-runtime/README.md gives {name} as {value:#04x}; layout.rs says {code:#04x}");
+            }
+        }
+        for (name, code) in op::ALL {
+            // A frame's row names it; a record kind's row (TTL, SPIKE) describes it in words.
+            let documented = rows.iter().any(|(value, row)| value == code && (*row == format!("`{name}`") || !row.starts_with('`')));
+            assert!(documented, "guest-runtime/README.md has no row for {name} ({code:#04x})");
+        }
+    }
 }
