@@ -23,13 +23,16 @@ impl Processor {
         if let Some(why) = self.ensure_running()? {
             return Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback: handler, why });
         }
+        // One lock in the usual case: the record goes in, and the batch is not oversized.
+        let push_and_look = |batch: &mut Batch| (push(batch), batch.oversized());
         let mut delivered = Ok(());
-        if self.with_batch(&push) == Some(Queued::Full) {
+        let mut pushed = self.with_batch(push_and_look);
+        if matches!(pushed, Some((Queued::Full, _))) {
             delivered = self.deliver_queued();
             // An empty batch takes any record; none, when the delivery lost the interpreter.
-            self.with_batch(&push);
+            pushed = self.with_batch(push_and_look);
         }
-        if self.with_batch(|batch| batch.oversized()) == Some(true) {
+        if matches!(pushed, Some((_, true))) {
             let alone = self.deliver_queued();
             delivered = delivered.and(alone);
         }

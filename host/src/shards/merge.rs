@@ -11,7 +11,11 @@ pub(crate) fn merge_events<'a>(into: &mut Vec<TtlEvent>, shards: impl Iterator<I
     for events in shards {
         into.extend_from_slice(events);
     }
-    into.sort_by_key(|e| e.sample_number);
+    // Usually in order already (one shard, or shards that emitted nothing out of order):
+    // then the stable sort, which may allocate its buffer, is skipped.
+    if !into.is_sorted_by_key(|e| e.sample_number) {
+        into.sort_by_key(|e| e.sample_number);
+    }
 }
 
 /// As [`merge_events`], for spikes (whose channels each shard already made stream-wide).
@@ -20,7 +24,9 @@ pub(crate) fn merge_spikes<'a>(into: &mut Vec<SpikeOut>, shards: impl Iterator<I
     for spikes in shards {
         into.append(spikes);
     }
-    into.sort_by_key(|s| s.sample_number);
+    if !into.is_sorted_by_key(|s| s.sample_number) {
+        into.sort_by_key(|s| s.sample_number);
+    }
 }
 
 #[cfg(test)]

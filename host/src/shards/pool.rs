@@ -127,6 +127,10 @@ impl<S: Send + 'static> Pool<S> {
     /// returns when all are done. A panic in any task is resumed here, after the others
     /// have finished.
     pub fn run(&mut self, task: &Task<'_, S>) {
+        if self.workers.is_empty() {
+            // One shard: nothing to hand off or wait for.
+            return task(0, &mut self.local);
+        }
         let me = thread::current();
         // SAFETY (of erasing the task's lifetime): every worker is waited for below before
         // this function returns, even if the local task panics, so none uses the pointer
