@@ -10,8 +10,9 @@ use crate::row::{Figures, Row};
 pub enum Format {
     #[default]
     Table,
-    /// One object per row: `workload`, `pyproc_<unit>` and `native_<unit>` (or
-    /// `value_<unit>` for a figure with no native counterpart) and `ratio`.
+    /// One object per row: `workload`, `pyproc_<unit>` and `native_<unit>` (or `baseline`
+    /// and `baseline_<unit>` for a row measured beside another program, or `value_<unit>`
+    /// for a figure with nothing to compare against) and `ratio`.
     Json,
 }
 
@@ -59,6 +60,10 @@ fn table_line(row: &Row) -> String {
             let ratio = row.ratio().unwrap_or(f64::NAN);
             format!("{workload:<WORKLOAD_WIDTH$} {pyproc:>10.1} {unit:<5} {native:>10.1} {unit:<5} {ratio:>7.2}x")
         }
+        Figures::Beside { pyproc, baseline, name } => {
+            let ratio = row.ratio().unwrap_or(f64::NAN);
+            format!("{:<WORKLOAD_WIDTH$} {pyproc:>10.1} {unit:<5} {baseline:>10.1} {unit:<5} {ratio:>7.2}x", format!("{workload} (vs {name})"))
+        }
         Figures::Alone(value) => format!("{workload:<WORKLOAD_WIDTH$} {value:>10.1} {unit:<5}"),
     }
 }
@@ -82,6 +87,11 @@ impl Serialize for JsonRow<'_> {
                 map.serialize_entry(&format!("pyproc_{unit}"), &rounded(pyproc))?;
                 map.serialize_entry(&format!("native_{unit}"), &rounded(native))?;
             }
+            Figures::Beside { pyproc, baseline, name } => {
+                map.serialize_entry(&format!("pyproc_{unit}"), &rounded(pyproc))?;
+                map.serialize_entry("baseline", name)?;
+                map.serialize_entry(&format!("baseline_{unit}"), &rounded(baseline))?;
+            }
             Figures::Alone(value) => map.serialize_entry(&format!("value_{unit}"), &rounded(value))?,
         }
         map.serialize_entry("ratio", &row.ratio().map(rounded))?;
@@ -104,6 +114,13 @@ mod tests {
         let row = Row::versus("band-pass, 1 ch", Unit::Micros, 100.0, 50.0);
         let json = json_line(&row);
         assert_eq!(json, r#"{"workload":"band-pass, 1 ch","pyproc_us":100.0,"native_us":50.0,"ratio":2.0}"#);
+    }
+
+    #[test]
+    fn a_json_row_beside_another_program_names_it() {
+        let row = Row::beside("pyproc run", Unit::Millis, 900.0, "cp -r", 450.0);
+        assert_eq!(json_line(&row), r#"{"workload":"pyproc run","pyproc_ms":900.0,"baseline":"cp -r","baseline_ms":450.0,"ratio":2.0}"#);
+        assert!(table_line(&row).starts_with("pyproc run (vs cp -r) "), "{}", table_line(&row));
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub enum Figures {
     Versus { pyproc: f64, native: f64 },
     /// One figure with nothing native to compare against (a floor, pyproc's memory).
     Alone(f64),
+    /// pyproc beside another program doing the same job's share (`cp -r` of the files a
+    /// run reads and writes), named in `baseline`.
+    Beside { pyproc: f64, baseline: f64, name: &'static str },
 }
 
 /// One result line.
@@ -73,19 +76,25 @@ impl Row {
         Row { workload: workload.into(), unit, figures: Figures::Versus { pyproc, native } }
     }
 
+    /// pyproc's figure beside `name`'s (not native CPython's) for the same job.
+    pub fn beside(workload: impl Into<String>, unit: Unit, pyproc: f64, name: &'static str, baseline: f64) -> Row {
+        Row { workload: workload.into(), unit, figures: Figures::Beside { pyproc, baseline, name } }
+    }
+
     pub fn alone(workload: impl Into<String>, unit: Unit, value: f64) -> Row {
         Row { workload: workload.into(), unit, figures: Figures::Alone(value) }
     }
 
-    /// How many times native's cost pyproc's is: pyproc / native for a cost, native /
-    /// pyproc for a throughput, so lower is better in every row. `None` without a native
-    /// figure.
+    /// How many times the baseline's (native's) cost pyproc's is: pyproc / baseline for a
+    /// cost, baseline / pyproc for a throughput, so lower is better in every row. `None`
+    /// without a baseline.
     pub fn ratio(&self) -> Option<f64> {
-        match self.figures {
-            Figures::Versus { pyproc, native } if self.unit.higher_is_better() => Some(native / pyproc.max(f64::MIN_POSITIVE)),
-            Figures::Versus { pyproc, native } => Some(pyproc / native.max(f64::MIN_POSITIVE)),
-            Figures::Alone(_) => None,
-        }
+        let (pyproc, baseline) = match self.figures {
+            Figures::Versus { pyproc, native } => (pyproc, native),
+            Figures::Beside { pyproc, baseline, .. } => (pyproc, baseline),
+            Figures::Alone(_) => return None,
+        };
+        Some(if self.unit.higher_is_better() { baseline / pyproc.max(f64::MIN_POSITIVE) } else { pyproc / baseline.max(f64::MIN_POSITIVE) })
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod callbacks;
 pub mod cold;
 pub mod memory;
+pub mod offline;
 pub mod parallel;
 pub mod per_block;
 pub mod shards;

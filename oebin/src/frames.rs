@@ -5,10 +5,14 @@
 //! and strides across the other, missing the cache at every step. So a block is walked in
 //! tiles of `TILE_SAMPLES` samples x `TILE_CHANNELS` channels, small enough that both sides
 //! of a tile stay in L1 while it is converted. A block that is not in standard
-//! (row-major, contiguous) layout takes the element-by-element path; both paths compute
-//! each value with the same operations, so they give the same bits.
+//! (row-major, contiguous) layout takes the element-by-element path. Every path gives the
+//! same bits: writing converts runs of values with AVX2 where the CPU has it, and the
+//! tests hold that to the scalar conversion value for value.
 
 use ndarray::{ArrayView2, ArrayViewMut2};
+
+#[cfg(target_arch = "x86_64")]
+mod int16_avx2;
 
 const TILE_SAMPLES: usize = 64;
 const TILE_CHANNELS: usize = 64;
@@ -52,24 +56,6 @@ pub(crate) fn frames_to_block(bytes: &[u8], bit_volts: &[f32], out: &mut ArrayVi
 /// value times its channel's `scale`, rounded and clipped by [`to_int16`]; returns how many
 /// values were clipped. `frames` keeps its capacity from block to block.
 pub(crate) fn block_to_frames(block: ArrayView2<'_, f32>, scale: &[f64], frames: &mut Vec<u8>) -> u64 {
-    // The same code compiled for AVX2 converts twice the values per instruction, with the
-    // same IEEE operations and so the same bits.
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU running this has just been seen to support AVX2.
-        return unsafe { block_to_frames_avx2(block, scale, frames) };
-    }
-    block_to_frames_any_cpu(block, scale, frames)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn block_to_frames_avx2(block: ArrayView2<'_, f32>, scale: &[f64], frames: &mut Vec<u8>) -> u64 {
-    block_to_frames_any_cpu(block, scale, frames)
-}
-
-#[inline(always)]
-fn block_to_frames_any_cpu(block: ArrayView2<'_, f32>, scale: &[f64], frames: &mut Vec<u8>) -> u64 {
     let (channels, n) = block.dim();
     assert_eq!(scale.len(), channels, "one scale per channel");
     let start = frames.len();
@@ -78,18 +64,14 @@ fn block_to_frames_any_cpu(block: ArrayView2<'_, f32>, scale: &[f64], frames: &m
     let mut clipped = 0u64;
     match block.as_slice() {
         Some(values) => {
+            let convert = run_converter();
             // Each tile is converted channel by channel into `tile` (channels x samples, in
             // L1), then transposed out frame by frame: both loops run over contiguous memory.
             let mut tile = [[0i16; TILE_SAMPLES]; TILE_CHANNELS];
             for (s0, c0, s1, c1) in tiles(n, channels) {
                 let (ns, nc) = (s1 - s0, c1 - c0);
                 for (j, converted) in tile[..nc].iter_mut().enumerate() {
-                    let factor = scale[c0 + j];
-                    for (to, v) in converted[..ns].iter_mut().zip(&values[(c0 + j) * n + s0..][..ns]) {
-                        let (value, clip) = to_int16(*v as f64 * factor);
-                        clipped += clip as u64;
-                        *to = value;
-                    }
+                    clipped += convert(&values[(c0 + j) * n + s0..][..ns], scale[c0 + j], &mut converted[..ns]);
                 }
                 for i in 0..ns {
                     let frame = &mut frames[((s0 + i) * channels + c0) * 2..][..nc * 2];
@@ -107,6 +89,30 @@ fn block_to_frames_any_cpu(block: ArrayView2<'_, f32>, scale: &[f64], frames: &m
                 frames[at..at + 2].copy_from_slice(&value.to_le_bytes());
             }
         }
+    }
+    clipped
+}
+
+/// Converts a run of one channel's values: `out[i] = to_int16(values[i] as f64 * factor)`,
+/// returning how many were clipped.
+type RunConverter = fn(&[f32], f64, &mut [i16]) -> u64;
+
+/// The fastest run converter this CPU can execute; each gives the same bits.
+fn run_converter() -> RunConverter {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU running this has just been seen to support AVX2.
+        return |values, factor, out| unsafe { int16_avx2::convert_run(values, factor, out) };
+    }
+    convert_run
+}
+
+fn convert_run(values: &[f32], factor: f64, out: &mut [i16]) -> u64 {
+    let mut clipped = 0u64;
+    for (to, v) in out.iter_mut().zip(values) {
+        let (value, clip) = to_int16(*v as f64 * factor);
+        clipped += clip as u64;
+        *to = value;
     }
     clipped
 }
@@ -133,7 +139,8 @@ pub fn to_int16(v: f64) -> (i16, bool) {
     // Written without branches so that a block's loop can be vectorized: every case is
     // computed and the right one selected.
     let high = v >= i16::MAX as f64 + 0.5;
-    let low = v < i16::MIN as f64 - 0.5;
+    // -32768.5 rounds (away from zero) to -32769: clipped, as 32767.5 is.
+    let low = v <= i16::MIN as f64 - 0.5;
     let inside = !(high || low || v.is_nan());
     let v = if inside { v } else { 0.0 };
     // Adding 1.5 x 2^52 leaves the value rounded to an integer (ties to even) in the low
@@ -216,6 +223,29 @@ mod tests {
         assert_eq!(to_int16(f64::NAN), (0, true));
         assert_eq!(to_int16(-2.5), (-3, false));
         assert_eq!(to_int16(32767.4), (32767, false));
+        assert_eq!(to_int16(-32768.5), (i16::MIN, true), "rounds away to -32769: clipped, not wrapped to 32767");
+        assert_eq!(to_int16(-32768.49999), (i16::MIN, false));
+    }
+
+    #[test]
+    fn this_cpus_run_converter_gives_the_scalar_conversions_bits_and_clip_count() {
+        // Every half step of the int16 range and its neighbours one ulp away, the range's
+        // edges, NaN and infinities, through two factors (one exact, one not).
+        let mut values: Vec<f32> = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 32767.5, -32768.5, 32767.498, -32768.498, 1e30, -1e30];
+        for i in -65537..=65537 {
+            let half = i as f32 * 0.5;
+            values.extend([half, f32::from_bits(half.to_bits() + 1), f32::from_bits(half.to_bits().wrapping_sub(1))]);
+        }
+        values.extend((0..100_003).map(|i| ((i * 7919) % 131_071) as f32 * 0.731 - 47_000.0));
+        for factor in [1.0, 1.0 / 0.195] {
+            let (mut fast, mut scalar) = (vec![0i16; values.len()], vec![0i16; values.len()]);
+            let clipped = run_converter()(&values, factor, &mut fast);
+            assert_eq!(clipped, convert_run(&values, factor, &mut scalar), "factor {factor}");
+            assert!(clipped > 0);
+            if let Some(i) = (0..values.len()).find(|&i| fast[i] != scalar[i]) {
+                panic!("{} x {factor}: {} instead of {}", values[i], fast[i], scalar[i]);
+            }
+        }
     }
 
     #[test]

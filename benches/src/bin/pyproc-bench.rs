@@ -19,7 +19,7 @@ use clap::Parser;
 use pyproc_benches::bench::Bench;
 use pyproc_benches::report::{Format, Report};
 use pyproc_benches::selection::Selection;
-use pyproc_benches::workloads::{callbacks, cold, example, memory, parallel, per_block, script, shards, startup};
+use pyproc_benches::workloads::{callbacks, cold, example, memory, offline, parallel, per_block, script, shards, startup};
 use pyproc_host::Engine;
 
 #[derive(Parser)]
@@ -60,6 +60,7 @@ fn main() {
     startup::instance_ready(&mut bench);
     memory::instances(&mut bench);
     parallel::threads(&mut bench);
+    offline::run_vs_copy(&mut bench);
     // Last: compiling that variant (first run only) would inflate the memory figures.
     without_deadlines(&mut bench);
 }
