@@ -233,6 +233,8 @@ fn copy_tree(guard: &OutputGuard, from: &Path, to: &Path, skip: &[PathBuf]) -> R
             let target = to.join(&rel);
             let mut source = File::open(entry.path()).map_err(io("open", entry.path()))?;
             let mut copy = guard.create(&target)?;
+            // File to file, `io::copy` lets the kernel copy (copy_file_range on Linux, a
+            // reflink where the file system can): the bytes never pass through here.
             std::io::copy(&mut source, &mut copy).map_err(io("copy", entry.path()))?;
         }
     }
