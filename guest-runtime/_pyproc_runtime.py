@@ -206,6 +206,15 @@ class Dispatcher:
                 if not reply and words[0] == PROCESS:
                     n = words[2]
                     failed = None
+                    # From here until the timers after `process` have run, the script is in
+                    # this block: the events it emits go at the block's first sample, after
+                    # those emitted between blocks (as the original plugin's queue has them).
+                    processor = self.processor
+                    processor._block_start = start = words[1]
+                    processor._in_block = processor._acquiring = True
+                    if processor._next_block:
+                        self.events.extend([(start, line, state) for line, state in processor._next_block])
+                        processor._next_block.clear()
                     # The events and spikes queued since the last command reach their
                     # handlers first, in the order they arrived, as separate calls did.
                     records = words[3]
@@ -216,9 +225,7 @@ class Dispatcher:
                             failed = failure
                         else:
                             _call(STAGE_PROCESS)  # a hang from here on is process's
-                    processor = self.processor
-                    processor._block_start = words[1]
-                    processor._block_len = n
+                    processor._block_len = n  # a spike without a waveform: only from process
                     view = views.get(n)
                     if view is None:
                         view = self.view(n)
@@ -248,6 +255,7 @@ class Dispatcher:
                     # emit goes out with this block (after a failed one, with the next answer).
                     if clock.next_due <= delivered:
                         clock.run_due()
+                    processor._in_block = False
                     if failed is not None:
                         raise failed
                     # Most blocks emit nothing: answer without a call.
@@ -255,6 +263,7 @@ class Dispatcher:
                     continue
                 cmd = reply if reply else area_view
                 op = cmd[0]
+                self.processor._in_block = False  # in case a block ended by an exception
                 if op == EVENTS:
                     self.deliver(cmd, *_events_header.unpack_from(cmd, 24))
                     request = self.answer()
@@ -297,6 +306,15 @@ class Dispatcher:
         return struct.pack("<BII", BUFFER, addr, floats)
 
     def call(self, callback, *args):
+        processor = self.processor
+        if callback == CB_START_ACQUISITION:
+            processor._acquiring = True
+        elif callback == CB_STOP_ACQUISITION:
+            # Acquisition is over as the callback starts (the GUI's play button is off):
+            # what was left for a next block, and what it emits, is dropped.
+            processor._acquiring = False
+            processor._dropped_outside += len(processor._next_block)
+            processor._next_block.clear()
         method = self.optional.get(callback)
         if method is not None:
             try:
@@ -411,7 +429,9 @@ class Dispatcher:
     def construct(self, module, num_channels, rate):
         """A new PyProcessor; the running one is kept if this one fails."""
         processor = oe_pyprocessor.PythonProcessor(num_channels)
-        processor._block_start = self.processor._block_start
+        old = self.processor
+        processor._block_start, processor._acquiring = old._block_start, old._acquiring
+        processor._next_block, processor._dropped_outside = old._next_block, old._dropped_outside
         _call(bytes([STAGE, CB_INIT]))  # a hang from here on is __init__'s, not the import's
         try:
             instance = module.PyProcessor(processor, num_channels, rate)

@@ -3,7 +3,7 @@
 It holds `PythonProcessor`, the type of the `processor` object that `PyProcessor.__init__`
 receives. Through it a script sends TTL events back to the host:
 
-    self.processor.add_python_event(line, state)                      # at the block's start
+    self.processor.add_python_event(line, state)                      # at the block's start (*)
     self.processor.add_python_event(line, state, sample_number=n)     # at sample n (pyproc only)
     self.processor.first_sample_number    # sample number of data[:, 0] (pyproc only)
 
@@ -11,6 +11,10 @@ and, beyond the original plugin, spikes:
 
     self.processor.add_python_spike(channel, sample_number)             # waveform cut by the host
     self.processor.add_python_spike(channel, sample_number, waveform)   # 40 samples, peak at 8
+
+(*) From `process` and the handlers of the events and spikes that arrive with a block, at
+that block's first sample; from any other callback, at the next block's first sample while
+acquisition runs, and dropped (counted) outside it — as the original plugin does.
 
 `line` and `state` are converted exactly as the original plugin's pybind11 binding
 converts them (see `_c_int`, `_c_bool`); what it refuses raises the same TypeError.
@@ -121,7 +125,8 @@ def _incompatible(processor, line, state, sample_number, extra, unknown):
 class PythonProcessor:
     """The host's side of one processor, as seen by the script."""
 
-    __slots__ = ("_events", "_spikes", "_block_start", "_block_len", "_num_channels")
+    __slots__ = ("_events", "_spikes", "_block_start", "_block_len", "_num_channels",
+                 "_in_block", "_acquiring", "_next_block", "_dropped_outside")
 
     def __init__(self, num_channels=0):
         self._events = []          # (sample_number, line, state), sent after each callback
@@ -129,6 +134,14 @@ class PythonProcessor:
         self._block_start = 0      # first sample of the current (or last) block
         self._block_len = 0        # samples in the block being processed; 0 outside process
         self._num_channels = num_channels
+        # A block's handlers, `process` and the timers after it are "in the block": their
+        # events go at its first sample. Outside a block, as in the original plugin, an event
+        # waits for the next block's first sample while acquisition runs and is dropped
+        # (and counted) otherwise.
+        self._in_block = False
+        self._acquiring = False
+        self._next_block = []      # (line, state) emitted between blocks, for the next one
+        self._dropped_outside = 0  # events emitted outside acquisition
 
     def add_python_event(self, line=_MISSING, state=_MISSING, sample_number=None, *extra, **unknown):
         """Emit a TTL event on `line` with `state`, converted as the original plugin converts
@@ -140,7 +153,10 @@ class PythonProcessor:
         # Plain ints and bools, as nearly every script passes: no further checks needed.
         if type(line) is int and type(state) is bool and _INT_MIN <= line <= _INT_MAX and not extra and not unknown:
             if sample_number is None:
-                self._events.append((self._block_start, line & 0xFF, state))
+                if self._in_block:
+                    self._events.append((self._block_start, line & 0xFF, state))
+                else:
+                    self._between_blocks(line & 0xFF, state)
                 return
             if type(sample_number) is int and _INT64_MIN <= sample_number <= _INT64_MAX:
                 self._events.append((sample_number, line & 0xFF, state))
@@ -149,7 +165,16 @@ class PythonProcessor:
         at = self._block_start if sample_number is None else _sample_number(sample_number)
         if converted_line is None or converted_state is None or at is None or extra or unknown:
             raise TypeError(_incompatible(self, line, state, sample_number, extra, unknown))
-        self._events.append((at, converted_line & 0xFF, converted_state))
+        if sample_number is None and not self._in_block:
+            self._between_blocks(converted_line & 0xFF, converted_state)
+        else:
+            self._events.append((at, converted_line & 0xFF, converted_state))
+
+    def _between_blocks(self, line, state):
+        if self._acquiring:
+            self._next_block.append((line, state))
+        else:
+            self._dropped_outside += 1
 
     def add_python_spike(self, channel, sample_number, waveform=None, sorted_id=0):
         """Emit a spike on `channel` (int, 0 to num_channels - 1) peaking at `sample_number`.
