@@ -4,6 +4,7 @@
 //! parsing, progress and the report live here.
 
 mod check;
+mod compare;
 mod grant_args;
 mod input;
 mod new_script;
@@ -37,6 +38,12 @@ struct Cli {
 enum Command {
     /// Run SCRIPT over a recording (or the synthetic stream) and print a report.
     Run(RunArgs),
+    /// Run SCRIPT in pyproc and, side by side, in a native CPython called as the original
+    /// Open Ephys plugin calls it, and report what differs (exit status 0: the same).
+    ///
+    /// The native side is your own Python (--python, default python3 on PATH) running your
+    /// script unsandboxed, with your permissions: compare only scripts you trust.
+    Compare(CompareArgs),
     /// Import SCRIPT and construct its PyProcessor without data; report any problem.
     Check {
         script: PathBuf,
@@ -57,10 +64,9 @@ enum Command {
     },
 }
 
+/// Where the data comes from: a recording, or the synthetic stream.
 #[derive(Args)]
-struct RunArgs {
-    /// A Python file that defines `class PyProcessor`.
-    script: PathBuf,
+struct InputArgs {
     /// An Open Ephys Binary recording: the recording folder, or an experiment / Record
     /// Node folder holding a single recording.
     #[arg(long, conflicts_with = "synthetic")]
@@ -68,9 +74,6 @@ struct RunArgs {
     /// Use the built-in deterministic synthetic stream (the default without --input).
     #[arg(long)]
     synthetic: bool,
-    /// Write the processed recording here (a new folder).
-    #[arg(long)]
-    output: Option<PathBuf>,
     /// The continuous stream to process, when the recording has several.
     #[arg(long)]
     stream: Option<String>,
@@ -92,6 +95,17 @@ struct RunArgs {
     /// Synthetic stream: also keep it as an Open Ephys Binary recording in this folder.
     #[arg(long, conflicts_with = "input")]
     save_input: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// A Python file that defines `class PyProcessor`.
+    script: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Write the processed recording here (a new folder).
+    #[arg(long)]
+    output: Option<PathBuf>,
     /// Seed of the script's random numbers (`random`, numpy, os.urandom): same seed, same
     /// output.
     #[arg(long, default_value_t = 0)]
@@ -113,6 +127,27 @@ struct RunArgs {
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    grants: GrantArgs,
+}
+
+/// `pyproc compare`'s arguments.
+#[derive(Args)]
+struct CompareArgs {
+    /// A Python file that defines `class PyProcessor`.
+    script: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+    /// The native CPython to compare with (needs numpy and scipy). It runs your script
+    /// unsandboxed, with your own permissions.
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// Seed of the script's random numbers in pyproc (the native side is not seeded).
+    #[arg(long, default_value_t = 0)]
+    random_seed: u64,
+    /// How long each callback may run in pyproc (milliseconds).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: u64,
     #[command(flatten)]
     grants: GrantArgs,
 }
@@ -169,6 +204,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
         Command::Run(args) => run(args),
+        Command::Compare(args) => compare(args),
     }
 }
 
@@ -184,38 +220,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         })
         .context("installing the Ctrl-C handler")?;
     }
-    // The synthetic stream becomes a real recording first: one pipeline for both.
-    let scratch;
-    let input = match args.input {
-        Some(input) => input,
-        None => {
-            let settings = synthetic::Settings {
-                channels: args.channels,
-                sample_rate: args.sample_rate,
-                seconds: args.seconds,
-                block_size: args.block_size as usize,
-                seed: args.seed,
-            };
-            anyhow::ensure!(settings.channels > 0 && settings.seconds > 0.0 && settings.sample_rate > 0.0, "the synthetic stream needs channels, seconds and a sample rate above 0");
-            let destination = match &args.save_input {
-                Some(dir) => dir.clone(),
-                None => {
-                    scratch = tempfile::Builder::new().prefix("pyproc-synthetic-").tempdir()?;
-                    scratch.path().join("synthetic")
-                }
-            };
-            let total = (settings.seconds * settings.sample_rate).round() as u64;
-            let bar = progress::samples_bar(total, settings.sample_rate, "generating the synthetic recording  ");
-            let written = synthetic_recording::write(settings, &destination, &bar)?;
-            bar.finish_and_clear();
-            written
-        }
-    };
+    let (input, _scratch) = recording(&args.input)?;
     let options = run::RunOptions {
         script: args.script.clone(),
         input,
-        stream: args.stream,
-        block_size: args.block_size as usize,
+        stream: args.input.stream,
+        block_size: args.input.block_size as usize,
         output: args.output,
         random_seed: args.random_seed,
         deadline: std::time::Duration::from_millis(args.deadline_ms),
@@ -236,6 +246,50 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let (input, _scratch) = recording(&args.input)?;
+    let options = compare::CompareOptions {
+        script: args.script.clone(),
+        input,
+        stream: args.input.stream,
+        block_size: args.input.block_size as usize,
+        python: args.python.unwrap_or_else(compare::default_python),
+        random_seed: args.random_seed,
+        deadline: std::time::Duration::from_millis(args.deadline_ms),
+        grants: args.grants.grants()?,
+    };
+    let comparison = compare::compare(engine, options)?;
+    println!("pyproc compare {}\n{comparison}", args.script.display());
+    Ok(if comparison.agree() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// The recording the input arguments name; the synthetic stream becomes a real recording
+/// first (one pipeline for both), kept in the returned temporary folder unless
+/// `--save-input` names one.
+fn recording(args: &InputArgs) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    if let Some(input) = &args.input {
+        return Ok((input.clone(), None));
+    }
+    let settings = synthetic::Settings {
+        channels: args.channels,
+        sample_rate: args.sample_rate,
+        seconds: args.seconds,
+        block_size: args.block_size as usize,
+        seed: args.seed,
+    };
+    anyhow::ensure!(settings.channels > 0 && settings.seconds > 0.0 && settings.sample_rate > 0.0, "the synthetic stream needs channels, seconds and a sample rate above 0");
+    let mut scratch = None;
+    let destination = match &args.save_input {
+        Some(dir) => dir.clone(),
+        None => scratch.insert(tempfile::Builder::new().prefix("pyproc-synthetic-").tempdir()?).path().join("synthetic"),
+    };
+    let total = (settings.seconds * settings.sample_rate).round() as u64;
+    let bar = progress::samples_bar(total, settings.sample_rate, "generating the synthetic recording  ");
+    let written = synthetic_recording::write(settings, &destination, &bar)?;
+    bar.finish_and_clear();
+    Ok((written, scratch))
 }
 
 /// The CLI installs and compiles the interpreter on first use, with the steps on screen.

@@ -13,9 +13,9 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 use ndarray::Array2;
 use pyproc_oebin::Continuous;
-use pyproc_host::{Callback, Engine, OutputSink, OutputStream, Processor, ShardedProcessor, SpikeIn, Status, TtlEventIn};
+use pyproc_host::{Callback, Engine, OutputSink, OutputStream, Processor, ShardedProcessor, Status};
 
-use crate::input::Input;
+use crate::input::{AsEventIn, Cursor, Input};
 use crate::output::OutputRecording;
 use crate::progress;
 use crate::report::Report;
@@ -91,7 +91,7 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     call(&mut report, Callback::StartAcquisition, processor.start_acquisition());
     call(&mut report, Callback::StartRecording, processor.start_recording(&recording_dir));
     let sample_numbers = input.continuous.sample_numbers()?;
-    let (mut next_ttl, mut next_spike) = (0, 0);
+    let mut cursor = Cursor::default();
     let continuous = &input.continuous;
     let block_size = options.block_size;
     // The next blocks are read on a thread of their own while the script runs on this one
@@ -110,25 +110,15 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
             let first = sample_numbers[start];
             let end = sample_numbers[start + n - 1] + 1;
             // Everything up to the block's last sample reaches the script before the block.
-            while let Some(e) = input.ttl.get(next_ttl).filter(|e| e.sample_number < end) {
-                let event = TtlEventIn { source_node: e.source_processor_id, channel: &e.channel, sample_number: e.sample_number, line: e.line, state: e.state };
+            let (ttl, spikes) = input.until(&mut cursor, end);
+            for e in ttl {
                 report.events_in += 1;
-                call(&mut report, Callback::HandleTtlEvent, processor.handle_ttl_event(&event));
-                next_ttl += 1;
+                call(&mut report, Callback::HandleTtlEvent, processor.handle_ttl_event(&e.as_event_in()));
             }
-            while let Some(&(sample_number, c, i)) = input.spike_order.get(next_spike).filter(|s| s.0 < end) {
-                let channel = &input.spike_channels[c];
-                let waveform = channel.waveform(i)?;
-                let spike = SpikeIn {
-                    source_node: channel.info.source_processor_id,
-                    electrode_name: &channel.info.name,
-                    sample_number,
-                    sorted_id: channel.cluster(i),
-                    waveform: waveform.view(),
-                };
+            for &(sample_number, c, i) in spikes {
+                let waveform = input.spike_channels[c].waveform(i)?;
                 report.spikes_in += 1;
-                call(&mut report, Callback::HandleSpike, processor.handle_spike(&spike));
-                next_spike += 1;
+                call(&mut report, Callback::HandleSpike, processor.handle_spike(&input.spike_in(sample_number, c, i, waveform.view())));
             }
             let t = Instant::now();
             let emitted = match processor.process(block.view_mut(), first) {

@@ -160,7 +160,7 @@ fn the_spike_detector_example_finds_known_spikes_with_their_waveforms_across_blo
 
 #[test]
 fn open_ephys_python_tools_and_neo_read_the_output() {
-    let python = tools_python();
+    let python = native_python();
     let tmp = tempfile::tempdir().unwrap();
     let input = synthetic_recording(tmp.path());
     let output = tmp.path().join("out");
@@ -194,25 +194,6 @@ fn open_ephys_python_tools_and_neo_read_the_output() {
     assert_eq!(seen["neo_samples"], 30_000);
     assert_eq!(seen["neo_equal"], true);
     assert_eq!(seen["neo_event_channels"], json!(["Python Processor Output", "Synthetic TTL"]));
-}
-
-/// A Python with open-ephys-python-tools 1.0.1 and Neo 0.14.6, made once per target dir
-/// with pip.
-fn tools_python() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("open-ephys-tools-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join("pyproc-ready");
-    if !marker.exists() {
-        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
-        assert!(status.success(), "python3 -m venv failed: install python3-venv");
-        let pip = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "open-ephys-python-tools==1.0.1", "neo==0.14.6"])
-            .output()
-            .unwrap();
-        assert!(pip.status.success(), "pip install open-ephys-python-tools neo failed:\n{}", text(&pip.stderr));
-        std::fs::write(&marker, "").unwrap();
-    }
-    python
 }
 
 #[test]

@@ -101,3 +101,28 @@ pub fn tree_state(dir: &Path) -> BTreeMap<PathBuf, String> {
     }
     state
 }
+
+/// A native CPython for the tests that need one: numpy and scipy (for `pyproc compare`),
+/// open-ephys-python-tools 1.0.1 and Neo 0.14.6 (to read outputs back), made once per
+/// target dir with pip.
+pub fn native_python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(make_native_python).clone()
+}
+
+fn make_native_python() -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("native-python-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join("pyproc-ready");
+    if !marker.exists() {
+        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
+        assert!(status.success(), "python3 -m venv failed: install python3-venv");
+        let pip = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "numpy", "scipy", "open-ephys-python-tools==1.0.1", "neo==0.14.6"])
+            .output()
+            .unwrap();
+        assert!(pip.status.success(), "pip install failed:\n{}", text(&pip.stderr));
+        std::fs::write(&marker, "").unwrap();
+    }
+    python
+}
