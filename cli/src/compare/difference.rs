@@ -159,9 +159,10 @@ fn within_rounding(a: f32, b: f32, floor: f32) -> bool {
 /// The exception's type, from the last line of its traceback ("ValueError: ...").
 fn exception_type(text: &str) -> &str {
     let last = text.trim_end().lines().last().unwrap_or("");
-    let name = last.split(':').next().unwrap_or(last).trim();
-    // pyproc names the script's file and line before the type; keep the type alone.
-    name.rsplit(' ').next().unwrap_or(name)
+    // pyproc's own message ("script.py:4: process raised ValueError: ...") names the
+    // script's file and line first; the type follows "raised".
+    let last = last.rsplit(" raised ").next().unwrap_or(last);
+    last.split(':').next().unwrap_or(last).trim()
 }
 
 impl fmt::Display for Comparison {
