@@ -158,6 +158,34 @@ fn a_hung_block_is_replaced_off_the_real_time_thread_which_passes_blocks_through
     assert_eq!((counts.deadline_exceeded, counts.restarting), (1, restarting));
 }
 
+#[test]
+fn a_reload_during_the_back_off_puts_a_running_script_in() {
+    let engine = engine_new("").expect("the interpreter is prepared");
+    // A fresh interpreter's first block gets the start-up deadline: short here.
+    let options = ProcessorOptions { callback_deadline_ms: 50, init_deadline_ms: 500, ..options() };
+    let handle = processor_load(&engine, &script("hang_between.py"), 2, 30_000.0, &options).expect("the script loads");
+    let mut data = vec![vec![0.0f32; 256]; 2];
+    for i in 0..3 {
+        assert_eq!(block(&handle, &mut data, i * 256, 1.0).0, Status::Ok);
+    }
+    assert_eq!(block(&handle, &mut data, 3 * 256, 1.0).0, Status::DeadlineExceeded);
+    // The replacement's first block hangs too: a second failure in a row.
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < PATIENCE, "the interpreter was not replaced");
+        match block(&handle, &mut data, 1024, 1.0).0 {
+            Status::Restarting => std::thread::sleep(Duration::from_millis(1)),
+            Status::DeadlineExceeded => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(handle.status_text(), "restarting after failure 2 (in 1 blocks)", "the replacement carried the first failure on");
+    assert_eq!(handle.reload(), Status::Ok);
+    assert_eq!(handle.status_text(), "running");
+    assert_eq!(block(&handle, &mut data, 4096, 1.0).0, Status::Ok);
+    assert_eq!(uniform(&data), Some(2.0));
+}
+
 /// A script whose marked block, and whose `stop_acquisition`, wait for a file the test
 /// creates: the test knows the call is running while it reads.
 fn waiting_script(dir: &Path) -> PathBuf {
