@@ -284,7 +284,12 @@ impl ProcessorHandle {
         let mut live = s.live_now();
         match call(&mut live) {
             Ok(()) => Status::Ok,
-            Err(error) => s.failed_now(&error),
+            Err(error) => match status_of(&error) {
+                // The interpreter is being replaced or is switched off: the status says so,
+                // and `last_error` keeps the failure that caused it.
+                status @ (Status::Restarting | Status::Disabled) => status,
+                _ => s.failed_now(&error),
+            },
         }
     }
 
