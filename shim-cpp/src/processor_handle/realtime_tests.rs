@@ -122,9 +122,19 @@ fn slow_recording_calls_and_a_reload_run_between_blocks_and_every_block_reaches_
 
 #[test]
 fn a_hung_block_is_replaced_off_the_real_time_thread_which_passes_blocks_through_without_allocating() {
+    hung_block_is_replaced(1);
+}
+
+#[test]
+fn with_shards_the_hung_groups_are_replaced_off_the_real_time_thread_too() {
+    hung_block_is_replaced(2);
+}
+
+fn hung_block_is_replaced(shards: u32) {
     let engine = engine_new("").expect("the interpreter is prepared");
-    let options = ProcessorOptions { callback_deadline_ms: 50, ..options() };
+    let options = ProcessorOptions { callback_deadline_ms: 50, shards, ..options() };
     let handle = processor_load(&engine, &script("hang_once.py"), 2, 30_000.0, &options).expect("the script loads");
+    assert_eq!(handle.num_shards(), shards);
     let mut data = vec![vec![0.0f32; 256]; 2];
     for i in 0..3 {
         assert_eq!(block(&handle, &mut data, i * 256, 1.0).0, Status::Ok);
@@ -154,6 +164,7 @@ fn a_hung_block_is_replaced_off_the_real_time_thread_which_passes_blocks_through
     }
     assert!(restarting >= 1, "the block after the failure passed through: no interpreter was started on this thread");
     assert_eq!(handle.status_text(), "running");
+    assert_eq!(handle.num_shards(), shards);
     let counts = handle.pass_through_counts();
     assert_eq!((counts.deadline_exceeded, counts.restarting), (1, restarting));
 }
