@@ -66,11 +66,13 @@ impl Denials {
 
 /// The processor's refusals, shared with its interpreter's store (which records them
 /// outside the real-time path: only when a script opens, connects or starts something).
+/// From [`Processor::denial_log`](crate::Processor::denial_log): a reader on another
+/// thread takes a [`snapshot`](Self::snapshot) without touching the processor.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct DenialLog(Arc<Mutex<Denials>>);
+pub struct DenialLog(Arc<Mutex<Denials>>);
 
 impl DenialLog {
-    pub fn record(&self, denial: Denial) {
+    pub(crate) fn record(&self, denial: Denial) {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).record(denial);
     }
 

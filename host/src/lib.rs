@@ -71,7 +71,7 @@ mod wire;
 
 pub use callback::Callback;
 pub use engine::{Engine, EngineBuilder, Package, Progress, SetupEvent};
-pub use denied::{Denial, Denials, KEPT_DENIALS};
+pub use denied::{Denial, DenialLog, Denials, KEPT_DENIALS};
 pub use error::{Error, Result, SetupError};
 pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
 pub use grants::{guest_path, Access, Grants, NetGrant, PathGrant};

@@ -44,6 +44,10 @@ pub enum PassThrough {
     /// The interpreter stopped after a failure and is restarted after `blocks_left` more
     /// blocks.
     Restarting { blocks_left: u32 },
+    /// The interpreter stopped after a failure, the pause is over, and the processor waits
+    /// for its caller to put a replacement in (it was built with
+    /// [`Limits::restart_in_line`](crate::Limits::restart_in_line) off).
+    AwaitingReplacement,
     /// Switched off after too many consecutive failures; a reload switches it on again.
     Disabled { reason: Arc<str> },
 }
@@ -53,6 +57,9 @@ impl fmt::Display for PassThrough {
         match self {
             PassThrough::Restarting { blocks_left } => {
                 write!(f, "the interpreter is restarting after a failure ({blocks_left} more blocks pass through before it does)")
+            }
+            PassThrough::AwaitingReplacement => {
+                write!(f, "the interpreter stopped after a failure; blocks pass through until a fresh one, started on another thread, takes its place")
             }
             PassThrough::Disabled { reason } => write!(f, "switched off ({reason}); blocks pass through unchanged\nfix: correct the script and reload it"),
         }

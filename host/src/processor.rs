@@ -12,7 +12,7 @@ use ndarray::ArrayViewMut2;
 pub use builder::{ProcessorBuilder, StreamInfo};
 
 use crate::callback::Callback;
-use crate::denied::Denials;
+use crate::denied::{DenialLog, Denials};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
@@ -169,7 +169,7 @@ impl Processor {
             return Err(Error::BlockTooLarge { samples, max: max / channels.max(1) });
         }
         // A restart (after a failure) gives a new guest without a buffer: do it first.
-        if let Some(why) = self.ensure_running()? {
+        if let Some(why) = self.ensure_running(true)? {
             return Ok(Processed::PassedThrough(why));
         }
         if floats > self.capacity {
@@ -317,6 +317,12 @@ impl Processor {
     /// raised `PermissionError` in the script, and each names the flag that would allow it.
     pub fn denials(&self) -> Denials {
         self.config.denials.snapshot()
+    }
+
+    /// The log [`denials`](Self::denials) reads, shared: another thread may read it while
+    /// this processor runs, and it outlives the processor.
+    pub fn denial_log(&self) -> DenialLog {
+        self.config.denials.clone()
     }
 
     /// Whether the running script's `PyProcessor` class declares `channel_independent =

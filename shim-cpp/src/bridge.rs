@@ -19,13 +19,11 @@ pub mod ffi {
         DeadlineExceeded,
         /// The interpreter stopped (a trap); it is being replaced.
         InstanceDied,
-        /// Waiting to restart the interpreter after a failure: the block passed through.
+        /// The interpreter stopped after a failure and a fresh one is being started (after
+        /// the pause, on a thread of the processor's own): the block passed through.
         Restarting,
         /// Switched off after repeated failures until `reload()`: the block passed through.
         Disabled,
-        /// Another thread was using the processor (a control call, such as
-        /// `start_recording`): the block passed through rather than wait.
-        Busy,
         /// The block does not fit the stream (wrong channel count, too large).
         BadBlock,
         /// Anything else (engine or file errors); see `last_error()`.
@@ -50,6 +48,23 @@ pub mod ffi {
         /// Spikes the script emitted with `add_python_spike`: this API does not pass
         /// spikes on yet, so they are counted here and dropped.
         spikes_dropped: usize,
+    }
+
+    /// Blocks that passed through unchanged (with shards: at least one group's channels),
+    /// counted by the status `process` returned, over the processor's life.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    struct PassThroughCounts {
+        /// The script raised (in `process` or a queued handler).
+        script_error: u64,
+        deadline_exceeded: u64,
+        instance_died: u64,
+        /// While a stopped interpreter was being replaced.
+        restarting: u64,
+        /// Switched off after repeated failures.
+        disabled: u64,
+        bad_block: u64,
+        /// Engine or file errors.
+        failed: u64,
     }
 
     /// The most recent failure. `sequence` grows with every new failure (0: none yet).
@@ -128,10 +143,16 @@ pub mod ffi {
             options: &ProcessorOptions,
         ) -> Result<Box<ProcessorHandle>>;
 
-        // Real-time path: never blocks on a lock. `handle_ttl_event` and `handle_spike` queue
-        // without allocating; the next `process` delivers the queue to the script's handlers
-        // and reports their failures. A block that emits nothing and does not fail allocates
-        // only what wasmtime's calls into the guest do.
+        // Real-time path. Takes no lock that another thread holds, except while the control
+        // thread runs a control call itself (no blocks were flowing when it was made): then
+        // it waits for that call, as long as its deadline at most. A control call made while
+        // blocks flow runs at the start of the next `process`, before its block. A stopped
+        // interpreter is replaced on a thread of the processor's own, never here.
+        // `handle_ttl_event` and `handle_spike` queue without allocating; the next `process`
+        // delivers the queue to the script's handlers and reports their failures. A block
+        // that emits nothing and does not fail allocates only what wasmtime's calls into the
+        // guest do, and a block that passes through while an interpreter is replaced
+        // allocates nothing.
 
         /// `channels` holds one `float*` per channel (as `size_t`), each `num_samples` long.
         unsafe fn process(
@@ -161,7 +182,8 @@ pub mod ffi {
             num_samples: u32,
         ) -> Status;
 
-        // Control path: call from one non-real-time thread at a time.
+        // Control path: call from one non-real-time thread at a time. Each call waits
+        // until a block has run it (or runs it itself when no block comes).
 
         fn start_acquisition(self: &ProcessorHandle) -> Status;
         fn stop_acquisition(self: &ProcessorHandle) -> Status;
@@ -170,13 +192,20 @@ pub mod ffi {
         fn start_recording(self: &ProcessorHandle, dir: &str) -> Status;
         fn stop_recording(self: &ProcessorHandle) -> Status;
         fn set_stream(self: &ProcessorHandle, num_channels: u32, sample_rate: f64) -> Status;
-        /// Loads the script again in a fresh interpreter, then swaps it in between two
-        /// blocks. On failure the old processor keeps running.
+        /// Loads the script again in a fresh interpreter on the calling thread, then swaps
+        /// it in between two blocks: the old one gets `stop_recording` and
+        /// `stop_acquisition` (as they apply) first and the new one the matching starts
+        /// after. On failure the old processor keeps running.
         fn reload(self: &ProcessorHandle) -> Status;
+
+        // Readers (any thread; they never wait for a block or a control call).
+
         fn last_error(self: &ProcessorHandle) -> ErrorReport;
         fn denials(self: &ProcessorHandle) -> DenialReport;
-        /// "running", "restarting after failure N (in M blocks)", "switched off: …".
+        /// "running", "restarting in the background after failure N", "restarting after
+        /// failure N (in M blocks)", "switched off: …".
         fn status_text(self: &ProcessorHandle) -> String;
+        fn pass_through_counts(self: &ProcessorHandle) -> PassThroughCounts;
         fn script_path(self: &ProcessorHandle) -> String;
         fn num_channels(self: &ProcessorHandle) -> u32;
         /// Interpreters running the script, each over a group of channels (1: one).

@@ -1,47 +1,56 @@
-//! The processor behind `pyproc::Processor`: a real-time path that never waits, a control
-//! path that may, and a reload that swaps a fresh interpreter in between two blocks.
+//! The processor behind `pyproc::Processor`. The real-time thread runs blocks; control
+//! calls reach the processor between two blocks through a mailbox (or, when no blocks
+//! flow, on the control thread while blocks wait); a stopped interpreter is replaced by a
+//! thread of the handle's own and swapped in between two blocks; and what the UI reads is
+//! published as the processor runs, so reading it never touches the processor.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use ndarray::ArrayView2;
-use pyproc_host::{Denials, Engine, Error, Limits, Processor, ShardedProcessor, SpikeIn, Status as HostStatus, TtlEventIn};
+use pyproc_host::{DenialLog, Denials, Engine, Error, ShardedProcessor, SpikeIn, TtlEventIn};
 
+use crate::block_clock::BlockClock;
+use crate::control::Control;
+use crate::control_mailbox::{ControlCall, Mailbox};
 use crate::denial_report;
 use crate::engine_handle::EngineHandle;
 use crate::error_report::{no_error, report, status_of, status_of_pass_through};
-use crate::ffi::{DenialReport, ErrorReport, ProcessResult, ProcessorOptions, Status, TtlEventOut};
-use crate::grants::grants_of;
+use crate::ffi::{DenialReport, ErrorReport, PassThroughCounts, ProcessResult, ProcessorOptions, Status, TtlEventOut};
+use crate::locks::{lock, try_lock};
+use crate::published::Published;
+use crate::replacement::{Built, Replacement};
 
-/// How long `reload` waits for the real-time thread to pick the new interpreter up before
-/// it swaps it in itself (blocks are not flowing, or are flowing very slowly).
-const SWAP_WAIT: Duration = Duration::from_millis(500);
+/// How often the control thread looks whether its call was run.
+const POLL: Duration = Duration::from_micros(100);
 
 pub struct ProcessorHandle {
-    engine: Engine,
-    /// The processor blocks go through. The real-time thread only `try_lock`s it.
-    live: Mutex<ShardedProcessor>,
-    /// A freshly loaded processor waiting to replace `live` at the next block.
-    incoming: Mutex<Option<ShardedProcessor>>,
-    /// The processor `incoming` replaced, handed back so the control thread drops it (an
-    /// interpreter is too big to free on the real-time thread).
-    outgoing: Mutex<Option<ShardedProcessor>>,
-    /// What a reload must rebuild: only the control thread touches it.
-    control: Mutex<Control>,
-    last_error: Mutex<ErrorReport>,
-    errors: AtomicU64,
-    /// Refusals of the processors reloads replaced (control thread only).
-    retired_denials: Mutex<Denials>,
+    shared: Arc<Shared>,
+    replacer: Option<JoinHandle<()>>,
 }
 
-struct Control {
+/// What the handle's threads share: the real-time thread, the control thread, the UI
+/// (reading) and the replacement thread.
+struct Shared {
+    engine: Engine,
     script: String,
-    options: ProcessorOptions,
-    num_channels: u32,
-    sample_rate: f64,
-    acquiring: bool,
-    recording: Option<String>,
+    /// The processor blocks go through. The real-time thread takes it with `try_lock`, and
+    /// waits only while the control thread runs a call itself (blocks were not flowing).
+    live: Mutex<ShardedProcessor>,
+    /// What a reload or a restart rebuilds: the control and replacement threads only.
+    control: Mutex<Control>,
+    mailbox: Mailbox,
+    clock: BlockClock,
+    replacement: Replacement,
+    /// Processors put in the live one's place so far.
+    swaps: AtomicU64,
+    published: Published,
+    last_error: Mutex<ErrorReport>,
+    errors: AtomicU64,
+    /// The refusal logs of every processor built, read by `denials` on the UI thread.
+    denial_logs: Mutex<Vec<DenialLog>>,
 }
 
 pub fn processor_load(
@@ -50,71 +59,160 @@ pub fn processor_load(
     num_channels: u32,
     sample_rate: f64,
     options: &ProcessorOptions,
-) -> Result<Box<ProcessorHandle>, Error> {
+) -> Result<Box<ProcessorHandle>, Box<dyn std::error::Error>> {
     let control = Control { script: script.to_owned(), options: options.clone(), num_channels, sample_rate, acquiring: false, recording: None };
     let processor = control.build(&engine.0)?;
-    Ok(Box::new(ProcessorHandle {
+    let shared = Arc::new(Shared {
         engine: engine.0.clone(),
+        script: script.to_owned(),
+        published: Published::new(processor.shard_count() as u32, num_channels),
+        denial_logs: Mutex::new(processor.denial_logs()),
         live: Mutex::new(processor),
-        incoming: Mutex::new(None),
-        outgoing: Mutex::new(None),
         control: Mutex::new(control),
+        mailbox: Mailbox::new(),
+        clock: BlockClock::new(),
+        replacement: Replacement::new(),
+        swaps: AtomicU64::new(0),
         last_error: Mutex::new(no_error()),
         errors: AtomicU64::new(0),
-        retired_denials: Mutex::new(Denials::default()),
-    }))
+    });
+    let worker = Arc::clone(&shared);
+    let replacer = std::thread::Builder::new()
+        .name("pyproc-replace".into())
+        .spawn(move || worker.replacement.serve(|| worker.build_replacement()))
+        .map_err(|e| format!("pyproc: cannot start the thread that replaces failed interpreters ({e}); the system is out of threads"))?;
+    let _ = shared.replacement.thread.set(replacer.thread().clone());
+    Ok(Box::new(ProcessorHandle { shared, replacer: Some(replacer) }))
 }
 
-impl Control {
-    fn build(&self, engine: &Engine) -> Result<ShardedProcessor, Error> {
-        let o = &self.options;
-        let defaults = Limits::default();
-        let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
-        let limits = Limits {
-            callback_deadline: ms(o.callback_deadline_ms, defaults.callback_deadline),
-            init_deadline: ms(o.init_deadline_ms, defaults.init_deadline),
-            memory_bytes: if o.memory_limit_mb == 0 { defaults.memory_bytes } else { o.memory_limit_mb as usize * 1024 * 1024 },
-            ..defaults
+impl Drop for ProcessorHandle {
+    fn drop(&mut self) {
+        self.shared.replacement.stop();
+        if let Some(replacer) = self.replacer.take() {
+            let _ = replacer.join();
+        }
+    }
+}
+
+impl Shared {
+    /// The live processor: at once, or after the control call the control thread is
+    /// running on it (bounded by that callback's deadline).
+    fn live_now(&self) -> MutexGuard<'_, ShardedProcessor> {
+        try_lock(&self.live).unwrap_or_else(|| lock(&self.live))
+    }
+
+    /// Between two blocks: a ready replacement goes in, then the posted control call runs.
+    fn between_blocks(&self, live: &mut ShardedProcessor) {
+        self.replacement.take_ready(|built, requested_for| self.put_in(live, built, requested_for));
+        self.mailbox.run_posted(|call| self.run_call(live, call));
+    }
+
+    fn put_in(&self, live: &mut ShardedProcessor, built: &mut Built, requested_for: u64) {
+        match built {
+            // Built for a processor a reload has replaced since: it stays out.
+            Built::Fresh(_) if requested_for != self.swaps.load(Ordering::Acquire) => {}
+            Built::Fresh(fresh) => {
+                if let Err(error) = fresh.swap_into(live) {
+                    self.failed_now(&error);
+                }
+                self.swapped(live);
+            }
+            Built::Failed(reason) => live.replacement_failed(reason),
+        }
+    }
+
+    fn run_call(&self, live: &mut ShardedProcessor, call: &mut ControlCall) -> Result<(), Error> {
+        let result = call.run(live);
+        if let ControlCall::Swap(_) = call {
+            self.swapped(live);
+        }
+        result
+    }
+
+    fn swapped(&self, live: &ShardedProcessor) {
+        self.swaps.fetch_add(1, Ordering::AcqRel);
+        self.published.num_shards.store(live.shard_count() as u32, Ordering::Relaxed);
+    }
+
+    /// After a block or a control call: publishes the status and asks for a replacement
+    /// when an interpreter stopped and its pause is over. Allocates nothing.
+    fn after(&self, live: &ShardedProcessor) {
+        self.published.status(live.status());
+        if live.needs_replacement() {
+            self.replacement.request(self.swaps.load(Ordering::Acquire));
+        }
+    }
+
+    /// The replacement thread's work: the live processor's script, settings and state in
+    /// a fresh processor.
+    fn build_replacement(&self) -> Built {
+        let control = lock(&self.control);
+        match control.fresh(&self.engine, true) {
+            Ok(fresh) => {
+                lock(&self.denial_logs).extend(fresh.processor.denial_logs());
+                Built::Fresh(Box::new(fresh))
+            }
+            Err(error) => {
+                self.failed_waiting(&error);
+                Built::Failed(error.to_string())
+            }
+        }
+    }
+
+    /// Records a failure for `last_error` unless the UI is reading it right now (then only
+    /// the count goes up: the real-time thread never waits), and says what kind it was.
+    fn failed_now(&self, error: &Error) -> Status {
+        let sequence = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(mut last) = try_lock(&self.last_error) {
+            *last = report(error, sequence);
+        }
+        status_of(error)
+    }
+
+    /// `failed_now` for threads that may wait: the report is always kept.
+    fn failed_waiting(&self, error: &Error) -> Status {
+        let sequence = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
+        *lock(&self.last_error) = report(error, sequence);
+        status_of(error)
+    }
+
+    /// Posts `call` and waits until a block has run it, or runs it here when blocks are not
+    /// flowing. Returns the call (with what it left: a swapped-out processor, freed by the
+    /// caller on this thread) and its status.
+    fn control_call(&self, call: ControlCall) -> (Option<ControlCall>, Status) {
+        self.mailbox.post(call);
+        while !self.mailbox.is_done() {
+            if self.clock.blocks_stopped() && self.mailbox.claim() {
+                let mut live = lock(&self.live);
+                self.replacement.take_ready(|built, requested_for| self.put_in(&mut live, built, requested_for));
+                self.mailbox.run_claimed(|call| self.run_call(&mut live, call));
+                self.after(&live);
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        let (call, outcome) = self.mailbox.collect();
+        let status = match outcome {
+            Ok(()) => Status::Ok,
+            Err(error) => self.failed_waiting(&error),
         };
-        let mut builder = Processor::builder(engine, &self.script)
-            .stream(self.num_channels as usize, self.sample_rate)
-            .seed(o.seed)
-            .limits(limits)
-            .grants(grants_of(o)?);
-        if !o.label.is_empty() {
-            builder = builder.label(o.label.as_str());
-        }
-        if !o.recording_root.is_empty() {
-            builder = builder.recording_root(o.recording_root.as_str());
-        }
-        let mut sharded = builder.sharded().assume_channel_independent(o.assume_channel_independent);
-        if o.shards != 0 {
-            sharded = sharded.shards(o.shards as usize);
-        }
-        let mut processor = sharded.build()?;
-        // A reloaded processor joins in the state its predecessor was in.
-        if self.acquiring {
-            processor.start_acquisition()?;
-        }
-        if let Some(dir) = &self.recording {
-            processor.start_recording(dir)?;
-        }
-        Ok(processor)
+        (call, status)
     }
-}
 
-/// `try_lock`, treating a poisoned lock as usable: a panic elsewhere leaves a processor
-/// that still works or reports its own errors.
-fn try_lock<T>(mutex: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    match mutex.try_lock() {
-        Ok(guard) => Some(guard),
-        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
+    /// Builds the script afresh from `control` and swaps it in between two blocks; on
+    /// failure the old processor keeps running.
+    fn reload_with(&self, control: &Control) -> Status {
+        let fresh = match control.fresh(&self.engine, false) {
+            Ok(fresh) => fresh,
+            Err(error) => return self.failed_waiting(&error),
+        };
+        lock(&self.denial_logs).extend(fresh.processor.denial_logs());
+        let (old, status) = self.control_call(ControlCall::Swap(Box::new(fresh)));
+        // The processor swapped out, freed here: an interpreter is too big to free on the
+        // real-time thread.
+        drop(old);
+        status
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl ProcessorHandle {
@@ -122,12 +220,11 @@ impl ProcessorHandle {
     /// Each entry of `channels` is a `float*` valid for `num_samples` reads and writes for
     /// the length of the call; no two overlap.
     pub unsafe fn process(&self, channels: &[usize], num_samples: usize, first_sample: i64, events: &mut [TtlEventOut]) -> ProcessResult {
+        let s = &*self.shared;
+        s.clock.block_starts();
         let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0, spikes_dropped: 0 };
-        let Some(mut live) = try_lock(&self.live) else {
-            result.status = Status::Busy;
-            return result;
-        };
-        self.swap_in_incoming(&mut live);
+        let mut live = s.live_now();
+        s.between_blocks(&mut live);
         // SAFETY: a pointer and a usize have the same size and layout (checked by the C++
         // header too), and the caller vouches for what they point at.
         let channels = std::slice::from_raw_parts(channels.as_ptr().cast::<*mut f32>(), channels.len());
@@ -143,28 +240,19 @@ impl ProcessorHandle {
                 result.spikes_dropped = emitted.spikes.len();
                 // Every failed shard is counted; the status and last_error are the last one's.
                 for error in processed.failed {
-                    result.status = self.failed(error);
+                    result.status = s.failed_now(error);
                 }
                 if let (Status::Ok, Some((_, why))) = (result.status, processed.passed_through.first()) {
                     result.status = status_of_pass_through(why);
                 }
             }
-            Err(error) => result.status = self.failed(&error),
+            Err(error) => result.status = s.failed_now(&error),
         }
+        s.published.block(result.status);
+        s.after(&live);
+        drop(live);
+        s.clock.block_ends();
         result
-    }
-
-    /// Puts a reloaded processor in place of the live one, if one is waiting and the old
-    /// one can be handed back without waiting.
-    fn swap_in_incoming(&self, live: &mut ShardedProcessor) {
-        let Some(mut outgoing) = try_lock(&self.outgoing) else { return };
-        if outgoing.is_some() {
-            return; // the control thread has not collected the previous one yet
-        }
-        let Some(mut incoming) = try_lock(&self.incoming) else { return };
-        if let Some(fresh) = incoming.take() {
-            *outgoing = Some(std::mem::replace(live, fresh));
-        }
     }
 
     pub fn handle_ttl_event(&self, source_node: i64, channel: &str, sample_number: i64, line: u8, state: bool) -> Status {
@@ -190,221 +278,106 @@ impl ProcessorHandle {
         self.on_live_now(|p| p.handle_spike(&spike))
     }
 
-    /// Runs `call` on the live processor if nobody else holds it (real-time path).
+    /// Runs `call` on the live processor (real-time path; queueing, in the usual case).
     fn on_live_now(&self, call: impl FnOnce(&mut ShardedProcessor) -> Result<(), Error>) -> Status {
-        let Some(mut live) = try_lock(&self.live) else { return Status::Busy };
+        let s = &*self.shared;
+        let mut live = s.live_now();
         match call(&mut live) {
             Ok(()) => Status::Ok,
-            Err(error) => self.failed(&error),
+            Err(error) => match status_of(&error) {
+                // The interpreter is being replaced or is switched off: the status says so,
+                // and `last_error` keeps the failure that caused it.
+                status @ (Status::Restarting | Status::Disabled) => status,
+                _ => s.failed_now(&error),
+            },
         }
-    }
-
-    /// Runs `call` on the live processor, waiting for the real-time thread's block to end
-    /// (control path).
-    fn on_live(&self, call: impl FnOnce(&mut ShardedProcessor) -> Result<(), Error>) -> Status {
-        let mut live = lock(&self.live);
-        match call(&mut live) {
-            Ok(()) => Status::Ok,
-            Err(error) => self.failed(&error),
-        }
-    }
-
-    /// Records the failure for `last_error` (if the control thread is not reading it right
-    /// now: then only the count goes up) and says what kind it was.
-    fn failed(&self, error: &Error) -> Status {
-        let sequence = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(mut last) = try_lock(&self.last_error) {
-            *last = report(error, sequence);
-        }
-        status_of(error)
     }
 
     pub fn start_acquisition(&self) -> Status {
-        let mut control = lock(&self.control);
+        let mut control = lock(&self.shared.control);
         control.acquiring = true;
-        self.on_live(|p| p.start_acquisition())
+        self.shared.control_call(ControlCall::StartAcquisition).1
     }
 
     pub fn stop_acquisition(&self) -> Status {
-        let mut control = lock(&self.control);
+        let mut control = lock(&self.shared.control);
         control.acquiring = false;
-        self.on_live(|p| p.stop_acquisition())
+        self.shared.control_call(ControlCall::StopAcquisition).1
     }
 
     pub fn start_recording(&self, dir: &str) -> Status {
-        let mut control = lock(&self.control);
+        let mut control = lock(&self.shared.control);
         control.recording = Some(dir.to_owned());
-        let granted = lock(&self.live).can_record_in(dir);
-        if !granted && !control.options.recording_root.is_empty() {
+        if !control.options.recording_root.is_empty() && !control.can_record_in(dir) {
             // The host records somewhere new since the script was loaded. An interpreter's
             // folders are fixed when it starts, so a fresh one gets the new folder's parent
             // (later sessions beside it need no restart) and starts recording as it joins.
             if let Some(parent) = std::path::Path::new(dir).parent().and_then(|p| p.to_str()) {
                 control.options.recording_root = parent.to_owned();
-                drop(control);
-                return self.reload();
+                return self.shared.reload_with(&control);
             }
         }
-        self.on_live(|p| p.start_recording(dir))
+        self.shared.control_call(ControlCall::StartRecording(dir.to_owned())).1
     }
 
     pub fn stop_recording(&self) -> Status {
-        let mut control = lock(&self.control);
+        let mut control = lock(&self.shared.control);
         control.recording = None;
-        self.on_live(|p| p.stop_recording())
+        self.shared.control_call(ControlCall::StopRecording).1
     }
 
     pub fn set_stream(&self, num_channels: u32, sample_rate: f64) -> Status {
-        let mut control = lock(&self.control);
-        let status = self.on_live(|p| p.set_stream(num_channels as usize, sample_rate));
+        let mut control = lock(&self.shared.control);
+        let status = self.shared.control_call(ControlCall::SetStream { num_channels, sample_rate }).1;
         if status == Status::Ok {
             control.num_channels = num_channels;
             control.sample_rate = sample_rate;
+            self.shared.published.num_channels.store(num_channels, Ordering::Relaxed);
         }
         status
     }
 
     pub fn reload(&self) -> Status {
-        let control = lock(&self.control);
-        let fresh = match control.build(&self.engine) {
-            Ok(fresh) => fresh,
-            Err(error) => return self.failed(&error),
-        };
-        // An older reload the real-time thread never picked up is replaced.
-        drop(lock(&self.incoming).replace(fresh));
-        let asked = Instant::now();
-        while control.acquiring && asked.elapsed() < SWAP_WAIT {
-            if lock(&self.outgoing).is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        // Blocks are not flowing: swap it in here.
-        if let Some(fresh) = lock(&self.incoming).take() {
-            let old = std::mem::replace(&mut *lock(&self.live), fresh);
-            self.retire(old);
-        }
-        if let Some(old) = lock(&self.outgoing).take() {
-            self.retire(old);
-        }
-        Status::Ok
-    }
-
-    /// Frees a replaced processor (control thread: an interpreter is too big to free on
-    /// the real-time thread), keeping what it was refused.
-    fn retire(&self, old: ShardedProcessor) {
-        lock(&self.retired_denials).merge(old.denials());
-        drop(old);
+        let control = lock(&self.shared.control);
+        self.shared.reload_with(&control)
     }
 
     pub fn denials(&self) -> DenialReport {
-        let mut total = lock(&self.retired_denials).clone();
-        total.merge(lock(&self.live).denials());
+        let logs = lock(&self.shared.denial_logs).clone();
+        let total = logs.iter().fold(Denials::default(), |mut total, log| {
+            total.merge(log.snapshot());
+            total
+        });
         denial_report::report(&total)
     }
 
     pub fn last_error(&self) -> ErrorReport {
-        lock(&self.last_error).clone()
+        lock(&self.shared.last_error).clone()
     }
 
     pub fn status_text(&self) -> String {
-        match lock(&self.live).status() {
-            HostStatus::Running => "running".to_owned(),
-            HostStatus::Restarting { blocks_left, consecutive_failures } => {
-                format!("restarting after failure {consecutive_failures} (in {blocks_left} blocks)")
-            }
-            HostStatus::Disabled { reason } => format!("switched off: {reason}"),
-            other => format!("{other:?}"),
-        }
+        self.shared.published.text()
+    }
+
+    pub fn pass_through_counts(&self) -> PassThroughCounts {
+        self.shared.published.pass_through_counts()
     }
 
     pub fn script_path(&self) -> String {
-        lock(&self.control).script.clone()
+        self.shared.script.clone()
     }
 
     pub fn num_channels(&self) -> u32 {
-        lock(&self.control).num_channels
+        self.shared.published.num_channels.load(Ordering::Relaxed)
     }
 
     pub fn num_shards(&self) -> u32 {
-        lock(&self.live).shard_count() as u32
+        self.shared.published.num_shards.load(Ordering::Relaxed)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::allocation_count::allocations_in;
-    use crate::engine_handle::engine_new;
+mod realtime_tests;
 
-    const CHANNELS: usize = 4;
-    const SAMPLES: usize = 256;
-    const EVENTS: usize = 34;
-    const SPIKES: usize = 10;
-
-    fn options() -> ProcessorOptions {
-        ProcessorOptions {
-            seed: 1,
-            label: String::new(),
-            recording_root: String::new(),
-            callback_deadline_ms: 0,
-            init_deadline_ms: 0,
-            memory_limit_mb: 0,
-            script_folder: true,
-            allow_read: Vec::new(),
-            allow_write: Vec::new(),
-            allow_net: Vec::new(),
-            allow_listen: Vec::new(),
-            shards: 1,
-            assume_channel_independent: false,
-        }
-    }
-
-    /// Queues `events` TTL events and `spikes` spikes, as the real-time thread does before a
-    /// block; returns the allocations that made, and every status.
-    fn queue(handle: &ProcessorHandle, events: usize, spikes: usize, waveform: &[f32]) -> (Vec<Status>, u64) {
-        let mut statuses = Vec::with_capacity(events + spikes);
-        let ((), allocated) = allocations_in(|| {
-            for i in 0..events {
-                statuses.push(handle.handle_ttl_event(104, "TTL", i as i64 * 30, 1, i % 2 == 0));
-            }
-            for i in 0..spikes {
-                statuses.push(handle.handle_spike(105, "Tetrode 1", i as i64 * 100, 0, waveform, 4, 40));
-            }
-        });
-        (statuses, allocated)
-    }
-
-    #[test]
-    fn queueing_events_and_spikes_allocates_nothing_and_a_block_carrying_them_no_more_than_one_without() {
-        let engine = engine_new("").expect("the interpreter is prepared");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/cpp_contract.py");
-        let handle = processor_load(&engine, script, CHANNELS as u32, 30_000.0, &options()).expect("the script loads");
-        let mut data = vec![vec![1.0f32; SAMPLES]; CHANNELS];
-        let waveform: Vec<f32> = (0..4 * 40).map(|i| (i as f32 * 0.3).sin() * 80.0).collect();
-        let mut out = [TtlEventOut { sample_number: 0, line: 0, state: false }; 64];
-        let mut block = |first: i64, out: &mut [TtlEventOut]| {
-            let channels: Vec<usize> = data.iter_mut().map(|c| c.as_mut_ptr() as usize).collect();
-            allocations_in(|| unsafe { handle.process(&channels, SAMPLES, first, out) })
-        };
-        // Steady state: the buffers on both sides have grown to what a block needs.
-        for round in 0..5 {
-            queue(&handle, EVENTS, SPIKES, &waveform);
-            block(round * SAMPLES as i64, &mut out);
-        }
-
-        let (statuses, allocated) = queue(&handle, EVENTS, SPIKES, &waveform);
-        assert!(statuses.iter().all(|s| *s == Status::Ok), "{statuses:?}");
-        assert_eq!(allocated, 0, "handle_ttl_event and handle_spike allocate nothing");
-        let (with_events, allocated_with) = block(5 * SAMPLES as i64, &mut out);
-        assert_eq!((with_events.status, with_events.num_events), (Status::Ok, EVENTS + SPIKES), "every event echoed");
-
-        // The same mix (events, then spikes: one change of handler, announced to the host),
-        // one of each.
-        let (_, allocated) = queue(&handle, 1, 1, &waveform);
-        assert_eq!(allocated, 0);
-        let (one_each, allocated_one) = block(6 * SAMPLES as i64, &mut out);
-        assert_eq!((one_each.status, one_each.num_events), (Status::Ok, 2));
-        assert_eq!(allocated_with, allocated_one, "a block allocates nothing per event or spike it carries");
-    }
-}
+#[cfg(test)]
+mod tests;

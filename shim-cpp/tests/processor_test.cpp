@@ -131,6 +131,10 @@ void a_raising_script_leaves_the_block_and_reports_the_traceback(const pyproc::E
     Block wrong(3, 32);
     CHECK_STATUS(p.process(wrong.channels(), 3, 32, 64), pyproc::Status::BadBlock);
     CHECK(wrong.data[2][0] == 0.0f);
+    // Each block that passed through is counted by its reason.
+    const pyproc::PassThroughCounts counts = p.pass_through_counts();
+    CHECK(counts.script_error == 1 && counts.bad_block == 1);
+    CHECK(counts.deadline_exceeded == 0 && counts.restarting == 0 && counts.disabled == 0);
 }
 
 void a_script_that_does_not_load_throws_with_its_traceback(const pyproc::Engine& engine, const std::string& dir) {

@@ -36,7 +36,7 @@ impl Processor {
     /// [`run`](Self::run), with the handlers' outcome and the command's own apart, for
     /// callers that keep state when the command itself succeeded.
     pub(super) fn run_after_queued(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> (Result<()>, Result<()>) {
-        match self.ensure_running() {
+        match self.ensure_running(false) {
             Err(err) => return (Ok(()), Err(err)),
             Ok(Some(why)) => return (Ok(()), Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback, why })),
             Ok(None) => {}
@@ -63,16 +63,45 @@ impl Processor {
         }
     }
 
-    /// Restarts the interpreter when it is time; says why calls pass the script by while
-    /// it is switched off or pausing.
-    pub(super) fn ensure_running(&mut self) -> Result<Option<PassThrough>> {
-        if let Some(why) = self.recovery.pass_through(self.instance.is_some()) {
+    /// Restarts the interpreter when it is time (unless the limits leave that to the
+    /// caller); says why calls pass the script by while it is switched off, pausing, or
+    /// waiting for its replacement. Only a `block` counts the pause down.
+    pub(super) fn ensure_running(&mut self, block: bool) -> Result<Option<PassThrough>> {
+        if let Some(why) = self.recovery.pass_through(self.instance.is_some(), block) {
             return Ok(Some(why));
         }
         if self.instance.is_none() {
+            if !self.config.limits.restart_in_line {
+                return Ok(Some(PassThrough::AwaitingReplacement));
+            }
             self.restart()?;
         }
         Ok(None)
+    }
+
+    /// Whether the interpreter stopped, the pause is over, and the restart is the
+    /// caller's to do ([`Limits::restart_in_line`](crate::Limits::restart_in_line) off):
+    /// build a processor with the same settings elsewhere and put it in this one's place,
+    /// after [`carry_failures_from`](Processor::carry_failures_from).
+    pub fn needs_replacement(&self) -> bool {
+        self.instance.is_none() && !self.config.limits.restart_in_line && self.recovery.due()
+    }
+
+    /// Takes over `earlier`'s consecutive failures, for a processor that replaces it after
+    /// a failure: the pauses keep growing and the switch-off still comes if this one fails
+    /// too. A success resets them, as usual. Allocates nothing.
+    pub fn carry_failures_from(&mut self, earlier: &Processor) {
+        self.recovery.inherit(&earlier.recovery);
+    }
+
+    /// Counts a failed attempt to build this processor's replacement (its import or
+    /// `__init__` raised, or ran past the start-up deadline) as another failure of its
+    /// stopped interpreter: the next attempt waits out a longer pause, and enough of them
+    /// switch the processor off. Nothing happens while the interpreter runs.
+    pub fn replacement_failed(&mut self, reason: &str) {
+        if self.instance.is_none() {
+            self.recovery.failed(reason);
+        }
     }
 
     /// A fresh interpreter with the same script, stream and state (acquiring, recording).

@@ -20,7 +20,7 @@ impl Processor {
         if !self.script_handles(handler) {
             return Ok(());
         }
-        if let Some(why) = self.ensure_running()? {
+        if let Some(why) = self.ensure_running(false)? {
             return Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback: handler, why });
         }
         // One lock in the usual case: the record goes in, and the batch is not oversized.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ndarray::{s, ArrayViewMut2};
 
-use crate::denied::Denials;
+use crate::denied::{DenialLog, Denials};
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
 use crate::outcome::PassThrough;
@@ -57,15 +57,18 @@ pub struct ShardedProcessor {
 
 impl ShardedProcessor {
     pub(crate) fn new(pool: Pool<Shard>, stream: StreamInfo, declared: bool) -> ShardedProcessor {
+        let count = pool.len();
         ShardedProcessor {
-            groups: ChannelGroups::new(stream.num_channels, pool.len()),
+            groups: ChannelGroups::new(stream.num_channels, count),
             pool,
             stream,
             declared,
             events: Vec::new(),
             spikes: Vec::new(),
-            failed: Vec::new(),
-            passed_through: Vec::new(),
+            // One entry per shard at most: a block that fails or passes through allocates
+            // nothing here.
+            failed: Vec::with_capacity(count),
+            passed_through: Vec::with_capacity(count),
         }
     }
 
@@ -225,6 +228,36 @@ impl ShardedProcessor {
             sum.output_bytes_dropped += s.output_bytes_dropped;
             sum
         })
+    }
+
+    /// Whether a shard's interpreter stopped and waits for the caller to replace the
+    /// processor; see [`Processor::needs_replacement`].
+    pub fn needs_replacement(&self) -> bool {
+        self.pool.shards().any(|s| s.processor.needs_replacement())
+    }
+
+    /// Each shard takes over the consecutive failures of the shard in `earlier` that held
+    /// the same place; see [`Processor::carry_failures_from`]. Allocates nothing.
+    pub fn carry_failures_from(&mut self, earlier: &ShardedProcessor) {
+        for (shard, old) in self.pool.shards_mut().zip(earlier.pool.shards()) {
+            shard.processor.carry_failures_from(&old.processor);
+        }
+    }
+
+    /// Counts a failed replacement against every shard waiting for one; see
+    /// [`Processor::replacement_failed`].
+    pub fn replacement_failed(&mut self, reason: &str) {
+        for shard in self.pool.shards_mut() {
+            if shard.processor.needs_replacement() {
+                shard.processor.replacement_failed(reason);
+            }
+        }
+    }
+
+    /// The shards' refusal logs, to read from another thread; see
+    /// [`Processor::denial_log`].
+    pub fn denial_logs(&self) -> Vec<DenialLog> {
+        self.pool.shards().map(|s| s.processor.denial_log()).collect()
     }
 
     /// Every access a shard tried and was refused; see [`Processor::denials`].

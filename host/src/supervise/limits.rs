@@ -32,6 +32,14 @@ pub struct Limits {
     /// for good. Before that, each failure restarts it after a growing pause: 0, 1, 3, 7…
     /// blocks passed through untouched.
     pub max_consecutive_restarts: u32,
+    /// Whether the processor restarts its interpreter itself, inside the call that finds
+    /// the pause over (true, the default, as `pyproc run` wants). False: it never starts an
+    /// interpreter after a failure; once the pause is over its calls pass through with
+    /// [`PassThrough::AwaitingReplacement`](crate::PassThrough::AwaitingReplacement) and
+    /// [`Processor::needs_replacement`](crate::Processor::needs_replacement) says so, for
+    /// a caller that builds the replacement on another thread (a real-time audio thread
+    /// must not spend milliseconds to seconds starting an interpreter).
+    pub restart_in_line: bool,
 }
 
 impl Default for Limits {
@@ -44,6 +52,7 @@ impl Default for Limits {
             emitted_per_callback: 10_000,
             open_files: 256,
             max_consecutive_restarts: 5,
+            restart_in_line: true,
         }
     }
 }

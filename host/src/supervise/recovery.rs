@@ -45,14 +45,30 @@ impl Recovery {
         self.consecutive = 0;
     }
 
-    /// Called for each block while the interpreter is down: true when it is time to restart.
-    fn restart_now(&mut self) -> bool {
+    /// Called for each call while the interpreter is down: true when it is time to restart.
+    /// Only blocks count the pause down, so a burst of TTL events does not shorten it.
+    fn restart_now(&mut self, block: bool) -> bool {
         if self.pause == 0 {
             true
         } else {
-            self.pause -= 1;
+            if block {
+                self.pause -= 1;
+            }
             false
         }
+    }
+
+    /// Whether the pause is over and the processor is not switched off: a stopped
+    /// interpreter may be replaced now.
+    pub fn due(&self) -> bool {
+        self.pause == 0 && self.disabled.is_none()
+    }
+
+    /// Takes over the consecutive failures of the processor this one replaces, so that
+    /// the pauses keep growing and the switch-off still comes when a replacement built
+    /// elsewhere fails again.
+    pub fn inherit(&mut self, earlier: &Recovery) {
+        self.consecutive = earlier.consecutive;
     }
 
     /// What the next step will be, said in an error message.
@@ -73,12 +89,12 @@ impl Recovery {
     }
 
     /// Why calls pass the script by, if they do: switched off, or still pausing before a
-    /// restart (`restart_now` counts the pause down). Allocates nothing.
-    pub fn pass_through(&mut self, running: bool) -> Option<PassThrough> {
+    /// restart (`restart_now` counts the pause down, for a `block`). Allocates nothing.
+    pub fn pass_through(&mut self, running: bool, block: bool) -> Option<PassThrough> {
         if let Some(reason) = &self.disabled {
             return Some(PassThrough::Disabled { reason: reason.clone() });
         }
-        (!running && !self.restart_now()).then_some(PassThrough::Restarting { blocks_left: self.pause })
+        (!running && !self.restart_now(block)).then_some(PassThrough::Restarting { blocks_left: self.pause })
     }
 
     pub fn is_disabled(&self) -> bool {
@@ -102,7 +118,7 @@ mod tests {
         for _ in 0..3 {
             r.failed("x");
             let mut blocks = 0;
-            while r.pass_through(false).is_some() {
+            while r.pass_through(false, true).is_some() {
                 blocks += 1;
             }
             pauses.push(blocks);
@@ -110,7 +126,7 @@ mod tests {
         assert_eq!(pauses, [0, 1, 3]);
         r.failed("deadline");
         assert!(matches!(r.status(false), Status::Disabled { reason } if reason.contains("4 consecutive failures; the last: deadline")));
-        assert!(matches!(r.pass_through(true), Some(PassThrough::Disabled { .. })), "switched off even with an interpreter");
+        assert!(matches!(r.pass_through(true, true), Some(PassThrough::Disabled { .. })), "switched off even with an interpreter");
     }
 
     #[test]
@@ -121,5 +137,29 @@ mod tests {
         r.succeeded();
         r.failed("x");
         assert_eq!(r.status(false), Status::Restarting { blocks_left: 0, consecutive_failures: 1 });
+    }
+
+    #[test]
+    fn only_blocks_count_the_pause_down() {
+        let mut r = Recovery::new(5);
+        r.failed("x");
+        r.failed("x");
+        for _ in 0..10 {
+            assert!(r.pass_through(false, false).is_some(), "an event waits for the pause to end");
+        }
+        assert_eq!(r.pass_through(false, true), Some(PassThrough::Restarting { blocks_left: 0 }));
+        assert!(r.due());
+        assert_eq!(r.pass_through(false, false), None, "the pause is over");
+    }
+
+    #[test]
+    fn a_replacement_inherits_the_failures_so_pauses_keep_growing() {
+        let mut old = Recovery::new(5);
+        old.failed("x");
+        old.failed("x");
+        let mut fresh = Recovery::new(5);
+        fresh.inherit(&old);
+        fresh.failed("x");
+        assert_eq!(fresh.status(false), Status::Restarting { blocks_left: 3, consecutive_failures: 3 });
     }
 }

@@ -11,13 +11,22 @@
 // --allow-* flags); what it was refused, in denials().
 //
 // Threads: one real-time thread calls process(), handle_ttl_event() and handle_spike();
-// they never throw and never wait for a lock. handle_ttl_event() and handle_spike() queue
-// (no allocation); the next process() hands the queue to the script's handlers before its
-// process(), and reports their failures. A block that emits nothing and does not fail
-// allocates only what wasmtime's calls into the guest do (two small boxes each: one call,
-// or two with queued events). On any status but Ok the block is left exactly as it came in. One control thread calls the
-// rest; constructors throw pyproc::Error, the other control calls return a Status and
-// keep the details in last_error().
+// they never throw. A control call (start/stop_*, set_stream, reload) made while blocks
+// flow runs on the real-time thread at the start of the next process(), between two
+// blocks, and the control thread waits for it; made while no blocks flow, it runs on the
+// control thread and a block that arrives meanwhile waits for it (no longer than the
+// callback's deadline). No block passes through because of a control call. After a
+// deadline or a trap the fresh interpreter is started on a thread of the Processor's own:
+// blocks pass through with Status::Restarting (allocating nothing) until it is swapped in
+// between two blocks. handle_ttl_event() and handle_spike() queue (no allocation); the
+// next process() hands the queue to the script's handlers before its process(), and
+// reports their failures. A block that emits nothing and does not fail allocates only what
+// wasmtime's calls into the guest do (two small boxes each: one call, or two with queued
+// events). On any status but Ok the block is left exactly as it came in. One control
+// thread calls the rest; constructors throw pyproc::Error, the other control calls return
+// a Status and keep the details in last_error(). The readers (status_text(), last_error(),
+// denials(), num_shards(), pass_through_counts()) may be called from any thread and never
+// wait for a block or a control call.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +44,7 @@ using Status = ffi::Status;
 using TtlEvent = ffi::TtlEventOut;
 using ErrorReport = ffi::ErrorReport;
 using DenialReport = ffi::DenialReport;
+using PassThroughCounts = ffi::PassThroughCounts;
 
 // A failure to set up an engine or load a script; what() says what and how to fix it.
 class Error : public std::runtime_error {
@@ -50,7 +60,6 @@ inline const char* to_string(Status status) noexcept {
         case Status::InstanceDied: return "interpreter stopped";
         case Status::Restarting: return "restarting";
         case Status::Disabled: return "switched off";
-        case Status::Busy: return "busy";
         case Status::BadBlock: return "bad block";
         case Status::Failed: return "failed";
     }
@@ -211,6 +220,7 @@ public:
     }
 
     // --- control thread -----------------------------------------------------------------
+    // Each call runs between two blocks (see the top of this file) and returns when done.
 
     Status start_acquisition() noexcept { return handle_->start_acquisition(); }
     Status stop_acquisition() noexcept { return handle_->stop_acquisition(); }
@@ -224,17 +234,25 @@ public:
     Status set_stream(int num_channels, double sample_rate) noexcept {
         return handle_->set_stream(static_cast<std::uint32_t>(num_channels), sample_rate);
     }
-    // Loads the script again in a fresh interpreter and swaps it in between two blocks;
-    // on failure the old processor keeps running and last_error() says why.
+    // Loads the script again in a fresh interpreter (on this thread) and swaps it in
+    // between two blocks: the old one gets stop_recording() and stop_acquisition() (as
+    // they apply) before the new one gets the matching starts, so files are closed before
+    // they are opened again. On failure the old processor keeps running and last_error()
+    // says why.
     Status reload() noexcept { return handle_->reload(); }
+
+    // --- any thread: what the processor's thread last published ----------------------
 
     ErrorReport last_error() const { return handle_->last_error(); }
     // Accesses the script was refused (each a PermissionError in it), over this
-    // Processor's life, reloads included: the count and the first distinct ones as text,
-    // each naming the flag that would allow it. Waits for the block in progress, like
-    // status_text().
+    // Processor's life, reloads and restarts included: the count and the first distinct
+    // ones as text, each naming the flag that would allow it.
     DenialReport denials() const { return handle_->denials(); }
+    // "running", "restarting in the background after failure N", "restarting after
+    // failure N (in M blocks)" or "switched off: <why>".
     std::string status_text() const { return std::string(handle_->status_text()); }
+    // Blocks that passed through unchanged, by the status process() returned.
+    PassThroughCounts pass_through_counts() const noexcept { return handle_->pass_through_counts(); }
     std::string script_path() const { return std::string(handle_->script_path()); }
     int num_channels() const noexcept { return static_cast<int>(handle_->num_channels()); }
     // Interpreters running the script (see Options::shards); 1 without the declaration.

@@ -51,5 +51,8 @@ void PyprocEditor::timerCallback()
 {
     const String status = pyproc->getStatusLine();
     statusButton->setButtonText (status);
-    statusButton->setColour (TextButton::buttonColourId, status.startsWith ("error") ? Colour (0xffb04040) : Colour (0xff3a6a3a));
+    // Red: an error or switched off; amber: an interpreter being replaced; green: running.
+    const bool failed = status.startsWith ("error") || status.startsWith ("switched off");
+    const Colour colour = failed ? Colour (0xffb04040) : status.startsWith ("restarting") ? Colour (0xffb08030) : Colour (0xff3a6a3a);
+    statusButton->setColour (TextButton::buttonColourId, colour);
 }

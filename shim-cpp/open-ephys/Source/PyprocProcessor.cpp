@@ -14,6 +14,30 @@ String firstLine (const String& text)
 {
     return text.upToFirstOccurrenceOf ("\n", false, false);
 }
+
+// "12 (deadline exceeded 1, restarting 11)": the blocks counted in `now` but not in `was`,
+// by reason; empty when there are none.
+String passThroughSummary (const pyproc::PassThroughCounts& now, const pyproc::PassThroughCounts& was)
+{
+    const std::pair<const char*, uint64> reasons[] = {
+        { "script error", now.script_error - was.script_error },
+        { "deadline exceeded", now.deadline_exceeded - was.deadline_exceeded },
+        { "interpreter stopped", now.instance_died - was.instance_died },
+        { "restarting", now.restarting - was.restarting },
+        { "switched off", now.disabled - was.disabled },
+        { "bad block", now.bad_block - was.bad_block },
+        { "other failure", now.failed - was.failed },
+    };
+    uint64 total = 0;
+    StringArray parts;
+    for (const auto& [reason, count] : reasons)
+    {
+        total += count;
+        if (count > 0)
+            parts.add (String (reason) + " " + String ((int64) count));
+    }
+    return total == 0 ? String() : String ((int64) total) + " (" + parts.joinIntoString (", ") + ")";
+}
 } // namespace
 
 PyprocProcessor::PyprocProcessor() : GenericProcessor ("pyproc Python")
@@ -192,6 +216,8 @@ void PyprocProcessor::loadProcessors()
             entry.spikesReported = old->second.spikesReported;
             entry.denialsReported = old->second.denialsReported;
             entry.denialLinesReported = old->second.denialLinesReported;
+            entry.passThroughsReported = old->second.passThroughsReported;
+            entry.wasDown = old->second.wasDown;
         }
         else
         {
@@ -239,6 +265,20 @@ void PyprocProcessor::logDenials()
     }
 }
 
+void PyprocProcessor::logPassThroughs()
+{
+    for (auto& [id, entry] : streams)
+    {
+        if (! entry.processor)
+            continue;
+        const pyproc::PassThroughCounts now = entry.processor->pass_through_counts();
+        const String summary = passThroughSummary (now, entry.passThroughsReported);
+        if (summary.isNotEmpty())
+            LOGC ("pyproc: stream ", id, ": blocks passed through unchanged: ", summary);
+        entry.passThroughsReported = now;
+    }
+}
+
 void PyprocProcessor::reloadScript()
 {
     bool anyMissing = streams.empty();
@@ -254,8 +294,7 @@ void PyprocProcessor::reloadScript()
         loadProcessors();
         return;
     }
-    if (! CoreServices::getAcquisitionStatus())
-        logDenials();
+    logDenials();
     if (allReloaded)
     {
         LOGC ("pyproc: reloaded ", File (loadedScript).getFileName());
@@ -339,6 +378,7 @@ bool PyprocProcessor::stopAcquisition()
             LOGC ("pyproc: stream ", id, ": ", entry.blocks, " blocks, ", String (entry.totalTicks * msPerTick / (double) entry.blocks, 3),
                   " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3), " ms)");
     callEach ([] (pyproc::Processor& p) { return p.stop_acquisition(); });
+    logPassThroughs();
     for (auto& [id, entry] : streams)
         if (entry.processor && entry.processor->spikes_dropped() > entry.spikesReported)
         {
@@ -382,16 +422,36 @@ void PyprocProcessor::timerCallback()
         if (report.sequence == entry.lastErrorSeen)
             continue;
         entry.lastErrorSeen = report.sequence;
+        // The interpreter is being replaced: once it runs again the line says so, even if
+        // the replacement was quicker than this timer.
+        if (report.status == pyproc::Status::DeadlineExceeded || report.status == pyproc::Status::InstanceDied)
+            entry.wasDown = true;
         String details (std::string (report.message));
         if (report.traceback.size() > 0 && ! details.contains (String (std::string (report.traceback))))
             details << "\n" << String (std::string (report.traceback));
         noteError (details);
     }
-    // Back to "running" once a processor has recovered (after a restart).
+    // A processor restarting or switched off says so; once one that was down runs again,
+    // the line goes back to "running". A script error (its interpreter keeps running) stays
+    // shown until a reload.
     const ScopedLock lock (statusLock);
+    const String script = File (loadedScript).getFileName();
     for (auto& [id, entry] : streams)
-        if (entry.processor && ! statusLine.startsWith ("error"))
-            statusLine = String (entry.processor->status_text()) + ": " + File (loadedScript).getFileName();
+    {
+        if (! entry.processor)
+            continue;
+        const String status (std::string (entry.processor->status_text()));
+        if (status != "running")
+        {
+            entry.wasDown = true;
+            statusLine = status + ": " + script;
+        }
+        else if (entry.wasDown || ! statusLine.startsWith ("error"))
+        {
+            entry.wasDown = false;
+            statusLine = "running: " + script;
+        }
+    }
 }
 
 String PyprocProcessor::getStatusLine() const

@@ -50,9 +50,12 @@ private:
     void loadProcessors();
     bool runsStream (uint16 streamId) const;
     void noteError (const String& what);
-    /** Logs the accesses the scripts were refused since the last call (control thread,
-        outside acquisition: reading them waits for the block in progress). */
+    /** Logs the accesses the scripts were refused since the last call (message thread;
+        reading them never waits for a block). */
     void logDenials();
+    /** Logs, one line per stream, the blocks that passed through unchanged since the last
+        call, by reason (nothing when none did). */
+    void logPassThroughs();
     /** Calls `call` on every loaded processor (control thread); failures go to the log and
         the status line. True when every call succeeded. */
     template <typename Call>
@@ -71,6 +74,11 @@ private:
         /** Refused accesses already in the log: the count, and the kept ones shown. */
         uint64 denialsReported = 0;
         size_t denialLinesReported = 0;
+        /** Blocks passed through already in the log, by reason. */
+        pyproc::PassThroughCounts passThroughsReported {};
+        /** The processor has been restarting or switched off since the status line last
+            said "running": when it runs again, the line goes back to "running". */
+        bool wasDown = false;
         std::vector<float*> channelPointers;
         /** Time spent in the script per block this acquisition, logged when it stops. */
         int64 blocks = 0;

@@ -1,0 +1,66 @@
+//! What a reload or a restart rebuilds a processor from: the script, its options, the
+//! stream, and the state the fresh processor joins in (acquiring, recording). The control
+//! thread changes it; the replacement thread reads it while it builds.
+
+use std::time::Duration;
+
+use pyproc_host::{Engine, Error, Limits, Processor, ShardedProcessor};
+
+use crate::ffi::ProcessorOptions;
+use crate::fresh::Fresh;
+use crate::grants::grants_of;
+
+pub struct Control {
+    pub script: String,
+    pub options: ProcessorOptions,
+    pub num_channels: u32,
+    pub sample_rate: f64,
+    pub acquiring: bool,
+    pub recording: Option<String>,
+}
+
+impl Control {
+    /// Starts the script's interpreters (import and `__init__`) with these settings. The
+    /// processor never restarts an interpreter itself: the handle's replacement thread does.
+    pub fn build(&self, engine: &Engine) -> Result<ShardedProcessor, Error> {
+        let o = &self.options;
+        let defaults = Limits::default();
+        let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
+        let limits = Limits {
+            callback_deadline: ms(o.callback_deadline_ms, defaults.callback_deadline),
+            init_deadline: ms(o.init_deadline_ms, defaults.init_deadline),
+            memory_bytes: if o.memory_limit_mb == 0 { defaults.memory_bytes } else { o.memory_limit_mb as usize * 1024 * 1024 },
+            restart_in_line: false,
+            ..defaults
+        };
+        let mut builder = Processor::builder(engine, &self.script)
+            .stream(self.num_channels as usize, self.sample_rate)
+            .seed(o.seed)
+            .limits(limits)
+            .grants(grants_of(o)?);
+        if !o.label.is_empty() {
+            builder = builder.label(o.label.as_str());
+        }
+        if !o.recording_root.is_empty() {
+            builder = builder.recording_root(o.recording_root.as_str());
+        }
+        let mut sharded = builder.sharded().assume_channel_independent(o.assume_channel_independent);
+        if o.shards != 0 {
+            sharded = sharded.shards(o.shards as usize);
+        }
+        sharded.build()
+    }
+
+    /// A processor to put in the live one's place, with the state it joins in.
+    /// `after_failure`: it replaces a stopped interpreter and carries its failures on.
+    pub fn fresh(&self, engine: &Engine, after_failure: bool) -> Result<Fresh, Error> {
+        Ok(Fresh { processor: self.build(engine)?, acquiring: self.acquiring, recording: self.recording.clone(), after_failure })
+    }
+
+    /// Whether `dir` lies inside the recording root the interpreters were granted.
+    pub fn can_record_in(&self, dir: &str) -> bool {
+        let root = &self.options.recording_root;
+        !root.is_empty()
+            && matches!((std::path::absolute(dir), std::path::absolute(root)), (Ok(dir), Ok(root)) if dir.starts_with(&root))
+    }
+}
