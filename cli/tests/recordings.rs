@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{cli_script, copy_dir, files_below, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
+use common::{cli_script, copy_dir, files_below, native_python, pyproc, pyproc_ok, repo, s, synthetic_recording, text, SYNTHETIC_DAT};
 use ndarray::{s as sl, Array2};
 use pyproc_oebin::{Recording, RecordingWriter};
 use serde_json::{json, Value};
