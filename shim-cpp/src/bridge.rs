@@ -1,7 +1,7 @@
 //! The whole C++ boundary, in one place. C++ code includes `pyproc/processor.h`, which
 //! wraps these declarations in RAII types; nothing else crosses.
 
-use crate::engine_handle::{engine_new, EngineHandle};
+use crate::engine_handle::{engine_new, engine_open, EngineHandle};
 use crate::grants::check_grants;
 use crate::processor_handle::{processor_load, ProcessorHandle};
 
@@ -129,6 +129,8 @@ pub mod ffi {
 
         /// Installs (first use) and loads the interpreter. `cache_dir` empty: the default.
         fn engine_new(cache_dir: &str) -> Result<Box<EngineHandle>>;
+        /// Loads the interpreter only if it is installed and compiled already.
+        fn engine_open(cache_dir: &str) -> Result<Box<EngineHandle>>;
 
         /// Checks the grants in `options` as a processor would take them: the error names
         /// the flag and the value (`--allow-net hub: "hub" has no port: write HOST:PORT`).

@@ -398,6 +398,15 @@ void shards_split_the_channels_and_a_failing_group_keeps_only_its_own(const pypr
 
 }  // namespace
 
+// A prepared engine loads without compiling; an empty cache has none to load (and
+// if_prepared does not start installing one there).
+void if_prepared_loads_only_what_is_installed(const char* dir) {
+    CHECK(pyproc::Engine::if_prepared() != nullptr);
+    const std::string empty = std::string(dir) + "/empty-cache";
+    CHECK(pyproc::Engine::if_prepared(empty) == nullptr);
+    CHECK(std::system((std::string("test -z \"$(ls -A ") + empty + " 2>/dev/null)\"").c_str()) == 0);
+}
+
 int main() {
     char dir_template[] = "/tmp/pyproc-cpp-test-XXXXXX";
     const char* dir = mkdtemp(dir_template);
@@ -407,6 +416,7 @@ int main() {
     }
     try {
         pyproc::Engine engine;
+        if_prepared_loads_only_what_is_installed(dir);
         in_place_processing_matches_the_script(engine);
         events_out_carry_their_sample_numbers(engine);
         events_and_spikes_in_reach_the_script(engine);

@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -74,9 +75,21 @@ public:
     // cache_dir empty: $PYPROC_CACHE_DIR, else $XDG_CACHE_HOME/pyproc, else ~/.cache/pyproc.
     explicit Engine(const std::string& cache_dir = {}) : handle_(make(cache_dir)) {}
 
+    // The engine if the interpreter is installed and compiled already (milliseconds), else
+    // nullptr: then the constructor is the one that may take minutes, worth telling the
+    // user about first.
+    static std::unique_ptr<Engine> if_prepared(const std::string& cache_dir = {}) {
+        try {
+            return std::unique_ptr<Engine>(new Engine(ffi::engine_open(cache_dir)));
+        } catch (const rust::Error&) {
+            return nullptr;
+        }
+    }
+
     const ffi::EngineHandle& handle() const noexcept { return *handle_; }
 
 private:
+    explicit Engine(rust::Box<ffi::EngineHandle> handle) : handle_(std::move(handle)) {}
     static rust::Box<ffi::EngineHandle> make(const std::string& cache_dir) {
         try {
             return ffi::engine_new(cache_dir);
