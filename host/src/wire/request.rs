@@ -71,6 +71,20 @@ impl<'a> EventsFrame<'a> {
 pub(crate) struct SpikesFrame<'a>(&'a [u8]);
 
 impl<'a> SpikesFrame<'a> {
+    /// Each spike's sample number, channel and whether it carries a waveform, without
+    /// decoding the waveforms.
+    pub fn peaks(self) -> impl Iterator<Item = (i64, u32, bool)> + 'a {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let header = rest.get(..SPIKE_HEADER_BYTES)?;
+            let sample_number = i64::from_le_bytes(header[0..8].try_into().unwrap());
+            let channel = u32::from_le_bytes(header[8..12].try_into().unwrap());
+            let len = u32::from_le_bytes(header[20..24].try_into().unwrap()) as usize;
+            rest = &rest[SPIKE_HEADER_BYTES + len * 4..];
+            Some((sample_number, channel, len > 0))
+        })
+    }
+
     pub fn iter(self) -> impl Iterator<Item = SpikeOut> + 'a {
         let mut rest = self.0;
         std::iter::from_fn(move || {
