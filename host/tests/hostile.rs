@@ -59,8 +59,9 @@ impl Output {
         })
     }
 
-    /// `sent N refused N answered N other N`, as the fuzzer prints it when asked.
-    fn counts(&self, p: &mut Processor) -> [u64; 4] {
+    /// `sent N refused N answered N other N answers taken N`, as the fuzzer prints it when
+    /// asked.
+    fn counts(&self, p: &mut Processor) -> [u64; 5] {
         let mut block = Array2::from_elem((2, 16), 2.0f32);
         p.process(block.view_mut(), 0).done();
         let text = self.last_stdout.lock().unwrap().clone();
@@ -98,9 +99,10 @@ fn random_frames_at_the_door_are_refused_in_the_script_and_the_host_stays_flat()
         fuzz_round(&mut p, seed, FRAMES);
     }
     let grown = rss_bytes().saturating_sub(before);
-    let [sent, refused, answered, other] = output.counts(&mut p);
+    let [sent, refused, answered, other, answers_taken] = output.counts(&mut p);
     assert_eq!(sent, 14 * FRAMES as u64);
     assert_eq!(other, 0, "every failure at the door is the refusal's OSError");
+    assert_eq!(answers_taken, 0, "no frame the script sent was taken for the answer to a command");
     assert_eq!(refused + answered, sent);
     assert!(refused > sent / 2, "most random frames are refused: {refused} of {sent}");
     let stats = p.stats();

@@ -7,6 +7,7 @@ import random
 import struct
 
 import _host
+import numpy as np
 import _pyproc_wire as wire
 
 KNOWN = [value for name, value in vars(wire).items()
@@ -19,8 +20,9 @@ KNOWN = [value for name, value in vars(wire).items()
 # Where each network frame with a timeout keeps it (after the opcode): forced to 0 ("never
 # wait"), so a round does not spend the deadline waiting on a socket.
 TIMEOUT_AT = {wire.NET_CONNECT: 4, wire.NET_ACCEPT: 4, wire.NET_SEND: 4, wire.NET_RECV: 4, wire.NET_SELECT: 0}
-# Frames that answer the command: a well-formed one ends this round early (on purpose, a
-# few times), so they are sent malformed unless the round asks otherwise.
+# Frames that answer a command. DONE and FAILED are sent malformed (a well-formed one would
+# end the round, as the script's own answer); HELLO and BUFFER answer no command of a block,
+# so the host must refuse them however well formed.
 ANSWERS = {wire.DONE, wire.FAILED, wire.BUFFER, wire.HELLO}
 HUGE = [0, 1, 2**31 - 1, 2**31, 2**32 - 1, 2**32 - 4, 0xFFFFFF00, 0x7FFFFFFF]
 
@@ -56,14 +58,27 @@ def frame(rng):
     return bytes([op]) + body
 
 
+# Memory of the script's own: addresses inside the guest, for frames that would move the
+# host's view of it (a command area, a block buffer) if the host took them.
+OWN = np.zeros(4096, np.uint8)
+OWN_AT = OWN.__array_interface__["data"][0]
+
+
+def place(rng):
+    """An address and a length: inside the script's own memory, or anywhere."""
+    if rng.random() < 0.5:
+        return OWN_AT + rng.randrange(0, 64), rng.choice([0, 1, 8, 64, len(OWN) - 64])
+    return u32(rng), u32(rng)
+
+
 def addressed(rng):
-    """Frames that carry guest addresses, pointing anywhere."""
-    addr, cap = u32(rng), u32(rng)
+    """Frames that carry guest addresses."""
+    (addr, cap), (scratch, scratch_len) = place(rng), place(rng)
     choice = rng.randrange(3)
     if choice == 0:
-        return struct.pack("<BII", wire.BUFFER, addr, cap)
+        return struct.pack("<BII", wire.BUFFER, addr, cap // 4)
     if choice == 1:
-        return struct.pack("<BIIII", wire.HELLO, addr, cap, u32(rng), u32(rng))
+        return struct.pack("<BIIII", wire.HELLO, addr, cap, scratch, scratch_len)
     return struct.pack("<BIdBII", wire.NET_RECV, rng.getrandbits(32), 0.0, 0, addr, cap)
 
 
@@ -74,11 +89,12 @@ class PyProcessor:
         self.answered = 0
         self.other = 0
         self.sent = 0
+        self.answers_taken = 0  # HELLO, BUFFER, DONE, FAILED the host took as an answer
 
     def process(self, data):
         if data[0, 0] == 2.0:
             # In a block of its own: a round's output is mostly the host's notes, past the cap.
-            print(f"sent {self.sent} refused {self.refused} answered {self.answered} other {self.other}")
+            print(f"sent {self.sent} refused {self.refused} answered {self.answered} other {self.other} answers taken {self.answers_taken}")
             return
         if data[0, 0] != 1.0:
             data *= 2
@@ -91,6 +107,8 @@ class PyProcessor:
             try:
                 _host.call(request)
                 self.answered += 1
+                if request[0] in ANSWERS:
+                    self.answers_taken += 1
             except OSError as exc:
                 if "host door returned 1" in str(exc):
                     self.refused += 1

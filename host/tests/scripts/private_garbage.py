@@ -48,7 +48,7 @@ class PyProcessor:
         elif case == 5:
             p._events.append((1, 2))                # wrong arity
         elif case == 6:
-            p._spikes.append((0, 99, 0, None))      # a channel the stream lacks
+            p._spikes.append((p.first_sample_number, 99, 0, None))  # a channel the stream lacks
         elif case == 7:
             p._spikes.append((0, 2**32 - 1, 0, nan_waveform()))
         elif case == 8:
