@@ -96,7 +96,7 @@ pub enum Error {
     Cancelled { script: PathBuf, callback: Callback, ran_for: Duration, next: String },
 
     /// The interpreter stopped for good during a callback (a trap: stack overflow,
-    /// unreachable code, the runtime ending, or a frame the host refused).
+    /// unreachable code, the runtime ending).
     #[error("{script}: the interpreter stopped during {callback}: {reason}\n{next}")]
     InstanceDied { script: PathBuf, callback: Callback, reason: String, next: String },
 

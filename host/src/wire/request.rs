@@ -324,6 +324,9 @@ mod fuzz {
                 for spike in spikes.iter() {
                     prop_assert!(spike.waveform.map_or(0, |w| w.len()) <= SPIKE_SAMPLES);
                 }
+                // The door checks the peaks before it decodes the spikes: the same spikes.
+                let peaks: Vec<_> = spikes.iter().map(|s| (s.sample_number, s.channel, s.waveform.is_some())).collect();
+                prop_assert_eq!(spikes.peaks().collect::<Vec<_>>(), peaks);
             }
         }
 
