@@ -213,3 +213,51 @@ fn events_waiting_for_a_block_while_process_keeps_failing_are_capped_and_counted
     // The cap is on what waits: the next block gets its own again.
     assert_eq!(p.process(fine.view_mut(), 108).done().events.len(), 1);
 }
+
+#[test]
+fn events_queued_while_no_block_comes_go_out_as_the_queue_fills_and_what_they_emit_is_capped() {
+    let _serial = one_at_a_time();
+    let cap = 10;
+    let mut p = builder(test_script("fails_but_echoes.py"))
+        .stream(1, 30_000.0)
+        .limits(Limits { emitted_per_callback: cap, ..Limits::default() })
+        .build()
+        .unwrap();
+    let queue = |p: &mut Processor, from: i64, n: i64| {
+        for sample_number in from..from + n {
+            p.handle_ttl_event(&pyproc_host::TtlEventIn { source_node: 1, channel: "TTL", sample_number, line: 2, state: true }).unwrap();
+        }
+    };
+    queue(&mut p, 0, 20_000);
+    let before = rss_bytes();
+    queue(&mut p, 20_000, 80_000);
+    let grown = rss_bytes().saturating_sub(before);
+    assert!(grown < 8 << 20, "the host grew by {grown} bytes queueing 80 000 events");
+    // Every event was echoed by the handler; 4 callbacks' worth wait for this block, which
+    // brings the last queued ones and emits one of its own.
+    let mut block = Array2::from_elem((1, 8), 1.0f32);
+    assert_eq!(p.process(block.view_mut(), 0).done().events.len(), 4 * cap);
+    assert_eq!(p.stats().events_dropped, 100_000 + 1 - 4 * cap as u64);
+}
+
+#[test]
+fn a_new_pyprocessor_whose_answer_is_refused_is_not_left_running_behind_the_hosts_back() {
+    let _serial = one_at_a_time();
+    let source = "
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        self.processor = processor
+        if num_channels == 3:
+            processor._spikes.append((0, 7, 0, None))  # a channel the new stream lacks
+    def process(self, data):
+        data *= 2
+        self.processor.add_python_event(3, True)
+";
+    let mut p = Processor::builder_for_source(&common::engine(), "refused_init.py", source).stream(2, 30_000.0).build().unwrap();
+    let err = p.set_stream(3, 30_000.0).unwrap_err();
+    assert!(matches!(&err, Error::InstanceDied { reason, .. } if reason.contains("spike on channel 7")), "{err}");
+    // The host kept its stream of 2 channels, and so does the restarted interpreter.
+    assert_eq!(p.stream().num_channels, 2);
+    assert_still_works(&mut p, 0);
+    assert_eq!(p.stats().restarts, 1);
+}

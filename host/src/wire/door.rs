@@ -220,6 +220,9 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             // Nothing of an answer the stream cannot take is used: not the block, not what
             // it emitted.
             if let Some(bad) = spikes.peaks().find_map(|(sample, channel, waveform)| door.in_flight.check_spike(sample, channel, waveform).err()) {
+                if door.in_flight.makes_stream() {
+                    wasmtime::bail!("the host refused the new PyProcessor's answer: {bad}");
+                }
                 slot.block = None;
                 door.in_flight.failed();
                 slot.outcome = Some(Outcome::Refused(bad));

@@ -52,6 +52,14 @@ impl InFlight {
         self.asked = Asked::Nothing;
     }
 
+    /// Whether the command makes a new `PyProcessor` (LOAD, SET_STREAM). The runtime has
+    /// put it in place by the time it answers, so a refused answer cannot leave the old one
+    /// running as the host would believe: the interpreter is stopped instead, and its
+    /// restart loads the script for the stream the host has.
+    pub fn makes_stream(&self) -> bool {
+        matches!(self.asked, Asked::Stream(_))
+    }
+
     /// Whether a BUFFER of `capacity` floats answers the command.
     pub fn check_buffer(&self, capacity: u32) -> Result<(), Refusal> {
         match self.asked {
@@ -120,7 +128,9 @@ mod tests {
         assert!(in_flight.check_spike(5, u32::MAX, true).is_err());
         // A failed SET_STREAM keeps the old stream.
         in_flight.starts(&Command::SetStream { num_channels: 64, sample_rate: 1.0 });
+        assert!(in_flight.makes_stream());
         in_flight.failed();
+        assert!(!in_flight.makes_stream());
         in_flight.starts(&process(0, 10));
         assert!(in_flight.check_spike(5, 10, true).is_err());
     }
