@@ -159,30 +159,44 @@ class Dispatcher:
         self.buffer = None          # flat float32, C order
         self.views = {}             # num_samples -> ((num_channels, num_samples) view of buffer, its shape)
 
-    def answer(self):
-        """DONE with the events and spikes emitted since the last answer."""
+    def answer(self, callback):
+        """DONE with the events and spikes emitted since the last answer. What `add_python_event`
+        and `add_python_spike` did not put there (a script writing into the processor's
+        private lists) fails `callback` with an exception that says so, and is dropped."""
         events, spikes = self.events, self.spikes
-        if not spikes:
-            if not events:
-                return DONE_NOTHING
-            n = len(events)
-            packer = _done_events.get(n)
-            if packer is None:
-                packer = struct.Struct("<BI" + EVENT_FORMAT[1:] * n + "I")
-                if n <= DONE_EVENTS_CACHED:
-                    _done_events[n] = packer
-            answer = packer.pack(DONE, n, *itertools.chain.from_iterable(events), 0)
-            events.clear()
-            return answer
-        parts = [struct.pack("<BI", DONE, len(events))]
-        parts.extend(_event.pack(*e) for e in events)
-        parts.append(struct.pack("<I", len(spikes)))
-        for sample_number, channel, sorted_id, waveform in spikes:
-            if waveform is None:
-                parts.append(_spike.pack(sample_number, channel, sorted_id, 0))
-            else:
-                parts.append(_spike.pack(sample_number, channel, sorted_id, len(waveform) // 4))
-                parts.append(waveform)
+        try:
+            if not spikes:
+                if not events:
+                    return DONE_NOTHING
+                n = len(events)
+                packer = _done_events.get(n)
+                if packer is None:
+                    packer = struct.Struct("<BI" + EVENT_FORMAT[1:] * n + "I")
+                    if n <= DONE_EVENTS_CACHED:
+                        _done_events[n] = packer
+                answer = packer.pack(DONE, n, *itertools.chain.from_iterable(events), 0)
+                events.clear()
+                return answer
+            parts = [struct.pack("<BI", DONE, len(events))]
+            parts.extend(_event.pack(*e) for e in events)
+            parts.append(struct.pack("<I", len(spikes)))
+            for sample_number, channel, sorted_id, waveform in spikes:
+                if not 0 <= sorted_id <= 65535:
+                    raise ValueError(f"sorted_id {sorted_id!r} is not from 0 to 65535")
+                if waveform is None:
+                    parts.append(_spike.pack(sample_number, channel, sorted_id, 0))
+                elif type(waveform) is bytes and len(waveform) == 4 * SPIKE_SAMPLES:
+                    parts.append(_spike.pack(sample_number, channel, sorted_id, SPIKE_SAMPLES))
+                    parts.append(waveform)
+                else:
+                    raise ValueError(f"a waveform of {type(waveform).__name__} is not {SPIKE_SAMPLES} float32 values as bytes")
+        except Exception as exc:
+            self.discard_emitted()
+            name = {CB_PROCESS: "process", CB_INIT: "__init__"}.get(callback) or OPTIONAL[callback]
+            raise Failure(callback, TypeError(
+                f"pyproc cannot send what {name} emitted ({type(exc).__name__}: {exc}): the processor's "
+                f"_events and _spikes lists hold what add_python_event and add_python_spike put there; "
+                f"emit through those methods instead of changing the lists"), self.script)
         events.clear()
         spikes.clear()
         return b"".join(parts)
@@ -259,14 +273,14 @@ class Dispatcher:
                     if failed is not None:
                         raise failed
                     # Most blocks emit nothing: answer without a call.
-                    request = self.answer() if self.events or self.spikes else DONE_NOTHING
+                    request = self.answer(CB_PROCESS) if self.events or self.spikes else DONE_NOTHING
                     continue
                 cmd = reply if reply else area_view
                 op = cmd[0]
                 self.processor._in_block = False  # in case a block ended by an exception
                 if op == EVENTS:
                     self.deliver(cmd, *_events_header.unpack_from(cmd, 24))
-                    request = self.answer()
+                    request = self.answer(cmd[RECORDS_AT] == SPIKE and CB_HANDLE_SPIKE or CB_HANDLE_TTL_EVENT)
                 elif op == CALL:
                     request = self.call(cmd[1])
                 elif op == START_RECORDING:
@@ -321,7 +335,7 @@ class Dispatcher:
                 method(*args)
             except BaseException as exc:
                 raise Failure(callback, exc, self.script)
-        return self.answer()
+        return self.answer(callback)
 
     def deliver(self, cmd, count, record_bytes, floats, channels, samples):
         """Calls the script's handlers for the `count` queued records that follow the
@@ -438,6 +452,14 @@ class Dispatcher:
             process = instance.process
         except BaseException as exc:
             raise Failure(CB_INIT, exc, self.script)
+        # What __init__ emitted goes out with the answer; if it cannot, this one fails too.
+        kept = self.events, self.spikes
+        self.events, self.spikes = processor._events, processor._spikes
+        try:
+            answer = self.answer(CB_INIT)
+        except Failure:
+            self.events, self.spikes = kept
+            raise
         self.module, self.instance, self.process = module, instance, process
         self.optional = {cb: getattr(instance, name, None) for cb, name in OPTIONAL.items()}
         # Tell the host which callbacks exist, so it skips the round trip for the others.
@@ -445,11 +467,11 @@ class Dispatcher:
         # And whether its channels may be split between interpreters (read from the class:
         # it is a declaration about the code, not about one instance's state).
         _call(struct.pack("<BHB", HANDLES, mask, _traits(module.PyProcessor)))
-        self.processor, self.events, self.spikes = processor, processor._events, processor._spikes
+        self.processor = processor
         if num_channels != self.num_channels:
             self.num_channels = num_channels
             self.views.clear()
-        return self.answer()
+        return answer
 
 
 def _traits(cls):

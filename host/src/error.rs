@@ -96,9 +96,22 @@ pub enum Error {
     Cancelled { script: PathBuf, callback: Callback, ran_for: Duration, next: String },
 
     /// The interpreter stopped for good during a callback (a trap: stack overflow,
-    /// unreachable code, the runtime ending, or a frame the host refused).
+    /// unreachable code, the runtime ending).
     #[error("{script}: the interpreter stopped during {callback}: {reason}\n{next}")]
     InstanceDied { script: PathBuf, callback: Callback, reason: String, next: String },
+
+    /// The script's callback emitted what the stream cannot take (a spike on a channel it
+    /// does not have, or without a waveform where none can be cut), through the processor's
+    /// private attributes or `_host`: nothing it emitted was used, and for `process` the
+    /// block was left as it came in. The interpreter keeps running.
+    #[error(
+        "{script}: the host refused what {callback} emitted: {why}.\n\
+         Nothing it emitted was kept (a block is left as it came in); the processor goes on.\n\
+         fix: emit with self.processor.add_python_event and add_python_spike, which check their \
+         arguments, and leave the processor's private attributes (_events, _spikes, _num_channels, \
+         _block_start) and the _host module alone"
+    )]
+    AnswerRefused { script: PathBuf, callback: Callback, why: String },
 
     /// A callback other than `process` could not be delivered: the interpreter is down
     /// (`process` reports the same as [`Processed::PassedThrough`](crate::Processed)).
@@ -185,6 +198,7 @@ impl Error {
             Error::DeadlineExceeded { callback, .. }
             | Error::Cancelled { callback, .. }
             | Error::InstanceDied { callback, .. }
+            | Error::AnswerRefused { callback, .. }
             | Error::NotRunning { callback, .. } => Some(*callback),
             _ => None,
         }

@@ -36,6 +36,9 @@ pub struct Stats {
     pub events_dropped: u64,
     pub spikes_dropped: u64,
     pub output_bytes_dropped: u64,
+    /// Frames the script sent through `_host.call` that the host refused (each raised
+    /// `OSError` in the script).
+    pub frames_refused: u64,
 }
 
 /// A `PyProcessor` script in its own sandboxed interpreter.
@@ -377,6 +380,7 @@ fn add_dropped(stats: &mut Stats, dropped: Dropped) {
     stats.events_dropped += dropped.events;
     stats.spikes_dropped += dropped.spikes;
     stats.output_bytes_dropped += dropped.output_bytes;
+    stats.frames_refused += dropped.frames_refused;
 }
 
 impl std::fmt::Debug for Processor {

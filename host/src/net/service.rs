@@ -38,8 +38,9 @@ impl NetService {
     }
 
     /// Serves the frame at `[ptr, ptr + len)` of the guest's memory and returns the answer.
-    /// A frame that does not decode, an address outside the guest's memory, or a cancel
-    /// is an error: the instance stops.
+    /// A frame that does not decode or an address outside the guest's memory is an error
+    /// the door refuses (`OSError` in the script, `wire/refusal.rs`); a cancel stops the
+    /// instance.
     pub fn serve(&mut self, mem: &mut [u8], ptr: u32, len: u32, turn: Turn<'_>, denials: &DenialLog) -> wasmtime::Result<Vec<u8>> {
         let request = NetRequest::decode(guest_slice(mem, ptr, len as usize)?)?;
         let result = match request {

@@ -35,6 +35,7 @@ use crate::supervise::ticker::EpochTicker;
 use crate::wire::buffer::RawBlock;
 use crate::wire::command::Command;
 use crate::wire::door::{DoorState, Late};
+use crate::wire::in_flight::InFlight;
 use crate::wire::mailbox::{Mailbox, Outcome};
 use crate::wire::output::{LineSplitter, OutputSink};
 
@@ -153,6 +154,7 @@ impl GuestInstance {
                 deadline: start_deadline,
                 cancel: config.cancel.clone(),
                 running: None,
+                in_flight: InFlight::default(),
             },
             denials: config.denials.clone(),
             paths,

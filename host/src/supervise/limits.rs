@@ -23,7 +23,7 @@ pub struct Limits {
     /// Printed bytes kept per callback; the rest is dropped and counted.
     pub output_bytes_per_callback: usize,
     /// TTL events (and, separately, spikes) kept per callback; the rest are dropped and
-    /// counted.
+    /// counted. Four times as many may wait for the next block that succeeds.
     pub emitted_per_callback: usize,
     /// Files the script may hold open at once (each is a host file descriptor); opening
     /// more stops the interpreter, which is restarted like after a trap.

@@ -24,9 +24,11 @@ use crate::python_exception::PythonException;
 use crate::supervise::cancel::CancelFlag;
 use crate::wire::batch::Batch;
 use crate::wire::command::Command;
+use crate::wire::in_flight::InFlight;
 use crate::wire::layout;
 use crate::wire::mailbox::{Mailbox, Outcome};
 use crate::wire::output::LineSplitter;
+use crate::wire::refusal::{refusal_of, OutsideMemory, Refusal, REFUSED};
 use crate::wire::request::Request;
 
 /// What the door needs from the store's data; the sandbox's state implements it, so the
@@ -62,6 +64,8 @@ pub(crate) struct DoorState {
     /// The script entry point running now, for reports of what it did (None: the
     /// runtime's own start).
     pub running: Option<Callback>,
+    /// What the command running now lets the guest answer.
+    pub in_flight: InFlight,
 }
 
 pub(crate) fn add_to_linker<T: DoorHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
@@ -83,7 +87,11 @@ enum Next {
 }
 
 async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<i32> {
-    match receive(&mut caller, ptr, len)? {
+    let next = match receive(&mut caller, ptr, len) {
+        Ok(next) => next,
+        Err(err) => return refuse(&mut caller, err),
+    };
+    match next {
         Next::Answer => {
             write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
             return Ok(0);
@@ -95,7 +103,10 @@ async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, o
         Next::Network => {
             let memory = memory(&mut caller)?;
             let (mem, state) = memory.data_and_store_mut(&mut caller);
-            let answer = state.network(mem, ptr, len)?;
+            let answer = match state.network(mem, ptr, len) {
+                Ok(answer) => answer,
+                Err(err) => return refuse(&mut caller, err),
+            };
             answer_with(&mut caller, &answer, out_ptr, out_len).await?;
             return Ok(0);
         }
@@ -106,10 +117,31 @@ async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, o
     let state = caller.data_mut();
     state.door().deadline = deadline;
     state.door().running = command.callback();
+    state.door().in_flight.starts(&command);
     state.command_starts(&command);
     deliver(&mut caller, command, out_ptr, out_len).await?;
     Ok(0)
 }
+
+/// Answers a refused frame: the guest's `_host.call` raises `OSError`, the script's
+/// stderr says why, and nothing else changes. Any other error stops the instance.
+fn refuse<T: DoorHost>(caller: &mut Caller<'_, T>, err: wasmtime::Error) -> wasmtime::Result<i32> {
+    let Some(refusal) = refusal_of(&err) else { return Err(err) };
+    let door = caller.data_mut().door();
+    let note = format!(
+        "pyproc: the host refused a frame sent through _host.call ({refusal}); _host is pyproc's own \
+         channel to the host: use the processor's methods (add_python_event, add_python_spike) instead\n"
+    );
+    door.output.write(2, note.as_bytes());
+    door.mailbox.lock().dropped.frames_refused += 1;
+    Ok(REFUSED)
+}
+
+/// Events (and, separately, spikes) that may wait for the next block that succeeds, in
+/// callbacks' worth: while `process` keeps failing, what the other callbacks emit (the
+/// handlers of queued events, timers, start/stop) waits, and past this it is dropped and
+/// counted like what one callback emits past its cap.
+pub(crate) const PENDING_CALLBACKS: usize = 4;
 
 /// Appends the first `cap` items to `into`; returns how many were left out.
 fn keep_at_most<T>(cap: usize, items: impl Iterator<Item = T>, into: &mut Vec<T>) -> u64 {
@@ -174,6 +206,9 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             return Ok(Next::Answer);
         }
         Request::Hello { mailbox_addr, mailbox_len, scratch_addr, scratch_len } => {
+            if door.command_area.is_some() {
+                return Err(Refusal::HelloAgain.into());
+            }
             guest_slice(mem, mailbox_addr, mailbox_len as usize)?;
             guest_slice(mem, scratch_addr, scratch_len as usize)?;
             door.command_area = Some((mailbox_addr, mailbox_len));
@@ -182,21 +217,38 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             Next::AwaitCommand
         }
         Request::Done { events, spikes } => {
+            // Nothing of an answer the stream cannot take is used: not the block, not what
+            // it emitted.
+            if let Some(bad) = spikes.peaks().find_map(|(sample, channel, waveform)| door.in_flight.check_spike(sample, channel, waveform).err()) {
+                if door.in_flight.makes_stream() {
+                    wasmtime::bail!("the host refused the new PyProcessor's answer: {bad}");
+                }
+                slot.block = None;
+                door.in_flight.failed();
+                slot.outcome = Some(Outcome::Refused(bad));
+                slot.dropped.output_bytes += door.output.end_callback() as u64;
+                return Ok(Next::AwaitCommand);
+            }
             if let Some(block) = slot.block.take() {
                 let (addr, _) = slot.buffer.ok_or_else(|| wasmtime::format_err!("the guest processed a block without a buffer"))?;
                 let src = guest_slice(mem, addr, block.guest_bytes())?;
                 // SAFETY: the block is in the slot only while `process` holds its borrow.
                 unsafe { block.copy_from_guest(src) };
             }
+            door.in_flight.done();
             let cap = slot.emitted_cap;
+            let pending = cap.saturating_mul(PENDING_CALLBACKS);
             let slot = &mut *slot;
-            slot.dropped.events += keep_at_most(cap, events.iter(), &mut slot.events);
-            slot.dropped.spikes += keep_at_most(cap, spikes.iter(), &mut slot.spikes);
+            let room = |held: usize| cap.min(pending.saturating_sub(held));
+            slot.dropped.events += keep_at_most(room(slot.events.len()), events.iter(), &mut slot.events);
+            slot.dropped.spikes += keep_at_most(room(slot.spikes.len()), spikes.iter(), &mut slot.spikes);
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
         }
         Request::Buffer { addr, capacity } => {
+            door.in_flight.check_buffer(capacity)?;
             guest_slice(mem, addr, capacity as usize * 4)?;
+            door.in_flight.done();
             slot.buffer = Some((addr, capacity));
             slot.outcome = Some(Outcome::Done);
             Next::AwaitCommand
@@ -206,6 +258,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
         Request::Failed(failed) => {
             // The block is left exactly as it came in: nothing is copied back.
             slot.block = None;
+            door.in_flight.failed();
             let exception = PythonException {
                 callback: failed.callback,
                 type_name: failed.type_name.to_owned(),
@@ -313,7 +366,7 @@ pub(crate) fn guest_slice(mem: &[u8], addr: u32, len: usize) -> wasmtime::Result
     start
         .checked_add(len)
         .and_then(|end| mem.get(start..end))
-        .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({} bytes)", mem.len()))
+        .ok_or_else(|| wasmtime::Error::new(OutsideMemory { addr, len, size: mem.len() }))
 }
 
 pub(crate) fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime::Result<&mut [u8]> {
@@ -322,7 +375,7 @@ pub(crate) fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime
     start
         .checked_add(len)
         .and_then(|end| mem.get_mut(start..end))
-        .ok_or_else(|| wasmtime::format_err!("guest range {start:#x}+{len} is outside its memory ({size} bytes)"))
+        .ok_or_else(|| wasmtime::Error::new(OutsideMemory { addr, len, size }))
 }
 
 /// Ready, with the command and its deadline, when the processor has placed one.

@@ -11,12 +11,15 @@ use crate::python_exception::PythonException;
 use crate::wire::batch::Batch;
 use crate::wire::buffer::RawBlock;
 use crate::wire::command::Command;
+use crate::wire::refusal::BadAnswer;
 
 /// What the guest made of a command.
 #[derive(Debug)]
 pub(crate) enum Outcome {
     Done,
     Failed(PythonException),
+    /// The guest answered with what the stream cannot take; none of it was used.
+    Refused(BadAnswer),
 }
 
 /// Shared between the processor and the door.
@@ -34,7 +37,8 @@ pub(crate) struct MailboxSlot {
     pub block: Option<RawBlock>,
     /// Set by the door when the guest finishes a command.
     pub outcome: Option<Outcome>,
-    /// Events the script emitted, in order, until the processor drains them.
+    /// Events the script emitted, in order, until the processor drains them (after the
+    /// next block that succeeds; at most `door::PENDING_CALLBACKS` callbacks' worth).
     pub events: Vec<TtlEvent>,
     /// Spikes likewise.
     pub spikes: Vec<SpikeOut>,
@@ -65,12 +69,14 @@ impl MailboxSlot {
     }
 }
 
-/// Counts of what the per-callback caps dropped.
+/// Counts of what the caps dropped and the door refused.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Dropped {
     pub events: u64,
     pub spikes: u64,
     pub output_bytes: u64,
+    /// Frames the door refused (`refusal.rs`): each raised `OSError` in the script.
+    pub frames_refused: u64,
 }
 
 impl Mailbox {

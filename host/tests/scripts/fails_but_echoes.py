@@ -1,0 +1,18 @@
+"""`process` raises on blocks of -1.0 (and emits one event on the others); every other
+callback emits events: each queued TTL event is echoed, and start_acquisition adds one."""
+
+
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        self.processor = processor
+
+    def process(self, data):
+        if data[0, 0] == -1.0:
+            raise RuntimeError("this block fails")
+        self.processor.add_python_event(7, True)
+
+    def handle_ttl_event(self, source_node, channel, sample_number, line, state):
+        self.processor.add_python_event(line, state, sample_number=sample_number)
+
+    def start_acquisition(self):
+        self.processor.add_python_event(1, True)
