@@ -9,7 +9,8 @@ pub fn status_of(error: &Error) -> Status {
         // A shard's failure is its own error's kind; of several, the first one's.
         Error::Shard { error, .. } => status_of(error),
         Error::Shards(errors) => errors.first().map_or(Status::Failed, status_of),
-        Error::Python { .. } => Status::ScriptError,
+        // An answer the host refused is the script's doing, as an exception is.
+        Error::Python { .. } | Error::AnswerRefused { .. } => Status::ScriptError,
         Error::DeadlineExceeded { .. } => Status::DeadlineExceeded,
         Error::InstanceDied { .. } | Error::Cancelled { .. } => Status::InstanceDied,
         Error::NotRunning { why, .. } => status_of_pass_through(why),
@@ -42,6 +43,7 @@ fn origin(error: &Error) -> (String, String) {
         Error::DeadlineExceeded { callback, .. }
         | Error::InstanceDied { callback, .. }
         | Error::Cancelled { callback, .. }
+        | Error::AnswerRefused { callback, .. }
         | Error::NotRunning { callback, .. } => (callback.to_string(), String::new()),
         _ => (String::new(), String::new()),
     }
