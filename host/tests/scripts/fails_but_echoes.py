@@ -15,4 +15,6 @@ class PyProcessor:
         self.processor.add_python_event(line, state, sample_number=sample_number)
 
     def start_acquisition(self):
-        self.processor.add_python_event(1, True)
+        # Placed exactly, it goes out with the call's answer (at the block's start, it would
+        # wait for a next block inside the guest, and go with that block if it fails).
+        self.processor.add_python_event(1, True, sample_number=0)
