@@ -300,6 +300,10 @@ class Dispatcher:
                     raise RuntimeError(f"pyproc runtime: unknown command {op}")
             except Failure as failure:
                 request = failure.frame
+            dropped = self.processor._dropped_outside
+            if dropped:
+                self.processor._dropped_outside = 0
+                _call(struct.pack("<BI", DROPPED, dropped))
 
     def view(self, n):
         if len(self.views) > 16:

@@ -120,6 +120,8 @@ pub struct JsonReport<'a> {
     status: &'a str,
     restarts: u32,
     events_dropped: u64,
+    /// Events emitted outside acquisition, dropped as the original plugin drops them.
+    events_outside_acquisition: u64,
     spikes_dropped: u64,
     output_bytes_dropped: u64,
 }
@@ -179,6 +181,7 @@ impl Report {
             status: &self.status,
             restarts: self.stats.restarts,
             events_dropped: self.stats.events_dropped,
+            events_outside_acquisition: self.stats.events_outside_acquisition,
             spikes_dropped: self.stats.spikes_dropped,
             output_bytes_dropped: self.stats.output_bytes_dropped,
         }
@@ -213,6 +216,13 @@ impl fmt::Display for Report {
         }
         writeln!(f, "events in     {} TTL, {} spikes", self.events_in, self.spikes_in)?;
         writeln!(f, "events out    {} TTL, {} spikes", self.events_out, self.spikes_out)?;
+        if self.stats.events_outside_acquisition > 0 {
+            writeln!(
+                f,
+                "              {} more emitted outside acquisition (in __init__, stop_acquisition, or after the last block) were dropped, as the original plugin drops them",
+                self.stats.events_outside_acquisition
+            )?;
+        }
         writeln!(f, "clipped       {} samples outside int16, clipped (never wrapped)", self.clipped)?;
         writeln!(f, "output        {}", self.output)?;
         let st = &self.stats;
@@ -306,7 +316,7 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "blocks", "channels", "clipped_samples", "denied", "errors", "events_dropped", "events_in", "events_out", "input", "interrupted",
+                "blocks", "channels", "clipped_samples", "denied", "errors", "events_dropped", "events_in", "events_out", "events_outside_acquisition", "input", "interrupted",
                 "output", "output_bytes_dropped", "passed_through", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data", "shards",
                 "spikes_dropped", "spikes_in", "spikes_out", "status", "stream", "wall_seconds",
             ]

@@ -39,6 +39,10 @@ pub struct Stats {
     /// Frames the script sent through `_host.call` that the host refused (each raised
     /// `OSError` in the script).
     pub frames_refused: u64,
+    /// TTL events emitted outside acquisition (in `__init__`, in `stop_acquisition`, or
+    /// waiting for a next block when acquisition stopped), dropped as the original plugin
+    /// drops them.
+    pub events_outside_acquisition: u64,
 }
 
 /// A `PyProcessor` script in its own sandboxed interpreter.
@@ -381,6 +385,7 @@ fn add_dropped(stats: &mut Stats, dropped: Dropped) {
     stats.spikes_dropped += dropped.spikes;
     stats.output_bytes_dropped += dropped.output_bytes;
     stats.frames_refused += dropped.frames_refused;
+    stats.events_outside_acquisition += dropped.outside_acquisition;
 }
 
 impl std::fmt::Debug for Processor {

@@ -67,5 +67,8 @@ fn each_callbacks_events_land_where_the_original_plugin_puts_them() {
     for (what, got, expected) in table {
         assert_eq!(got, expected, "{what}");
     }
-    let _ = (INIT, STOP_ACQUISITION);
+    // __init__'s, and start_recording's, stop_recording's and stop_acquisition's at the end
+    // of the first acquisition.
+    let dropped = [INIT, START_RECORDING, STOP_RECORDING, STOP_ACQUISITION].len() as u64;
+    assert_eq!(p.stats().events_outside_acquisition, dropped);
 }

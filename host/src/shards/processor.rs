@@ -226,6 +226,8 @@ impl ShardedProcessor {
             sum.events_dropped += s.events_dropped;
             sum.spikes_dropped += s.spikes_dropped;
             sum.output_bytes_dropped += s.output_bytes_dropped;
+            sum.frames_refused += s.frames_refused;
+            sum.events_outside_acquisition += s.events_outside_acquisition;
             sum
         })
     }

@@ -181,7 +181,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     // A socket operation is refused the same way: nothing reaches the network once the
     // command's time is up. So is a move to the next entry point (a handler's to
     // `process`): the time ran out in the one before, which is blamed.
-    let answers = !matches!(request, Request::Log { .. } | Request::Handles { .. });
+    let answers = !matches!(request, Request::Log { .. } | Request::Handles { .. } | Request::Dropped { .. });
     if answers && door.cancel.is_set() {
         return Err(wasmtime::Error::new(Late::Cancelled));
     }
@@ -198,6 +198,10 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
         Request::Stage { callback } => {
             slot.stage = Some(callback);
             door.running = Some(callback);
+            return Ok(Next::Answer);
+        }
+        Request::Dropped { events } => {
+            slot.dropped.outside_acquisition += u64::from(events);
             return Ok(Next::Answer);
         }
         Request::Handles { mask, traits } => {

@@ -54,6 +54,8 @@ pub(crate) mod op {
         NET_RESOLVE = 0x92,
         NET_INFO = 0x93,
         ACCESS = 0x94,
+        /// Events the script emitted outside acquisition, which the runtime dropped.
+        DROPPED = 0x95,
     }
 
     /// The network service's frames (`NET_OPEN` … `NET_INFO`), served by `net/`.

@@ -77,6 +77,8 @@ pub(crate) struct Dropped {
     pub output_bytes: u64,
     /// Frames the door refused (`refusal.rs`): each raised `OSError` in the script.
     pub frames_refused: u64,
+    /// Events the script emitted outside acquisition (`Request::Dropped`).
+    pub outside_acquisition: u64,
 }
 
 impl Mailbox {

@@ -36,6 +36,10 @@ pub(crate) enum Request<'a> {
     /// refusal can name the flag that would allow it; `report`: record a refusal (not for
     /// the runtime's own questions).
     Access { need: Need, report: bool, path: &'a str },
+    /// The script emitted `events` TTL events outside acquisition (in `__init__`, in
+    /// `stop_acquisition`, or waiting for a block when acquisition stopped); the runtime
+    /// dropped them, as the original plugin does.
+    Dropped { events: u32 },
     /// A socket operation (`op::NET_*`), decoded and served with the guest's memory at hand
     /// (`net_frame.rs`); answered at once.
     Net,
@@ -185,6 +189,7 @@ impl<'a> Request<'a> {
             }
             op::LOG => Request::Log { stream: r.u8()?, text: r.take(r.rest.len())? },
             op::STAGE => Request::Stage { callback: r.callback()? },
+            op::DROPPED => Request::Dropped { events: r.u32()? },
             op::HANDLES => Request::Handles { mask: u16::from_le_bytes([r.u8()?, r.u8()?]), traits: r.u8()? },
             op::ACCESS => {
                 let code = r.u8()?;
