@@ -212,5 +212,9 @@ pub mod ffi {
         fn num_channels(self: &ProcessorHandle) -> u32;
         /// Interpreters running the script, each over a group of channels (1: one).
         fn num_shards(self: &ProcessorHandle) -> u32;
+        /// TTL events the running interpreter's script emitted outside acquisition (in
+        /// `__init__`, `stop_acquisition`, or waiting for a block when acquisition
+        /// stopped), dropped as the original plugin drops them.
+        fn events_outside_acquisition(self: &ProcessorHandle) -> u64;
     }
 }

@@ -65,7 +65,11 @@ pub fn processor_load(
     let shared = Arc::new(Shared {
         engine: engine.0.clone(),
         script: script.to_owned(),
-        published: Published::new(processor.shard_count() as u32, num_channels),
+        published: {
+            let published = Published::new(processor.shard_count() as u32, num_channels);
+            published.events_outside_acquisition.store(processor.stats().events_outside_acquisition, Ordering::Relaxed);
+            published
+        },
         denial_logs: Mutex::new(processor.denial_logs()),
         live: Mutex::new(processor),
         control: Mutex::new(control),
@@ -126,6 +130,9 @@ impl Shared {
         if let ControlCall::Swap(_) = call {
             self.swapped(live);
         }
+        // Only control calls (and construction) drop events emitted outside acquisition;
+        // blocks never do, so the real-time path does not read the stats.
+        self.published.events_outside_acquisition.store(live.stats().events_outside_acquisition, Ordering::Relaxed);
         result
     }
 
@@ -369,6 +376,10 @@ impl ProcessorHandle {
 
     pub fn num_channels(&self) -> u32 {
         self.shared.published.num_channels.load(Ordering::Relaxed)
+    }
+
+    pub fn events_outside_acquisition(&self) -> u64 {
+        self.shared.published.events_outside_acquisition.load(Ordering::Relaxed)
     }
 
     pub fn num_shards(&self) -> u32 {

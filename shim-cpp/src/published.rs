@@ -22,6 +22,9 @@ pub struct Published {
     disabled_reason: Mutex<Option<Arc<str>>>,
     pub num_shards: AtomicU32,
     pub num_channels: AtomicU32,
+    /// TTL events the running interpreter's script emitted outside acquisition (dropped),
+    /// as of the last control call.
+    pub events_outside_acquisition: AtomicU64,
     /// Blocks passed through, indexed by `reason_index`.
     passed_through: [AtomicU64; 7],
 }
@@ -49,6 +52,7 @@ impl Published {
             disabled_reason: Mutex::new(None),
             num_shards: AtomicU32::new(num_shards),
             num_channels: AtomicU32::new(num_channels),
+            events_outside_acquisition: AtomicU64::new(0),
             passed_through: Default::default(),
         }
     }

@@ -270,6 +270,10 @@ public:
     int num_channels() const noexcept { return static_cast<int>(handle_->num_channels()); }
     // Interpreters running the script (see Options::shards); 1 without the declaration.
     int num_shards() const noexcept { return static_cast<int>(handle_->num_shards()); }
+    // TTL events the running interpreter's script emitted outside acquisition (in __init__,
+    // stop_acquisition, or waiting for a block when acquisition stopped): dropped, as the
+    // original plugin drops them. Any thread.
+    std::uint64_t events_outside_acquisition() const noexcept { return handle_->events_outside_acquisition(); }
 
 private:
     static rust::Box<ffi::ProcessorHandle> make(const Engine& engine, const std::string& script, int num_channels,

@@ -3,6 +3,8 @@
 #include "PyprocEditor.h"
 #include "Permissions.h"
 
+#include <mutex>
+
 namespace
 {
 // TTL words in the GUI are 64 bits: lines 64-255, which scripts may use, have no bit.
@@ -118,6 +120,34 @@ void PyprocProcessor::handleAsyncUpdate()
     loadProcessors();
 }
 
+std::shared_ptr<pyproc::Engine> PyprocProcessor::sharedEngine()
+{
+    // One engine for every instance in the GUI, loaded once. Only when the interpreter is
+    // not installed yet does loading take minutes: only then is it worth a line in the log.
+    static std::mutex mutex;
+    static std::weak_ptr<pyproc::Engine> shared;
+    const std::lock_guard<std::mutex> lock (mutex);
+    if (auto engine = shared.lock())
+        return engine;
+    std::shared_ptr<pyproc::Engine> engine = pyproc::Engine::if_prepared();
+    if (! engine)
+    {
+        LOGC ("pyproc: installing the interpreter for this user (fetched and compiled once, one to two minutes)");
+        engine = std::make_shared<pyproc::Engine>();
+    }
+    shared = engine;
+    return engine;
+}
+
+String PyprocProcessor::streamLabel (uint16 id)
+{
+    // The name a user sees in the GUI (source and stream), not the internal number.
+    for (auto* stream : dataStreams)
+        if (stream->getStreamId() == id)
+            return stream->getKey();
+    return String (id);
+}
+
 void PyprocProcessor::noteError (const String& what)
 {
     LOGE ("pyproc: ", what);
@@ -179,10 +209,7 @@ void PyprocProcessor::loadProcessors()
     try
     {
         if (! engine)
-        {
-            LOGC ("pyproc: loading the interpreter (the first time for this user it is fetched and compiled, one to two minutes)");
-            engine = std::make_unique<pyproc::Engine>();
-        }
+            engine = sharedEngine();
     }
     catch (const pyproc::Error& e)
     {
@@ -257,9 +284,9 @@ void PyprocProcessor::logDenials()
             continue;
         const String script = File (loadedScript).getFileName();
         for (size_t i = entry.denialLinesReported; i < denials.kept.size(); ++i)
-            LOGC ("pyproc: ", script, " (stream ", id, ") denied: ", String (std::string (denials.kept[i])));
+            LOGC ("pyproc: ", script, " (stream ", streamLabel (id), ") denied: ", String (std::string (denials.kept[i])));
         entry.denialLinesReported = denials.kept.size();
-        LOGC ("pyproc: ", script, " (stream ", id, "): ", (int64) denials.count,
+        LOGC ("pyproc: ", script, " (stream ", streamLabel (id), "): ", (int64) denials.count,
               " accesses denied so far (each a PermissionError in the script); to allow them, add the flags above to Permissions");
         entry.denialsReported = denials.count;
     }
@@ -274,7 +301,7 @@ void PyprocProcessor::logPassThroughs()
         const pyproc::PassThroughCounts now = entry.processor->pass_through_counts();
         const String summary = passThroughSummary (now, entry.passThroughsReported);
         if (summary.isNotEmpty())
-            LOGC ("pyproc: stream ", id, ": blocks passed through unchanged: ", summary);
+            LOGC ("pyproc: stream ", streamLabel (id), ": blocks passed through unchanged: ", summary);
         entry.passThroughsReported = now;
     }
 }
@@ -375,16 +402,23 @@ bool PyprocProcessor::stopAcquisition()
     const double msPerTick = 1000.0 / (double) Time::getHighResolutionTicksPerSecond();
     for (auto& [id, entry] : streams)
         if (entry.blocks > 0)
-            LOGC ("pyproc: stream ", id, ": ", entry.blocks, " blocks, ", String (entry.totalTicks * msPerTick / (double) entry.blocks, 3),
+            LOGC ("pyproc: stream ", streamLabel (id), ": ", entry.blocks, " blocks, ", String (entry.totalTicks * msPerTick / (double) entry.blocks, 3),
                   " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3), " ms)");
     callEach ([] (pyproc::Processor& p) { return p.stop_acquisition(); });
     logPassThroughs();
     for (auto& [id, entry] : streams)
         if (entry.processor && entry.processor->spikes_dropped() > entry.spikesReported)
         {
-            LOGC ("pyproc: stream ", id, ": ", (int64) (entry.processor->spikes_dropped() - entry.spikesReported),
+            LOGC ("pyproc: stream ", streamLabel (id), ": ", (int64) (entry.processor->spikes_dropped() - entry.spikesReported),
                   " spikes from add_python_spike were dropped (the plugin has no spike output yet; pyproc run writes them)");
             entry.spikesReported = entry.processor->spikes_dropped();
+        }
+    for (auto& [id, entry] : streams)
+        if (entry.processor && entry.processor->events_outside_acquisition() > entry.outsideAcquisitionReported)
+        {
+            LOGC ("pyproc: stream ", streamLabel (id), ": ", (int64) (entry.processor->events_outside_acquisition() - entry.outsideAcquisitionReported),
+                  " events emitted outside acquisition (in __init__, stop_acquisition, or after the last block) were dropped, as the original plugin drops them");
+            entry.outsideAcquisitionReported = entry.processor->events_outside_acquisition();
         }
     if (droppedEvents.load() > 0)
         LOGC ("pyproc: ", (int64) droppedEvents.exchange (0), " events on lines above ", kMaxTtlLine, " were dropped (the GUI's TTL words have 64 lines)");

@@ -50,6 +50,10 @@ private:
     void loadProcessors();
     bool runsStream (uint16 streamId) const;
     void noteError (const String& what);
+    // The engine all instances share (loaded by the first that needs it).
+    static std::shared_ptr<pyproc::Engine> sharedEngine();
+    // The stream as the GUI names it (source and stream), for log lines.
+    String streamLabel (uint16 id);
     /** Logs the accesses the scripts were refused since the last call (message thread;
         reading them never waits for a block). */
     void logDenials();
@@ -71,6 +75,7 @@ private:
         uint64 lastErrorSeen = 0;
         /** Spikes from add_python_spike already counted in the log. */
         uint64 spikesReported = 0;
+        uint64 outsideAcquisitionReported = 0;
         /** Refused accesses already in the log: the count, and the kept ones shown. */
         uint64 denialsReported = 0;
         size_t denialLinesReported = 0;
@@ -86,7 +91,7 @@ private:
         int64 maxTicks = 0;
     };
 
-    std::unique_ptr<pyproc::Engine> engine;
+    std::shared_ptr<pyproc::Engine> engine;
     std::map<uint16, StreamProcessor> streams;
     String loadedScript;
     /** The `permissions` text the running interpreters were granted. */
