@@ -121,6 +121,13 @@ pub mod ffi {
         kept: Vec<String>,
     }
 
+    unsafe extern "C++" {
+        include!("pyproc/output.h");
+        /// The host's output callback (`pyproc/output.h`).
+        type OutputTarget;
+        fn line(self: &OutputTarget, kind: u8, instance: &str, text: &str);
+    }
+
     extern "Rust" {
         /// The compiled interpreter, shared by all processors made from it.
         type EngineHandle;
@@ -137,12 +144,14 @@ pub mod ffi {
         fn check_grants(options: &ProcessorOptions) -> Result<()>;
 
         /// Starts an interpreter, imports the script and constructs its `PyProcessor`.
-        fn processor_load(
+        /// `output`: where printed lines go (null: to `tracing`); it must outlive the handle.
+        unsafe fn processor_load(
             engine: &EngineHandle,
             script: &str,
             num_channels: u32,
             sample_rate: f64,
             options: &ProcessorOptions,
+            output: *const OutputTarget,
         ) -> Result<Box<ProcessorHandle>>;
 
         // Real-time path. Takes no lock that another thread holds, except while the control

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pyproc_host::{Engine, Error, Limits, Processor, ShardedProcessor};
+use pyproc_host::{Engine, Error, Limits, OutputSink, Processor, ShardedProcessor};
 
 use crate::ffi::ProcessorOptions;
 use crate::fresh::Fresh;
@@ -17,6 +17,8 @@ pub struct Control {
     pub sample_rate: f64,
     pub acquiring: bool,
     pub recording: Option<String>,
+    /// Where the interpreters' printed lines go (None: `tracing`).
+    pub output: Option<OutputSink>,
 }
 
 impl Control {
@@ -40,6 +42,9 @@ impl Control {
             .grants(grants_of(o)?);
         if !o.label.is_empty() {
             builder = builder.label(o.label.as_str());
+        }
+        if let Some(sink) = &self.output {
+            builder = builder.output(sink.clone());
         }
         if !o.recording_root.is_empty() {
             builder = builder.recording_root(o.recording_root.as_str());

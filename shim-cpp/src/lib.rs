@@ -23,6 +23,7 @@ mod error_report;
 mod fresh;
 mod grants;
 mod locks;
+mod output_relay;
 mod processor_handle;
 mod published;
 mod replacement;

@@ -18,8 +18,9 @@ use crate::control_mailbox::{ControlCall, Mailbox};
 use crate::denial_report;
 use crate::engine_handle::EngineHandle;
 use crate::error_report::{no_error, report, status_of, status_of_pass_through};
-use crate::ffi::{DenialReport, ErrorReport, PassThroughCounts, ProcessResult, ProcessorOptions, Status, TtlEventOut};
+use crate::ffi::{DenialReport, ErrorReport, OutputTarget, PassThroughCounts, ProcessResult, ProcessorOptions, Status, TtlEventOut};
 use crate::locks::{lock, try_lock};
+use crate::output_relay::OutputRelay;
 use crate::published::Published;
 use crate::replacement::{Built, Replacement};
 
@@ -51,16 +52,28 @@ struct Shared {
     errors: AtomicU64,
     /// The refusal logs of every processor built, read by `denials` on the UI thread.
     denial_logs: Mutex<Vec<DenialLog>>,
+    /// Where printed lines and pyproc's notes go, when the host gave a callback. Last, so
+    /// that it stops (and stops calling the host) after everything that writes to it.
+    output: Option<OutputRelay>,
 }
 
-pub fn processor_load(
+/// # Safety
+/// `output` is null or points at an `OutputTarget` that outlives the handle.
+pub unsafe fn processor_load(
     engine: &EngineHandle,
     script: &str,
     num_channels: u32,
     sample_rate: f64,
     options: &ProcessorOptions,
+    output: *const OutputTarget,
 ) -> Result<Box<ProcessorHandle>, Box<dyn std::error::Error>> {
-    let control = Control { script: script.to_owned(), options: options.clone(), num_channels, sample_rate, acquiring: false, recording: None };
+    let relay = if output.is_null() {
+        None
+    } else {
+        Some(OutputRelay::start(output).map_err(|e| format!("pyproc: cannot start the thread that passes on the script's output ({e}); the system is out of threads"))?)
+    };
+    let sink = relay.as_ref().map(OutputRelay::sink);
+    let control = Control { script: script.to_owned(), options: options.clone(), num_channels, sample_rate, acquiring: false, recording: None, output: sink };
     let processor = control.build(&engine.0)?;
     let shared = Arc::new(Shared {
         engine: engine.0.clone(),
@@ -79,6 +92,7 @@ pub fn processor_load(
         swaps: AtomicU64::new(0),
         last_error: Mutex::new(no_error()),
         errors: AtomicU64::new(0),
+        output: relay,
     });
     let worker = Arc::clone(&shared);
     let replacer = std::thread::Builder::new()
@@ -154,6 +168,11 @@ impl Shared {
     /// a fresh processor.
     fn build_replacement(&self) -> Built {
         let control = lock(&self.control);
+        let label = if control.options.label.is_empty() { self.script.as_str() } else { control.options.label.as_str() };
+        if let Some(output) = &self.output {
+            let why = lock(&self.last_error).message.lines().next().unwrap_or("").to_owned();
+            output.note(label, &format!("the interpreter stopped ({why}); starting a fresh one with the same script"));
+        }
         match control.fresh(&self.engine, true) {
             Ok(fresh) => {
                 lock(&self.denial_logs).extend(fresh.processor.denial_logs());

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -41,6 +42,7 @@ std::atomic<int> failures{0};  // the checks also run on two threads
 const std::string source_dir = PYPROC_SOURCE_DIR;
 const std::string contract_script = source_dir + "/shim-cpp/tests/scripts/cpp_contract.py";
 const std::string threshold_script = source_dir + "/examples/threshold_events.py";
+const std::string printer_script = source_dir + "/shim-cpp/tests/scripts/printer.py";
 const std::string group_size_script = source_dir + "/shim-cpp/tests/scripts/group_size.py";
 
 // A block held the way audio hosts hold one: a buffer per channel.
@@ -407,6 +409,45 @@ void if_prepared_loads_only_what_is_installed(const char* dir) {
     CHECK(std::system((std::string("test -z \"$(ls -A ") + empty + " 2>/dev/null)\"").c_str()) == 0);
 }
 
+// What the script prints reaches the output callback, in order, on a thread that is not
+// the one calling process().
+void printed_lines_reach_the_output_callback_off_the_calling_thread(const pyproc::Engine& engine) {
+    struct Seen {
+        std::mutex mutex;
+        std::vector<std::pair<pyproc::OutputKind, std::string>> lines;
+        bool on_caller = false;
+    } seen;
+    const std::thread::id caller = std::this_thread::get_id();
+    {
+        pyproc::Options options;
+        options.label = "printer";
+        pyproc::Processor p(engine, printer_script, 1, 30000.0, options,
+                            [&](pyproc::OutputKind kind, std::string_view instance, std::string_view line) {
+                                std::lock_guard<std::mutex> lock(seen.mutex);
+                                seen.on_caller |= std::this_thread::get_id() == caller;
+                                seen.lines.emplace_back(kind, std::string(instance) + ": " + std::string(line));
+                            });
+        Block block(1, 16);
+        for (int i = 0; i < 3; ++i) CHECK_STATUS(p.process(block.channels(), 1, 16, i * 16), pyproc::Status::Ok);
+        for (int wait = 0; wait < 500; ++wait) {
+            {
+                std::lock_guard<std::mutex> lock(seen.mutex);
+                if (seen.lines.size() >= 5) break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }  // the processor is gone: no call may come after this
+    std::lock_guard<std::mutex> lock(seen.mutex);
+    CHECK(!seen.on_caller);
+    CHECK(seen.lines.size() == 5);
+    if (seen.lines.size() == 5) {
+        CHECK(seen.lines[0].first == pyproc::OutputKind::Stdout && seen.lines[0].second == "printer: constructed for 1 channels");
+        CHECK(seen.lines[1].second == "printer: block 1");
+        CHECK(seen.lines[3].first == pyproc::OutputKind::Stderr && seen.lines[3].second == "printer: a warning");
+        CHECK(seen.lines[4].second == "printer: block 3");
+    }
+}
+
 int main() {
     char dir_template[] = "/tmp/pyproc-cpp-test-XXXXXX";
     const char* dir = mkdtemp(dir_template);
@@ -417,6 +458,7 @@ int main() {
     try {
         pyproc::Engine engine;
         if_prepared_loads_only_what_is_installed(dir);
+        printed_lines_reach_the_output_callback_off_the_calling_thread(engine);
         in_place_processing_matches_the_script(engine);
         events_out_carry_their_sample_numbers(engine);
         events_and_spikes_in_reach_the_script(engine);

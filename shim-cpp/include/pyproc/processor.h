@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "rust/cxx.h"  // rust::Error, which the bridge header leaves out
+#include "pyproc/output.h"
 #include "pyproc-shim/src/bridge.rs.h"
 
 namespace pyproc {
@@ -192,7 +193,16 @@ public:
     // a grant in `options` that cannot be given (see check_grants).
     Processor(const Engine& engine, const std::string& script, int num_channels, double sample_rate,
               const Options& options = {})
-        : handle_(make(engine, script, num_channels, sample_rate, options)), events_(kMaxEventsPerBlock) {}
+        : Processor(engine, script, num_channels, sample_rate, options, nullptr) {}
+
+    // The same, with the script's printed lines and pyproc's notes about it (a restart)
+    // going to `output`, called on a thread of pyproc's own (pyproc/output.h); without it
+    // they go to Rust's `tracing`, which a C++ host does not see.
+    Processor(const Engine& engine, const std::string& script, int num_channels, double sample_rate,
+              const Options& options, OutputCallback output)
+        : output_(output ? std::make_unique<ffi::OutputTarget>(std::move(output)) : nullptr),
+          handle_(make(engine, script, num_channels, sample_rate, options, output_.get())),
+          events_(kMaxEventsPerBlock) {}
 
     // --- real-time thread ---------------------------------------------------------------
 
@@ -277,17 +287,19 @@ public:
 
 private:
     static rust::Box<ffi::ProcessorHandle> make(const Engine& engine, const std::string& script, int num_channels,
-                                                double sample_rate, const Options& o) {
+                                                double sample_rate, const Options& o, const ffi::OutputTarget* output) {
         if (num_channels < 0) throw Error("pyproc: num_channels must not be negative");
         ffi::ProcessorOptions options = detail::to_ffi(o);
         try {
             return ffi::processor_load(engine.handle(), script, static_cast<std::uint32_t>(num_channels), sample_rate,
-                                       options);
+                                       options, output);
         } catch (const rust::Error& e) {
             throw Error(e.what());
         }
     }
 
+    // Before handle_, so destroyed after it: the handle stops the output thread first.
+    std::unique_ptr<ffi::OutputTarget> output_;
     rust::Box<ffi::ProcessorHandle> handle_;
     std::vector<TtlEvent> events_;
     std::size_t num_events_ = 0;

@@ -120,6 +120,25 @@ void PyprocProcessor::handleAsyncUpdate()
     loadProcessors();
 }
 
+void PyprocProcessor::logOutput (pyproc::OutputKind kind, std::string_view instance, std::string_view line)
+{
+    // On pyproc's output thread; the GUI's logger takes its own lock. `instance` is the
+    // label given at load: this node's id and the stream.
+    const String who = String::fromUTF8 (instance.data(), (int) instance.size());
+    const String text = String::fromUTF8 (line.data(), (int) line.size());
+    switch (kind)
+    {
+        case pyproc::OutputKind::Stderr:
+            LOGE ("pyproc [", who, "] ", text);
+            break;
+        case pyproc::OutputKind::Note:
+            LOGC ("pyproc: [", who, "] ", text);
+            break;
+        default:
+            LOGC ("pyproc [", who, "] ", text);
+    }
+}
+
 std::shared_ptr<pyproc::Engine> PyprocProcessor::sharedEngine()
 {
     // One engine for every instance in the GUI, loaded once. Only when the interpreter is
@@ -254,7 +273,7 @@ void PyprocProcessor::loadProcessors()
             options.shards = (std::uint32_t) shards;
             try
             {
-                entry.processor = std::make_unique<pyproc::Processor> (*engine, script.toStdString(), entry.numChannels, entry.sampleRate, options);
+                entry.processor = std::make_unique<pyproc::Processor> (*engine, script.toStdString(), entry.numChannels, entry.sampleRate, options, logOutput);
                 LOGC ("pyproc: ", File (script).getFileName(), " loaded for stream ", stream->getKey(), " (", entry.numChannels, " channels, ",
                       entry.processor->num_shards(), entry.processor->num_shards() == 1 ? " interpreter" : " interpreters in parallel", "), permissions: ",
                       permissions.isEmpty() ? String ("its own folder, readable (the default)") : permissions);
@@ -460,9 +479,12 @@ void PyprocProcessor::timerCallback()
         // the replacement was quicker than this timer.
         if (report.status == pyproc::Status::DeadlineExceeded || report.status == pyproc::Status::InstanceDied)
             entry.wasDown = true;
+        // The message of a script's exception holds its traceback already (without the
+        // final newline): only a message without it gets it appended.
         String details (std::string (report.message));
-        if (report.traceback.size() > 0 && ! details.contains (String (std::string (report.traceback))))
-            details << "\n" << String (std::string (report.traceback));
+        const String traceback = String (std::string (report.traceback)).trimEnd();
+        if (traceback.isNotEmpty() && ! details.contains (traceback))
+            details << "\n" << traceback;
         noteError (details);
     }
     // A processor restarting or switched off says so; once one that was down runs again,

@@ -50,6 +50,8 @@ private:
     void loadProcessors();
     bool runsStream (uint16 streamId) const;
     void noteError (const String& what);
+    // The script's printed lines and pyproc's notes, into the GUI's log.
+    static void logOutput (pyproc::OutputKind kind, std::string_view instance, std::string_view line);
     // The engine all instances share (loaded by the first that needs it).
     static std::shared_ptr<pyproc::Engine> sharedEngine();
     // The stream as the GUI names it (source and stream), for log lines.

@@ -78,7 +78,7 @@ fn slow_recording_calls_and_a_reload_run_between_blocks_and_every_block_reaches_
     let session = root.join("session");
     std::fs::create_dir_all(&session).unwrap();
     let options = ProcessorOptions { recording_root: root.to_str().unwrap().to_owned(), ..options() };
-    let handle = processor_load(&engine, &script("slow_recording.py"), 2, 30_000.0, &options).expect("the script loads");
+    let handle = unsafe { processor_load(&engine, &script("slow_recording.py"), 2, 30_000.0, &options, std::ptr::null()) }.expect("the script loads");
     let blocks = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let more_blocks = |n: u64| {
@@ -133,7 +133,7 @@ fn with_shards_the_hung_groups_are_replaced_off_the_real_time_thread_too() {
 fn hung_block_is_replaced(shards: u32) {
     let engine = engine_new("").expect("the interpreter is prepared");
     let options = ProcessorOptions { callback_deadline_ms: 50, shards, ..options() };
-    let handle = processor_load(&engine, &script("hang_once.py"), 2, 30_000.0, &options).expect("the script loads");
+    let handle = unsafe { processor_load(&engine, &script("hang_once.py"), 2, 30_000.0, &options, std::ptr::null()) }.expect("the script loads");
     assert_eq!(handle.num_shards(), shards);
     let mut data = vec![vec![0.0f32; 256]; 2];
     for i in 0..3 {
@@ -174,7 +174,7 @@ fn a_reload_during_the_back_off_puts_a_running_script_in() {
     let engine = engine_new("").expect("the interpreter is prepared");
     // A fresh interpreter's first block gets the start-up deadline: short here.
     let options = ProcessorOptions { callback_deadline_ms: 50, init_deadline_ms: 500, ..options() };
-    let handle = processor_load(&engine, &script("hang_between.py"), 2, 30_000.0, &options).expect("the script loads");
+    let handle = unsafe { processor_load(&engine, &script("hang_between.py"), 2, 30_000.0, &options, std::ptr::null()) }.expect("the script loads");
     let mut data = vec![vec![0.0f32; 256]; 2];
     for i in 0..3 {
         assert_eq!(block(&handle, &mut data, i * 256, 1.0).0, Status::Ok);
@@ -240,7 +240,7 @@ fn the_readers_answer_while_a_block_and_while_a_control_call_run() {
     let io = dir.join("io");
     // A reader that waited for the call would make it run into this deadline.
     let options = ProcessorOptions { callback_deadline_ms: 20_000, allow_write: vec![io.to_str().unwrap().to_owned()], ..options() };
-    let handle = processor_load(&engine, script.to_str().unwrap(), 2, 30_000.0, &options).expect("the script loads");
+    let handle = unsafe { processor_load(&engine, script.to_str().unwrap(), 2, 30_000.0, &options, std::ptr::null()) }.expect("the script loads");
     let read_all = || (handle.status_text(), handle.last_error().sequence, handle.num_shards(), handle.denials().count, handle.pass_through_counts());
 
     std::thread::scope(|scope| {

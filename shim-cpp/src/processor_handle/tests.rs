@@ -47,7 +47,7 @@ fn queue(handle: &ProcessorHandle, events: usize, spikes: usize, waveform: &[f32
 fn queueing_events_and_spikes_allocates_nothing_and_a_block_carrying_them_no_more_than_one_without() {
     let engine = engine_new("").expect("the interpreter is prepared");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/cpp_contract.py");
-    let handle = processor_load(&engine, script, CHANNELS as u32, 30_000.0, &options()).expect("the script loads");
+    let handle = unsafe { processor_load(&engine, script, CHANNELS as u32, 30_000.0, &options(), std::ptr::null()) }.expect("the script loads");
     let mut data = vec![vec![1.0f32; SAMPLES]; CHANNELS];
     let waveform: Vec<f32> = (0..4 * 40).map(|i| (i as f32 * 0.3).sin() * 80.0).collect();
     let mut out = [TtlEventOut { sample_number: 0, line: 0, state: false }; 64];
