@@ -372,20 +372,45 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
         entry.blocks++;
         entry.totalTicks += ticks;
         entry.maxTicks = jmax (entry.maxTicks, ticks);
+        // Events placed in an earlier block's answer for this one go out first, whatever
+        // this block's status; the rest keep waiting, in place (no allocation).
+        const int64 end = first + numSamples;
+        size_t kept = 0;
+        for (const pyproc::TtlEvent& e : entry.waiting)
+        {
+            if (e.sample_number < end)
+                emit (entry, e, first, numSamples);
+            else
+                entry.waiting[kept++] = e;
+        }
+        entry.waiting.resize (kept);
         if (status != pyproc::Status::Ok)
             continue;
         for (const pyproc::TtlEvent& e : entry.processor->events())
         {
-            if (e.line > kMaxTtlLine || entry.outputChannel == nullptr)
-            {
-                droppedEvents++;
-                continue;
-            }
-            const int offset = (int) jlimit<int64> (0, numSamples - 1, e.sample_number - first);
-            TTLEventPtr event = TTLEvent::createTTLEvent (entry.outputChannel, first + offset, e.line, e.state);
-            addEvent (event, offset);
+            if (e.sample_number < end)
+                emit (entry, e, first, numSamples);
+            else if (entry.waiting.size() < kMaxWaitingEvents)
+                entry.waiting.push_back (e);
+            else
+                entry.waitingDropped++;
         }
     }
+}
+
+void PyprocProcessor::emit (StreamProcessor& entry, const pyproc::TtlEvent& e, int64 first, int numSamples)
+{
+    if (e.line > kMaxTtlLine || entry.outputChannel == nullptr)
+    {
+        droppedEvents++;
+        return;
+    }
+    // An event placed before this block (in the past) goes out at its first sample.
+    if (e.sample_number < first)
+        entry.movedToBlockStart++;
+    const int offset = (int) jlimit<int64> (0, numSamples - 1, e.sample_number - first);
+    TTLEventPtr event = TTLEvent::createTTLEvent (entry.outputChannel, first + offset, e.line, e.state);
+    addEvent (event, offset);
 }
 
 void PyprocProcessor::handleTTLEvent (TTLEventPtr event)
@@ -411,7 +436,12 @@ bool PyprocProcessor::startAcquisition()
 {
     handleUpdateNowIfNeeded();
     for (auto& [id, entry] : streams)
+    {
         entry.blocks = entry.totalTicks = entry.maxTicks = 0;
+        entry.movedToBlockStart = entry.waitingDropped = 0;
+        entry.waiting.clear();
+        entry.waiting.reserve (kMaxWaitingEvents);
+    }
     callEach ([] (pyproc::Processor& p) { return p.start_acquisition(); });
     return true; // a failing script never stops acquisition: its blocks pass through
 }
@@ -425,6 +455,18 @@ bool PyprocProcessor::stopAcquisition()
                   " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3), " ms)");
     callEach ([] (pyproc::Processor& p) { return p.stop_acquisition(); });
     logPassThroughs();
+    for (auto& [id, entry] : streams)
+    {
+        // Events still waiting for a block that will not come in this acquisition.
+        entry.waitingDropped += (int64) entry.waiting.size();
+        entry.waiting.clear();
+        if (entry.movedToBlockStart > 0)
+            LOGC ("pyproc: stream ", streamLabel (id), ": ", entry.movedToBlockStart,
+                  " events placed before their block (sample_number in the past) went out at the block's first sample");
+        if (entry.waitingDropped > 0)
+            LOGC ("pyproc: stream ", streamLabel (id), ": ", entry.waitingDropped, " events placed in a later block were dropped (more than ",
+                  (int) kMaxWaitingEvents, " waiting, or acquisition stopped first)");
+    }
     for (auto& [id, entry] : streams)
         if (entry.processor && entry.processor->spikes_dropped() > entry.spikesReported)
         {

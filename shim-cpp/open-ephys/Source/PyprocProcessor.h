@@ -91,7 +91,17 @@ private:
         int64 blocks = 0;
         int64 totalTicks = 0;
         int64 maxTicks = 0;
+        /** Events the script placed after the current block, waiting for theirs (room for
+            kMaxWaitingEvents, reserved at load: no allocation on the audio thread). */
+        std::vector<pyproc::TtlEvent> waiting;
+        /** This acquisition: events placed before their block (sent at its first sample),
+            and events dropped because too many waited or acquisition stopped first. */
+        int64 movedToBlockStart = 0;
+        int64 waitingDropped = 0;
     };
+    static constexpr size_t kMaxWaitingEvents = 1024;
+    /** Sends `event` in the block [first, first + numSamples) of `entry`'s stream. */
+    void emit (StreamProcessor& entry, const pyproc::TtlEvent& e, int64 first, int numSamples);
 
     std::shared_ptr<pyproc::Engine> engine;
     std::map<uint16, StreamProcessor> streams;
