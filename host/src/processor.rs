@@ -306,6 +306,13 @@ impl Processor {
         self.stream
     }
 
+    /// Changes how long later blocks (`process` and the handlers) may run: see
+    /// [`Limits::block_deadline`](crate::Limits). A live host sets it to a few periods of
+    /// its blocks once it knows them.
+    pub fn set_block_deadline(&mut self, deadline: Option<std::time::Duration>) {
+        self.config.limits.block_deadline = deadline;
+    }
+
     /// Running, restarting after a failure, or switched off.
     pub fn status(&self) -> Status {
         self.recovery.status(self.instance.is_some())

@@ -277,3 +277,20 @@ fn a_new_interpreters_first_block_gets_the_start_up_deadline_and_later_blocks_th
     let (result, _) = run_case(&mut p, 1.0);
     assert!(matches!(result, Err(Error::DeadlineExceeded { .. })), "later blocks are cut again");
 }
+
+#[test]
+fn the_block_deadline_holds_process_and_leaves_the_control_callbacks_theirs() {
+    let recordings = tempfile::tempdir().unwrap();
+    let limits = Limits { block_deadline: Some(Duration::from_millis(40)), ..Limits::default() };
+    let mut p = builder(test_script("busy_everywhere.py")).recording_root(recordings.path()).limits(limits).build().unwrap();
+    let mut block = ndarray::Array2::<f32>::zeros((1, 64));
+    // The first block has the start-up deadline (buffers are allocated there).
+    p.process(block.view_mut(), 0).done();
+    p.start_recording(recordings.path().join("r")).unwrap();
+    p.stop_recording().expect("100 ms is inside the 1 s callback deadline");
+    let err = p.process(block.view_mut(), 64).unwrap_err();
+    assert!(matches!(err, Error::DeadlineExceeded { callback: Callback::Process, .. }), "{err}");
+    p.set_block_deadline(None);
+    p.process(block.view_mut(), 128).unwrap(); // the restart's first block
+    p.process(block.view_mut(), 192).expect("without a block deadline, process has the callback's 1 s");
+}

@@ -91,6 +91,9 @@ pub mod ffi {
         /// recording. Empty: the script cannot write anywhere.
         recording_root: String,
         callback_deadline_ms: u32,
+        /// For blocks (`process` and the handlers) instead, when not 0: a few block
+        /// periods in a live host (`set_block_deadline` changes it later).
+        block_deadline_ms: u32,
         init_deadline_ms: u32,
         memory_limit_mb: u32,
         /// The script's own folder readable at its real path (`--no-script-folder` when
@@ -221,6 +224,10 @@ pub mod ffi {
         fn num_channels(self: &ProcessorHandle) -> u32;
         /// Interpreters running the script, each over a group of channels (1: one).
         fn num_shards(self: &ProcessorHandle) -> u32;
+        /// Changes the deadline of blocks (`process` and the event and spike handlers) from
+        /// the next one on, in milliseconds (0: the callback deadline); a reload or restart
+        /// keeps it.
+        fn set_block_deadline(self: &ProcessorHandle, ms: u32) -> Status;
         /// TTL events the running interpreter's script emitted outside acquisition (in
         /// `__init__`, `stop_acquisition`, or waiting for a block when acquisition
         /// stopped), dropped as the original plugin drops them.

@@ -30,6 +30,7 @@ impl Control {
         let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
         let limits = Limits {
             callback_deadline: ms(o.callback_deadline_ms, defaults.callback_deadline),
+            block_deadline: (o.block_deadline_ms > 0).then(|| Duration::from_millis(o.block_deadline_ms.into())),
             init_deadline: ms(o.init_deadline_ms, defaults.init_deadline),
             memory_bytes: if o.memory_limit_mb == 0 { defaults.memory_bytes } else { o.memory_limit_mb as usize * 1024 * 1024 },
             restart_in_line: false,

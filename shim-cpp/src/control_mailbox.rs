@@ -19,6 +19,7 @@ pub enum ControlCall {
     StartRecording(String),
     StopRecording,
     SetStream { num_channels: u32, sample_rate: f64 },
+    SetBlockDeadline(Option<std::time::Duration>),
     /// A reload: the fresh processor goes in; the old one comes back in its place.
     Swap(Box<Fresh>),
 }
@@ -33,6 +34,10 @@ impl ControlCall {
             ControlCall::StartRecording(dir) => live.start_recording(dir.as_str()),
             ControlCall::StopRecording => live.stop_recording(),
             ControlCall::SetStream { num_channels, sample_rate } => live.set_stream(*num_channels as usize, *sample_rate),
+            ControlCall::SetBlockDeadline(deadline) => {
+                live.set_block_deadline(*deadline);
+                Ok(())
+            }
             ControlCall::Swap(fresh) => fresh.swap_into(live),
         }
     }

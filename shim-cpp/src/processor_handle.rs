@@ -319,6 +319,15 @@ impl ProcessorHandle {
         }
     }
 
+    /// Changes the deadline of blocks (`process` and the handlers) from the next one on;
+    /// reloads and restarts keep it.
+    pub fn set_block_deadline(&self, ms: u32) -> Status {
+        let mut control = lock(&self.shared.control);
+        control.options.block_deadline_ms = ms;
+        let deadline = (ms > 0).then(|| std::time::Duration::from_millis(ms.into()));
+        self.shared.control_call(ControlCall::SetBlockDeadline(deadline)).1
+    }
+
     pub fn start_acquisition(&self) -> Status {
         let mut control = lock(&self.shared.control);
         control.acquiring = true;

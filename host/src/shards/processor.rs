@@ -146,6 +146,13 @@ impl ShardedProcessor {
         self.broadcast(Processor::start_acquisition)
     }
 
+    /// [`Processor::set_block_deadline`] for every shard.
+    pub fn set_block_deadline(&mut self, deadline: Option<std::time::Duration>) {
+        for shard in self.pool.shards_mut() {
+            shard.processor.set_block_deadline(deadline);
+        }
+    }
+
     pub fn stop_acquisition(&mut self) -> Result<()> {
         self.broadcast(Processor::stop_acquisition)
     }

@@ -14,6 +14,10 @@ use std::time::Duration;
 pub struct Limits {
     /// How long `process` and every other callback may run before it is stopped.
     pub callback_deadline: Duration,
+    /// If set, how long `process` and the event and spike handlers may run instead: a few
+    /// block periods in a live host, where a block held longer stalls the acquisition.
+    /// The other callbacks keep `callback_deadline`.
+    pub block_deadline: Option<Duration>,
     /// How long importing the script and `__init__` may take (imports of scipy and model
     /// loading are slow), and the first `process` of each new `PyProcessor` (after a
     /// start, restart, reload or `set_stream`), where scripts allocate their buffers.
@@ -46,6 +50,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             callback_deadline: Duration::from_secs(1),
+            block_deadline: None,
             init_deadline: Duration::from_secs(60),
             memory_bytes: 1 << 30,
             output_bytes_per_callback: 64 * 1024,

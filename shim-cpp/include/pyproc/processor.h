@@ -106,6 +106,7 @@ struct Options {
     std::string label;           // tells apart processors running the same script
     std::string recording_root;  // where recordings go; empty: no writable folder
     std::uint32_t callback_deadline_ms = 0;  // 0: defaults (1 s per callback,
+    std::uint32_t block_deadline_ms = 0;     //    process and the handlers: the callback's,
     std::uint32_t init_deadline_ms = 0;      //    60 s for import, __init__ and the first block,
     std::uint32_t memory_limit_mb = 0;       //    1 GiB of interpreter memory)
 
@@ -145,6 +146,7 @@ inline ffi::ProcessorOptions to_ffi(const Options& o) {
                                  rust::String(o.label),
                                  rust::String(o.recording_root),
                                  o.callback_deadline_ms,
+                                 o.block_deadline_ms,
                                  o.init_deadline_ms,
                                  o.memory_limit_mb,
                                  o.script_folder,
@@ -263,6 +265,9 @@ public:
     // they are opened again. On failure the old processor keeps running and last_error()
     // says why.
     Status reload() noexcept { return handle_->reload(); }
+    // The deadline of process() and the handlers from the next block on (0: the callback
+    // deadline), e.g. a few block periods once the host knows them; reloads keep it.
+    Status set_block_deadline(std::uint32_t ms) noexcept { return handle_->set_block_deadline(ms); }
 
     // --- any thread: what the processor's thread last published ----------------------
 

@@ -11,6 +11,7 @@ PyprocEditor::PyprocEditor (PyprocProcessor* processor) : GenericEditor (process
     addToggleParameterEditor (Parameter::PROCESSOR_SCOPE, "all_streams", 10, 69);
     // A narrow box with its label beside it, right of the script's.
     addCustomParameterEditor (new TextBoxParameterEditor (getProcessor()->getParameter ("shards"), 18, 120), 200, 25);
+    addCustomParameterEditor (new TextBoxParameterEditor (getProcessor()->getParameter ("deadline"), 18, 120), 200, 47);
     // A wide text box: flags and paths are long (the tooltip lists the flags).
     Parameter* permissions = getProcessor()->getParameter ("permissions");
     permissions->setParameterEditorType (Parameter::ParameterEditorType::TEXTBOX_EDITOR);

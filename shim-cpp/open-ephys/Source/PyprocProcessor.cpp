@@ -69,6 +69,12 @@ void PyprocProcessor::registerParameters()
                      "Interpreters per stream for a script whose PyProcessor declares channel_independent = True: each runs "
                      "a contiguous group of the channels, in parallel. 0: one per core",
                      0, 0, 64, true);
+    // Changed at any time: it applies from the next block on.
+    addIntParameter (Parameter::PROCESSOR_SCOPE, "deadline", "Deadline ms",
+                     "How long the script's process() and event handlers may hold a block before pyproc stops them, passes the "
+                     "block through and replaces the interpreter. 0: two block periods of the running acquisition (at least "
+                     "20 ms, at most 1 s). Start-up and the other callbacks keep their own deadlines (60 s, 1 s)",
+                     0, 0, 10000, true);
 }
 
 AudioProcessorEditor* PyprocProcessor::createEditor()
@@ -111,6 +117,8 @@ void PyprocProcessor::parameterValueChanged (Parameter* param)
     // and the script must not start before its permissions are restored too.
     if (name == "script" || name == "stream" || name == "all_streams" || name == "permissions" || name == "shards")
         triggerAsyncUpdate();
+    else if (name == "deadline")
+        applyBlockDeadline();
 }
 
 void PyprocProcessor::handleAsyncUpdate()
@@ -271,6 +279,7 @@ void PyprocProcessor::loadProcessors()
             options.label = String (getNodeId()).toStdString() + "/" + stream->getKey().toStdString();
             options.recording_root = recordingRoot.toStdString();
             options.shards = (std::uint32_t) shards;
+            options.block_deadline_ms = (std::uint32_t) jmax (0, appliedBlockDeadlineMs);
             try
             {
                 entry.processor = std::make_unique<pyproc::Processor> (*engine, script.toStdString(), entry.numChannels, entry.sampleRate, options, logOutput);
@@ -366,7 +375,11 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
             entry.channelPointers[(size_t) c] = buffer.getWritePointer (entry.firstChannel + c);
 
         // On failure the block is untouched and the error waits for timerCallback.
+        blockPeriodMs.store (1000.0 * numSamples / entry.sampleRate, std::memory_order_relaxed);
         const int64 started = Time::getHighResolutionTicks();
+        if (entry.lastStart != 0)
+            entry.maxGapTicks = jmax (entry.maxGapTicks, started - entry.lastStart);
+        entry.lastStart = started;
         const pyproc::Status status = entry.processor->process (entry.channelPointers.data(), entry.numChannels, numSamples, first);
         const int64 ticks = Time::getHighResolutionTicks() - started;
         entry.blocks++;
@@ -437,7 +450,7 @@ bool PyprocProcessor::startAcquisition()
     handleUpdateNowIfNeeded();
     for (auto& [id, entry] : streams)
     {
-        entry.blocks = entry.totalTicks = entry.maxTicks = 0;
+        entry.blocks = entry.totalTicks = entry.maxTicks = entry.lastStart = entry.maxGapTicks = 0;
         entry.movedToBlockStart = entry.waitingDropped = 0;
         entry.waiting.clear();
         entry.waiting.reserve (kMaxWaitingEvents);
@@ -452,7 +465,8 @@ bool PyprocProcessor::stopAcquisition()
     for (auto& [id, entry] : streams)
         if (entry.blocks > 0)
             LOGC ("pyproc: stream ", streamLabel (id), ": ", entry.blocks, " blocks, ", String (entry.totalTicks * msPerTick / (double) entry.blocks, 3),
-                  " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3), " ms)");
+                  " ms per block on average in the script (max ", String (entry.maxTicks * msPerTick, 3),
+                  " ms; at most ", String (entry.maxGapTicks * msPerTick, 1), " ms between two blocks)");
     callEach ([] (pyproc::Processor& p) { return p.stop_acquisition(); });
     logPassThroughs();
     for (auto& [id, entry] : streams)
@@ -507,8 +521,36 @@ void PyprocProcessor::stopRecording()
     callEach ([] (pyproc::Processor& p) { return p.stop_recording(); });
 }
 
+int PyprocProcessor::wantedBlockDeadlineMs() const
+{
+    const int set = (int) getParameter ("deadline")->getValue();
+    if (set > 0)
+        return set;
+    // Two periods: room for a slow block now and then. Longer costs more than the blocks
+    // themselves: in GUI 1.0.1 on PulseAudio, one callback of four periods (93 ms) stalled
+    // the audio device for about 1.9 s (266 blocks in 10 s instead of 430), one of two
+    // (40-46 ms) did not (431 blocks).
+    const double period = blockPeriodMs.load (std::memory_order_relaxed);
+    return period > 0.0 ? jlimit (20, 1000, roundToInt (2.0 * period)) : 0;
+}
+
+void PyprocProcessor::applyBlockDeadline()
+{
+    const int wanted = wantedBlockDeadlineMs();
+    if (wanted == appliedBlockDeadlineMs)
+        return;
+    appliedBlockDeadlineMs = wanted;
+    callEach ([wanted] (pyproc::Processor& p) { return p.set_block_deadline ((std::uint32_t) wanted); });
+    const bool automatic = (int) getParameter ("deadline")->getValue() == 0;
+    if (wanted > 0)
+        LOGC ("pyproc: process() and the event handlers may hold a block ", wanted, " ms",
+              automatic ? String (" (two periods of ") + String (blockPeriodMs.load(), 1) + " ms blocks)" : String());
+}
+
 void PyprocProcessor::timerCallback()
 {
+    // The block period is known once blocks flow; it changes only with the audio settings.
+    applyBlockDeadline();
     for (auto& [id, entry] : streams)
     {
         if (! entry.processor)

@@ -91,6 +91,9 @@ private:
         int64 blocks = 0;
         int64 totalTicks = 0;
         int64 maxTicks = 0;
+        /** The longest time between the starts of two blocks this acquisition. */
+        int64 lastStart = 0;
+        int64 maxGapTicks = 0;
         /** Events the script placed after the current block, waiting for theirs (room for
             kMaxWaitingEvents, reserved at load: no allocation on the audio thread). */
         std::vector<pyproc::TtlEvent> waiting;
@@ -100,6 +103,13 @@ private:
         int64 waitingDropped = 0;
     };
     static constexpr size_t kMaxWaitingEvents = 1024;
+    /** The block deadline the `deadline` parameter asks for now (0: not known yet). */
+    int wantedBlockDeadlineMs() const;
+    /** Gives every interpreter the wanted block deadline if it changed. */
+    void applyBlockDeadline();
+    /** The last block's length in ms (audio thread writes, message thread reads). */
+    std::atomic<double> blockPeriodMs { 0.0 };
+    int appliedBlockDeadlineMs = 0;
     /** Sends `event` in the block [first, first + numSamples) of `entry`'s stream. */
     void emit (StreamProcessor& entry, const pyproc::TtlEvent& e, int64 first, int numSamples);
 

@@ -21,6 +21,7 @@ fn options() -> ProcessorOptions {
         label: String::new(),
         recording_root: String::new(),
         callback_deadline_ms: 0,
+        block_deadline_ms: 0,
         init_deadline_ms: 0,
         memory_limit_mb: 0,
         script_folder: true,
