@@ -54,6 +54,7 @@ void PyprocEditor::timerCallback()
     statusButton->setButtonText (status);
     // Red: an error or switched off; amber: an interpreter being replaced; green: running.
     const bool failed = status.startsWith ("error") || status.startsWith ("switched off");
-    const Colour colour = failed ? Colour (0xffb04040) : status.startsWith ("restarting") ? Colour (0xffb08030) : Colour (0xff3a6a3a);
+    const bool amber = status.startsWith ("restarting") || status.startsWith ("cannot keep up");
+    const Colour colour = failed ? Colour (0xffb04040) : amber ? Colour (0xffb08030) : Colour (0xff3a6a3a);
     statusButton->setColour (TextButton::buttonColourId, colour);
 }

@@ -362,6 +362,7 @@ void PyprocProcessor::reloadScript()
 void PyprocProcessor::process (AudioBuffer<float>& buffer)
 {
     checkForEvents (true);
+    const int64 callbackStarted = Time::getHighResolutionTicks();
 
     for (auto& [id, entry] : streams)
     {
@@ -409,6 +410,44 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
                 entry.waitingDropped++;
         }
     }
+    // For the editor's timer: what the scripts cost this audio callback, all streams.
+    windowTicks.fetch_add (Time::getHighResolutionTicks() - callbackStarted, std::memory_order_relaxed);
+    windowBlocks.fetch_add (1, std::memory_order_relaxed);
+}
+
+void PyprocProcessor::watchCost()
+{
+    // The last two seconds, in the timer's steps.
+    costTicks[costAt] = windowTicks.exchange (0, std::memory_order_relaxed);
+    costBlocks[costAt] = windowBlocks.exchange (0, std::memory_order_relaxed);
+    costAt = (costAt + 1) % kCostSteps;
+    int64 ticks = 0, blocks = 0;
+    for (size_t i = 0; i < kCostSteps; ++i)
+    {
+        ticks += costTicks[i];
+        blocks += costBlocks[i];
+    }
+    const double period = blockPeriodMs.load (std::memory_order_relaxed);
+    if (blocks == 0 || period <= 0.0)
+    {
+        costLine = String();
+        return;
+    }
+    const double ms = ticks * 1000.0 / (double) Time::getHighResolutionTicksPerSecond() / (double) blocks;
+    costLine = String (ms, 1) + " of " + String (period, 1) + " ms per block";
+    // Behind from 90 % of the period (the rest of the chain needs its share too); caught up
+    // again below 75 %, so that a script near the line does not flap.
+    if (! behind && ms > 0.9 * period && blocks >= 5)
+    {
+        behind = true;
+        LOGC ("pyproc: the script takes ", String (ms, 1), " ms of a ", String (period, 1),
+              " ms block: the acquisition cannot keep up (make process() faster, or use shards for a channel-independent script)");
+    }
+    else if (behind && ms < 0.75 * period)
+    {
+        behind = false;
+        LOGC ("pyproc: the script keeps up again (", String (ms, 1), " ms of a ", String (period, 1), " ms block)");
+    }
 }
 
 void PyprocProcessor::emit (StreamProcessor& entry, const pyproc::TtlEvent& e, int64 first, int numSamples)
@@ -448,6 +487,9 @@ void PyprocProcessor::handleSpike (SpikePtr spike)
 bool PyprocProcessor::startAcquisition()
 {
     handleUpdateNowIfNeeded();
+    behind = false;
+    costTicks.fill (0);
+    costBlocks.fill (0);
     for (auto& [id, entry] : streams)
     {
         entry.blocks = entry.totalTicks = entry.maxTicks = entry.lastStart = entry.maxGapTicks = 0;
@@ -551,6 +593,7 @@ void PyprocProcessor::timerCallback()
 {
     // The block period is known once blocks flow; it changes only with the audio settings.
     applyBlockDeadline();
+    watchCost();
     for (auto& [id, entry] : streams)
     {
         if (! entry.processor)
@@ -589,7 +632,10 @@ void PyprocProcessor::timerCallback()
         else if (entry.wasDown || ! statusLine.startsWith ("error"))
         {
             entry.wasDown = false;
-            statusLine = "running: " + script;
+            if (behind)
+                statusLine = "cannot keep up: " + script + ", " + costLine;
+            else
+                statusLine = "running: " + script + (costLine.isEmpty() ? String() : ", " + costLine);
         }
     }
 }

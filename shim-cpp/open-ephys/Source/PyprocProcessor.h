@@ -6,6 +6,7 @@
 
 #include <pyproc/processor.h>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -109,6 +110,19 @@ private:
     void applyBlockDeadline();
     /** The last block's length in ms (audio thread writes, message thread reads). */
     std::atomic<double> blockPeriodMs { 0.0 };
+    /** The scripts' time and the audio callbacks since the timer last looked (audio
+        thread adds, message thread takes). */
+    std::atomic<int64> windowTicks { 0 };
+    std::atomic<int64> windowBlocks { 0 };
+    /** The message thread's view of the last two seconds: says when the scripts take
+        more than the block period can give them, and shows the cost in the editor. */
+    void watchCost();
+    static constexpr size_t kCostSteps = 10;
+    std::array<int64, kCostSteps> costTicks {};
+    std::array<int64, kCostSteps> costBlocks {};
+    size_t costAt = 0;
+    bool behind = false;
+    String costLine;
     int appliedBlockDeadlineMs = 0;
     /** Sends `event` in the block [first, first + numSamples) of `entry`'s stream. */
     void emit (StreamProcessor& entry, const pyproc::TtlEvent& e, int64 first, int numSamples);
