@@ -10,29 +10,12 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::allocation_count::allocations_in;
 use crate::engine_handle::engine_new;
+use super::tests::options;
 
 /// How long a test waits for something that should come (wall time, generous: the machine
 /// may be busy); it never asserts on speed.
 const PATIENCE: Duration = Duration::from_secs(120);
 
-fn options() -> ProcessorOptions {
-    ProcessorOptions {
-        seed: 1,
-        label: String::new(),
-        recording_root: String::new(),
-        callback_deadline_ms: 0,
-        block_deadline_ms: 0,
-        init_deadline_ms: 0,
-        memory_limit_mb: 0,
-        script_folder: true,
-        allow_read: Vec::new(),
-        allow_write: Vec::new(),
-        allow_net: Vec::new(),
-        allow_listen: Vec::new(),
-        shards: 1,
-        assume_channel_independent: false,
-    }
-}
 
 fn script(name: &str) -> String {
     format!("{}/tests/scripts/{name}", env!("CARGO_MANIFEST_DIR"))

@@ -10,7 +10,8 @@ const SAMPLES: usize = 256;
 const EVENTS: usize = 34;
 const SPIKES: usize = 10;
 
-fn options() -> ProcessorOptions {
+/// Default options: one shard, the default deadlines, the script's folder readable.
+pub(super) fn options() -> ProcessorOptions {
     ProcessorOptions {
         seed: 1,
         label: String::new(),
