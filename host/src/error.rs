@@ -86,7 +86,7 @@ pub enum Error {
     /// The callback ran past its deadline and its interpreter was stopped.
     #[error(
         "{script}: {callback} ran for {} ms, past its deadline of {} ms, and was stopped; \
-         the block passed through unchanged.\n{next}\nfix: make {callback} faster, or raise the deadline (pyproc run --deadline-ms; Limits in Rust)",
+         the block passed through unchanged.\n{next}\nfix: make {callback} faster, or raise the deadline (pyproc run --deadline-ms; the Open Ephys plugin's Deadline ms; Limits in Rust)",
         .ran_for.as_millis(), .limit.as_millis()
     )]
     DeadlineExceeded { script: PathBuf, callback: Callback, limit: Duration, ran_for: Duration, next: String },

@@ -147,7 +147,7 @@ impl Processor {
         let callback = died.stage.unwrap_or(callback);
         self.drop_instance();
         self.recovery.failed(&died.reason);
-        let next = self.recovery.next_step();
+        let next = self.recovery.next_step(self.config.limits.restart_in_line);
         let script = self.script.path().to_path_buf();
         match died.stop {
             Stop::Deadline => Error::DeadlineExceeded { script, callback, limit, ran_for: died.ran_for, next },

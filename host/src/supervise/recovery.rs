@@ -71,12 +71,17 @@ impl Recovery {
         self.consecutive = earlier.consecutive;
     }
 
-    /// What the next step will be, said in an error message.
-    pub fn next_step(&self) -> String {
+    /// What the next step will be, said in an error message; `in_line`: the processor
+    /// restarts the interpreter itself at a call (else its owner replaces it, in the
+    /// background, while blocks pass through).
+    pub fn next_step(&self, in_line: bool) -> String {
+        let (n, max) = (self.consecutive, self.max_consecutive);
         match &self.disabled {
-            Some(_) => format!("pyproc has switched this processor off after {} consecutive failures: blocks now pass through unchanged; reload the script to try again", self.consecutive),
-            None if self.pause == 0 => format!("pyproc restarts it with the same script and stream at the next call (failure {} of {} allowed in a row)", self.consecutive, self.max_consecutive),
-            None => format!("pyproc restarts it after {} more blocks, passed through unchanged (failure {} of {} allowed in a row)", self.pause, self.consecutive, self.max_consecutive),
+            Some(_) => format!("pyproc has switched this processor off after {n} consecutive failures: blocks now pass through unchanged; reload the script to try again"),
+            None if !in_line && self.pause == 0 => format!("pyproc starts a fresh interpreter with the same script and stream in the background; blocks pass through until it runs (failure {n} of {max} allowed in a row)"),
+            None if !in_line => format!("pyproc starts a fresh interpreter in the background after {} more blocks, passed through unchanged (failure {n} of {max} allowed in a row)", self.pause),
+            None if self.pause == 0 => format!("pyproc restarts it with the same script and stream at the next call (failure {n} of {max} allowed in a row)"),
+            None => format!("pyproc restarts it after {} more blocks, passed through unchanged (failure {n} of {max} allowed in a row)", self.pause),
         }
     }
 
@@ -127,6 +132,16 @@ mod tests {
         r.failed("deadline");
         assert!(matches!(r.status(false), Status::Disabled { reason } if reason.contains("4 consecutive failures; the last: deadline")));
         assert!(matches!(r.pass_through(true, true), Some(PassThrough::Disabled { .. })), "switched off even with an interpreter");
+    }
+
+    #[test]
+    fn the_next_step_says_who_restarts_and_when() {
+        let mut r = Recovery::new(5);
+        r.failed("deadline");
+        assert!(r.next_step(true).contains("at the next call"), "{}", r.next_step(true));
+        assert!(r.next_step(false).contains("in the background; blocks pass through"), "{}", r.next_step(false));
+        r.failed("deadline");
+        assert!(r.next_step(false).contains("in the background after 1 more blocks"), "{}", r.next_step(false));
     }
 
     #[test]
