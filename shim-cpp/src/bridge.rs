@@ -38,15 +38,31 @@ pub mod ffi {
         state: bool,
     }
 
-    /// What `process` did: its status and how many events it wrote to the caller's array.
+    /// A spike the script emitted with `add_python_spike`.
+    #[derive(Debug, Clone, Copy)]
+    struct SpikeOut {
+        sample_number: i64,
+        /// The channel's index in the stream.
+        channel: u32,
+        /// The unit, 0 unsorted.
+        sorted_id: u16,
+        /// Whether `waveform` is the script's own (40 values, the peak at index 8); if not,
+        /// the caller cuts one from the processed data: 8 samples before `sample_number`,
+        /// 32 from it on.
+        has_waveform: bool,
+        waveform: [f32; 40],
+    }
+
+    /// What `process` did: its status and how many events and spikes it wrote to the
+    /// caller's arrays.
     #[derive(Debug, Clone, Copy)]
     struct ProcessResult {
         status: Status,
         num_events: usize,
         /// Events that did not fit the caller's array (lost; counted here).
         events_dropped: usize,
-        /// Spikes the script emitted with `add_python_spike`: this API does not pass
-        /// spikes on yet, so they are counted here and dropped.
+        num_spikes: usize,
+        /// Spikes that did not fit the caller's array (lost; counted here).
         spikes_dropped: usize,
     }
 
@@ -175,6 +191,7 @@ pub mod ffi {
             num_samples: usize,
             first_sample: i64,
             events: &mut [TtlEventOut],
+            spikes: &mut [SpikeOut],
         ) -> ProcessResult;
         fn handle_ttl_event(
             self: &ProcessorHandle,

@@ -18,7 +18,7 @@ use crate::control_mailbox::{ControlCall, Mailbox};
 use crate::denial_report;
 use crate::engine_handle::EngineHandle;
 use crate::error_report::{no_error, report, status_of, status_of_pass_through};
-use crate::ffi::{DenialReport, ErrorReport, OutputTarget, PassThroughCounts, ProcessResult, ProcessorOptions, Status, TtlEventOut};
+use crate::ffi::{DenialReport, ErrorReport, OutputTarget, PassThroughCounts, ProcessResult, ProcessorOptions, SpikeOut, Status, TtlEventOut};
 use crate::locks::{lock, try_lock};
 use crate::output_relay::OutputRelay;
 use crate::published::Published;
@@ -245,10 +245,10 @@ impl ProcessorHandle {
     /// # Safety
     /// Each entry of `channels` is a `float*` valid for `num_samples` reads and writes for
     /// the length of the call; no two overlap.
-    pub unsafe fn process(&self, channels: &[usize], num_samples: usize, first_sample: i64, events: &mut [TtlEventOut]) -> ProcessResult {
+    pub unsafe fn process(&self, channels: &[usize], num_samples: usize, first_sample: i64, events: &mut [TtlEventOut], spikes: &mut [SpikeOut]) -> ProcessResult {
         let s = &*self.shared;
         s.clock.block_starts();
-        let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0, spikes_dropped: 0 };
+        let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0, num_spikes: 0, spikes_dropped: 0 };
         let mut live = s.live_now();
         s.between_blocks(&mut live);
         // SAFETY: a pointer and a usize have the same size and layout (checked by the C++
@@ -263,7 +263,19 @@ impl ProcessorHandle {
                 }
                 result.num_events = fit;
                 result.events_dropped = emitted.events.len() - fit;
-                result.spikes_dropped = emitted.spikes.len();
+                let fit = emitted.spikes.len().min(spikes.len());
+                for (out, spike) in spikes.iter_mut().zip(emitted.spikes) {
+                    out.sample_number = spike.sample_number;
+                    out.channel = spike.channel;
+                    out.sorted_id = spike.sorted_id;
+                    out.has_waveform = false;
+                    if let Some(waveform) = spike.waveform.as_deref().filter(|w| w.len() == out.waveform.len()) {
+                        out.waveform.copy_from_slice(waveform);
+                        out.has_waveform = true;
+                    }
+                }
+                result.num_spikes = fit;
+                result.spikes_dropped = emitted.spikes.len() - fit;
                 // Every failed shard is counted; the status and last_error are the last one's.
                 for error in processed.failed {
                     result.status = s.failed_now(error);

@@ -67,11 +67,19 @@ void in_place_processing_matches_the_script(const pyproc::Engine& engine) {
         for (int s = 0; s < 256; ++s) all_match &= block.data[c][s] == 2.0f * (0.5f * s - c) + c;
     CHECK(all_match);
     CHECK(p.events().empty());
-    CHECK(p.spikes_dropped() == 0);
-    // A spike from add_python_spike is counted (this API does not pass spikes on).
+    CHECK(p.spikes().empty());
+    // Spikes from add_python_spike: one to cut from the data, one with the script's waveform.
     block.data[0][0] = -555.0f;
     CHECK_STATUS(p.process(block.channels(), 3, 256, 256), pyproc::Status::Ok);
-    CHECK(p.spikes_dropped() == 1);
+    CHECK(p.spikes().size() == 2);
+    if (p.spikes().size() == 2) {
+        const pyproc::Spike& cut = p.spikes()[0];
+        CHECK(cut.sample_number == 256 && cut.channel == 0 && cut.sorted_id == 0 && !cut.has_waveform);
+        const pyproc::Spike& own = p.spikes()[1];
+        CHECK(own.sample_number == 261 && own.channel == 2 && own.sorted_id == 3 && own.has_waveform);
+        CHECK(own.waveform[0] == 0.0f && own.waveform[39] == 39.0f);
+    }
+    CHECK(p.spikes_dropped() == 0);
     CHECK_STATUS(p.stop_acquisition(), pyproc::Status::Ok);
 }
 

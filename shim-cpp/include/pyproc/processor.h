@@ -44,6 +44,10 @@ namespace pyproc {
 
 using Status = ffi::Status;
 using TtlEvent = ffi::TtlEventOut;
+// A spike from add_python_spike: sample number, channel, unit, and either the script's own
+// waveform (has_waveform; 40 values, peak at index 8) or none, to cut from the processed
+// data (8 samples before the peak, 32 from it on).
+using Spike = ffi::SpikeOut;
 using ErrorReport = ffi::ErrorReport;
 using DenialReport = ffi::DenialReport;
 using PassThroughCounts = ffi::PassThroughCounts;
@@ -170,25 +174,29 @@ inline void check_grants(const Options& options) {
     }
 }
 
-// Events the last process() call emitted; valid until the next one.
-class Events {
+// What the last process() call emitted (events or spikes); valid until the next one.
+template <typename T>
+class View {
 public:
-    Events(const TtlEvent* begin, std::size_t size) noexcept : begin_(begin), size_(size) {}
-    const TtlEvent* begin() const noexcept { return begin_; }
-    const TtlEvent* end() const noexcept { return begin_ + size_; }
+    View(const T* begin, std::size_t size) noexcept : begin_(begin), size_(size) {}
+    const T* begin() const noexcept { return begin_; }
+    const T* end() const noexcept { return begin_ + size_; }
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
-    const TtlEvent& operator[](std::size_t i) const noexcept { return begin_[i]; }
+    const T& operator[](std::size_t i) const noexcept { return begin_[i]; }
 
 private:
-    const TtlEvent* begin_;
+    const T* begin_;
     std::size_t size_;
 };
+using Events = View<TtlEvent>;
+using Spikes = View<Spike>;
 
 class Processor {
 public:
-    // Most events a single block can return; more are dropped and counted.
+    // Most events and spikes a single block can return; more are dropped and counted.
     static constexpr std::size_t kMaxEventsPerBlock = 10000;
+    static constexpr std::size_t kMaxSpikesPerBlock = 1000;
 
     // Starts an interpreter, imports `script` and constructs its PyProcessor.
     // Throws pyproc::Error (with the Python traceback) if that fails, or naming the flag of
@@ -204,7 +212,8 @@ public:
               const Options& options, OutputCallback output)
         : output_(output ? std::make_unique<ffi::OutputTarget>(std::move(output)) : nullptr),
           handle_(make(engine, script, num_channels, sample_rate, options, output_.get())),
-          events_(kMaxEventsPerBlock) {}
+          events_(kMaxEventsPerBlock),
+          spikes_(kMaxSpikesPerBlock) {}
 
     // --- real-time thread ---------------------------------------------------------------
 
@@ -217,17 +226,21 @@ public:
         rust::Slice<const std::size_t> pointers(reinterpret_cast<const std::size_t*>(channels),
                                                 static_cast<std::size_t>(num_channels));
         rust::Slice<TtlEvent> out(events_.data(), events_.size());
-        ffi::ProcessResult result = handle_->process(pointers, static_cast<std::size_t>(num_samples), first_sample, out);
+        rust::Slice<Spike> spikes_out(spikes_.data(), spikes_.size());
+        ffi::ProcessResult result =
+            handle_->process(pointers, static_cast<std::size_t>(num_samples), first_sample, out, spikes_out);
         num_events_ = result.num_events;
         events_dropped_ += result.events_dropped;
+        num_spikes_ = result.num_spikes;
         spikes_dropped_ += result.spikes_dropped;
         return result.status;
     }
 
     Events events() const noexcept { return Events(events_.data(), num_events_); }
     std::uint64_t events_dropped() const noexcept { return events_dropped_; }
-    // Spikes from add_python_spike so far: not passed on by this API yet, only counted.
-    // Like events_dropped, read it on the real-time thread or while no block is running.
+    Spikes spikes() const noexcept { return Spikes(spikes_.data(), num_spikes_); }
+    // Events and spikes that did not fit (kMaxEventsPerBlock, kMaxSpikesPerBlock) so far.
+    // Read them on the real-time thread or while no block is running.
     std::uint64_t spikes_dropped() const noexcept { return spikes_dropped_; }
 
     Status handle_ttl_event(std::int64_t source_node, const std::string& channel, std::int64_t sample_number,
@@ -309,6 +322,8 @@ private:
     std::vector<TtlEvent> events_;
     std::size_t num_events_ = 0;
     std::uint64_t events_dropped_ = 0;
+    std::vector<Spike> spikes_;
+    std::size_t num_spikes_ = 0;
     std::uint64_t spikes_dropped_ = 0;
 };
 

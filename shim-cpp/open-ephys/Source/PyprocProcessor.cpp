@@ -400,6 +400,8 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
         entry.waiting.resize (kept);
         if (status != pyproc::Status::Ok)
             continue;
+        // The plugin has no spike output yet: the spikes are counted for the log.
+        entry.spikesNotSent += (int64) entry.processor->spikes().size();
         for (const pyproc::TtlEvent& e : entry.processor->events())
         {
             if (e.sample_number < end)
@@ -524,12 +526,15 @@ bool PyprocProcessor::stopAcquisition()
                   (int) kMaxWaitingEvents, " waiting, or acquisition stopped first)");
     }
     for (auto& [id, entry] : streams)
-        if (entry.processor && entry.processor->spikes_dropped() > entry.spikesReported)
-        {
-            LOGC ("pyproc: stream ", streamLabel (id), ": ", (int64) (entry.processor->spikes_dropped() - entry.spikesReported),
+    {
+        const int64 notSent = entry.spikesNotSent + (entry.processor ? (int64) (entry.processor->spikes_dropped() - entry.spikesReported) : 0);
+        if (notSent > 0)
+            LOGC ("pyproc: stream ", streamLabel (id), ": ", notSent,
                   " spikes from add_python_spike were dropped (the plugin has no spike output yet; pyproc run writes them)");
+        if (entry.processor)
             entry.spikesReported = entry.processor->spikes_dropped();
-        }
+        entry.spikesNotSent = 0;
+    }
     for (auto& [id, entry] : streams)
         if (entry.processor && entry.processor->events_outside_acquisition() > entry.outsideAcquisitionReported)
         {

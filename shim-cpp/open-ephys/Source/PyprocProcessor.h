@@ -78,6 +78,8 @@ private:
         uint64 lastErrorSeen = 0;
         /** Spikes from add_python_spike already counted in the log. */
         uint64 spikesReported = 0;
+        /** Spikes the script emitted this acquisition, which the plugin cannot send yet. */
+        int64 spikesNotSent = 0;
         uint64 outsideAcquisitionReported = 0;
         /** Refused accesses already in the log: the count, and the kept ones shown. */
         uint64 denialsReported = 0;

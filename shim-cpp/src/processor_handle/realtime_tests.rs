@@ -44,7 +44,7 @@ fn block(handle: &ProcessorHandle, data: &mut [Vec<f32>], first: i64, value: f32
     }
     let channels: Vec<usize> = data.iter_mut().map(|c| c.as_mut_ptr() as usize).collect();
     let samples = data[0].len();
-    let (result, allocated) = allocations_in(|| unsafe { handle.process(&channels, samples, first, &mut []) });
+    let (result, allocated) = allocations_in(|| unsafe { handle.process(&channels, samples, first, &mut [], &mut []) });
     (result.status, allocated)
 }
 

@@ -55,7 +55,7 @@ fn queueing_events_and_spikes_allocates_nothing_and_a_block_carrying_them_no_mor
     let mut out = [TtlEventOut { sample_number: 0, line: 0, state: false }; 64];
     let mut block = |first: i64, out: &mut [TtlEventOut]| {
         let channels: Vec<usize> = data.iter_mut().map(|c| c.as_mut_ptr() as usize).collect();
-        allocations_in(|| unsafe { handle.process(&channels, SAMPLES, first, out) })
+        allocations_in(|| unsafe { handle.process(&channels, SAMPLES, first, out, &mut []) })
     };
     // Steady state: the buffers on both sides have grown to what a block needs.
     for round in 0..5 {

@@ -14,6 +14,8 @@ class PyProcessor:
             raise ValueError("asked to fail")
         if data[0, 0] == -555.0:
             self.processor.add_python_spike(0, self.processor.first_sample_number)
+            self.processor.add_python_spike(2, self.processor.first_sample_number + 5,
+                                            waveform=[float(i) for i in range(40)], sorted_id=3)
         data *= GAIN
         data += np.arange(data.shape[0], dtype=np.float32)[:, None]
 
