@@ -187,15 +187,16 @@ fn garbage_in_the_runtimes_private_objects_is_that_blocks_error_and_the_next_blo
     assert_eq!(p.stats().spikes_dropped, 90_000, "case 20's spikes past the cap were counted");
 }
 
+/// `fails_but_echoes.py` on one channel, each callback allowed to emit `cap` events.
+fn failing_echoer(cap: usize) -> Processor {
+    builder(test_script("fails_but_echoes.py")).stream(1, 30_000.0).limits(Limits { emitted_per_callback: cap, ..Limits::default() }).build().unwrap()
+}
+
 #[test]
 fn events_waiting_for_a_block_while_process_keeps_failing_are_capped_and_counted() {
     let _serial = one_at_a_time();
     let cap = 10;
-    let mut p = builder(test_script("fails_but_echoes.py"))
-        .stream(1, 30_000.0)
-        .limits(Limits { emitted_per_callback: cap, ..Limits::default() })
-        .build()
-        .unwrap();
+    let mut p = failing_echoer(cap);
     let mut failing = Array2::from_elem((1, 8), -1.0f32);
     for round in 0..20 {
         for line in 0..5 {
@@ -218,11 +219,7 @@ fn events_waiting_for_a_block_while_process_keeps_failing_are_capped_and_counted
 fn events_queued_while_no_block_comes_go_out_as_the_queue_fills_and_what_they_emit_is_capped() {
     let _serial = one_at_a_time();
     let cap = 10;
-    let mut p = builder(test_script("fails_but_echoes.py"))
-        .stream(1, 30_000.0)
-        .limits(Limits { emitted_per_callback: cap, ..Limits::default() })
-        .build()
-        .unwrap();
+    let mut p = failing_echoer(cap);
     let queue = |p: &mut Processor, from: i64, n: i64| {
         for sample_number in from..from + n {
             p.handle_ttl_event(&pyproc_host::TtlEventIn { source_node: 1, channel: "TTL", sample_number, line: 2, state: true }).unwrap();
