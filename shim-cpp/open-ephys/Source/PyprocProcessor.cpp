@@ -106,6 +106,32 @@ void PyprocProcessor::updateSettings()
         eventChannels.add (new EventChannel (settings));
         eventChannels.getLast()->addProcessor (this);
     }
+    // One single-electrode spike channel per continuous channel, for add_python_spike. The
+    // GUI keeps a processor's own spike channels across updates: make only missing ones.
+    spikeOutputs.clear();
+    for (auto* stream : dataStreams)
+    {
+        auto& outputs = spikeOutputs[stream->getStreamId()];
+        for (auto* channel : stream->getContinuousChannels())
+        {
+            const String name = "pyproc " + channel->getName();
+            SpikeChannel* found = nullptr;
+            for (auto* existing : spikeChannels)
+                if (existing->isLocal() && existing->getIdentifier() == "pyproc.spikes" && existing->getName() == name
+                    && existing->getStreamId() == stream->getStreamId())
+                    found = existing;
+            if (found == nullptr)
+            {
+                SpikeChannel::Settings settings { SpikeChannel::SINGLE, name, "Spikes sent by the script with add_python_spike",
+                                                  "pyproc.spikes", { channel->getLocalIndex() } };
+                spikeChannels.add (new SpikeChannel (settings));
+                found = spikeChannels.getLast();
+                found->addProcessor (this);
+                found->setDataStream (getDataStream (stream->getStreamId()), true);
+            }
+            outputs.push_back (found);
+        }
+    }
     cancelPendingUpdate(); // loading now, with every parameter as it is
     loadProcessors();
 }
@@ -257,6 +283,9 @@ void PyprocProcessor::loadProcessors()
         entry.firstChannel = stream->getContinuousChannels()[0]->getGlobalIndex();
         entry.sampleRate = stream->getSampleRate();
         entry.channelPointers.assign ((size_t) entry.numChannels, nullptr);
+        entry.spikeChannels = spikeOutputs[id];
+        entry.tail.assign ((size_t) entry.numChannels * kSpikePre, 0.0f);
+        entry.pendingSpikes.reserve (kMaxPendingSpikes);
         for (auto* channel : eventChannels)
             if (channel->getStreamId() == id)
                 entry.outputChannel = channel;
@@ -398,10 +427,9 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
                 entry.waiting[kept++] = e;
         }
         entry.waiting.resize (kept);
+        sendSpikes (entry, status == pyproc::Status::Ok ? entry.processor->spikes() : pyproc::Spikes (nullptr, 0), first, numSamples);
         if (status != pyproc::Status::Ok)
             continue;
-        // The plugin has no spike output yet: the spikes are counted for the log.
-        entry.spikesNotSent += (int64) entry.processor->spikes().size();
         for (const pyproc::TtlEvent& e : entry.processor->events())
         {
             if (e.sample_number < end)
@@ -452,6 +480,91 @@ void PyprocProcessor::watchCost()
     }
 }
 
+void PyprocProcessor::sendSpikes (StreamProcessor& entry, const pyproc::Spikes& spikes, int64 first, int numSamples)
+{
+    // Spikes cut near the last block's end get the rest of their waveform from this one.
+    size_t kept = 0;
+    for (PendingSpike& pending : entry.pendingSpikes)
+    {
+        fillWaveform (entry, pending, first, numSamples);
+        if (pending.filled == kSpikeSamples)
+            sendSpike (entry, pending);
+        else
+            entry.pendingSpikes[kept++] = pending;
+    }
+    entry.pendingSpikes.resize (kept);
+    for (const pyproc::Spike& s : spikes)
+    {
+        if (s.channel >= entry.spikeChannels.size())
+        {
+            entry.spikesNotSent++;
+            continue;
+        }
+        PendingSpike spike;
+        spike.sampleNumber = s.sample_number;
+        spike.channel = s.channel;
+        spike.sortedId = s.sorted_id;
+        if (s.has_waveform)
+        {
+            std::copy (s.waveform.begin(), s.waveform.end(), spike.waveform.begin());
+            spike.filled = kSpikeSamples;
+        }
+        else
+        {
+            fillWaveform (entry, spike, first, numSamples);
+        }
+        if (spike.filled == kSpikeSamples)
+            sendSpike (entry, spike);
+        else if (entry.pendingSpikes.size() < kMaxPendingSpikes)
+            entry.pendingSpikes.push_back (spike);
+        else
+            entry.spikesNotSent++;
+    }
+    // The block's last samples, for waveforms that start here and peak in the next block.
+    // Ascending: each old value is read before it is overwritten.
+    const int64 end = first + numSamples;
+    for (size_t c = 0; c < entry.channelPointers.size(); ++c)
+    {
+        float* tail = entry.tail.data() + c * kSpikePre;
+        for (int k = 0; k < kSpikePre; ++k)
+        {
+            const int64 sample = end - kSpikePre + k;
+            tail[k] = sample >= first ? entry.channelPointers[c][sample - first] : tail[k + numSamples];
+        }
+    }
+}
+
+void PyprocProcessor::fillWaveform (StreamProcessor& entry, PendingSpike& spike, int64 first, int numSamples)
+{
+    // The waveform runs from kSpikePre samples before the peak; what lies before the last
+    // block's tail is gone (zeros), what lies after this block waits for the next.
+    const float* data = entry.channelPointers[spike.channel];
+    const float* tail = entry.tail.data() + (size_t) spike.channel * kSpikePre;
+    for (; spike.filled < kSpikeSamples; ++spike.filled)
+    {
+        const int64 sample = spike.sampleNumber - kSpikePre + spike.filled;
+        if (sample >= first + numSamples)
+            return;
+        if (sample >= first)
+            spike.waveform[(size_t) spike.filled] = data[sample - first];
+        else if (sample >= first - kSpikePre)
+            spike.waveform[(size_t) spike.filled] = tail[sample - (first - kSpikePre)];
+        else
+            spike.waveform[(size_t) spike.filled] = 0.0f;
+    }
+}
+
+void PyprocProcessor::sendSpike (StreamProcessor& entry, const PendingSpike& spike)
+{
+    // The GUI's spike objects are allocated, as its own Spike Detector's are.
+    const SpikeChannel* channel = entry.spikeChannels[spike.channel];
+    Spike::Buffer buffer (channel);
+    buffer.set (0, spike.waveform.data(), kSpikeSamples);
+    SpikePtr made = Spike::createSpike (channel, spike.sampleNumber, Array<float> { 0.0f }, buffer, spike.sortedId);
+    if (made != nullptr)
+        addSpike (made);
+}
+
 void PyprocProcessor::emit (StreamProcessor& entry, const pyproc::TtlEvent& e, int64 first, int numSamples)
 {
     if (e.line > kMaxTtlLine || entry.outputChannel == nullptr)
@@ -495,7 +608,8 @@ bool PyprocProcessor::startAcquisition()
     for (auto& [id, entry] : streams)
     {
         entry.blocks = entry.totalTicks = entry.maxTicks = entry.lastStart = entry.maxGapTicks = 0;
-        entry.movedToBlockStart = entry.waitingDropped = 0;
+        entry.movedToBlockStart = entry.waitingDropped = entry.spikesNotSent = 0;
+        entry.pendingSpikes.clear();
         entry.waiting.clear();
         entry.waiting.reserve (kMaxWaitingEvents);
     }
@@ -527,10 +641,13 @@ bool PyprocProcessor::stopAcquisition()
     }
     for (auto& [id, entry] : streams)
     {
+        // Spikes whose waveform still waited for samples: acquisition stopped first.
+        entry.spikesNotSent += (int64) entry.pendingSpikes.size();
+        entry.pendingSpikes.clear();
         const int64 notSent = entry.spikesNotSent + (entry.processor ? (int64) (entry.processor->spikes_dropped() - entry.spikesReported) : 0);
         if (notSent > 0)
             LOGC ("pyproc: stream ", streamLabel (id), ": ", notSent,
-                  " spikes from add_python_spike were dropped (the plugin has no spike output yet; pyproc run writes them)");
+                  " spikes from add_python_spike were not sent (more than 1000 in a block, a channel the stream lacks, or acquisition stopped before their waveform's end)");
         if (entry.processor)
             entry.spikesReported = entry.processor->spikes_dropped();
         entry.spikesNotSent = 0;

@@ -68,6 +68,19 @@ private:
     template <typename Call>
     bool callEach (Call call);
 
+    static constexpr int kSpikePre = 8;
+    static constexpr int kSpikeSamples = 40;
+    static constexpr size_t kMaxPendingSpikes = 256;
+    /** A spike being cut from the processed data: `filled` values of its waveform so far. */
+    struct PendingSpike
+    {
+        int64 sampleNumber = 0;
+        uint32 channel = 0;
+        uint16 sortedId = 0;
+        int filled = 0;
+        std::array<float, 40> waveform {};
+    };
+
     struct StreamProcessor
     {
         std::unique_ptr<pyproc::Processor> processor;
@@ -78,7 +91,8 @@ private:
         uint64 lastErrorSeen = 0;
         /** Spikes from add_python_spike already counted in the log. */
         uint64 spikesReported = 0;
-        /** Spikes the script emitted this acquisition, which the plugin cannot send yet. */
+        /** This acquisition: spikes not sent (a channel the stream lacks, or too many
+            waiting for their waveform's end). */
         int64 spikesNotSent = 0;
         uint64 outsideAcquisitionReported = 0;
         /** Refused accesses already in the log: the count, and the kept ones shown. */
@@ -104,8 +118,22 @@ private:
             and events dropped because too many waited or acquisition stopped first. */
         int64 movedToBlockStart = 0;
         int64 waitingDropped = 0;
+        /** The plugin's spike channels for this stream, one per continuous channel. */
+        std::vector<const SpikeChannel*> spikeChannels;
+        /** The last kSpikePre processed samples of each channel (channel c at
+            c * kSpikePre), for waveforms that start in the block before. */
+        std::vector<float> tail;
+        /** Spikes whose waveform needs samples of a later block (reserved at load). */
+        std::vector<PendingSpike> pendingSpikes;
     };
     static constexpr size_t kMaxWaitingEvents = 1024;
+    /** Sends the block's spikes (and those waiting for this block's samples) on the
+        stream's spike channels, cutting waveforms from the processed data. */
+    void sendSpikes (StreamProcessor& entry, const pyproc::Spikes& spikes, int64 first, int numSamples);
+    void fillWaveform (StreamProcessor& entry, PendingSpike& spike, int64 first, int numSamples);
+    void sendSpike (StreamProcessor& entry, const PendingSpike& spike);
+    /** Each stream's spike channels (kept by the GUI across updates, made once). */
+    std::map<uint16, std::vector<const SpikeChannel*>> spikeOutputs;
     /** The block deadline the `deadline` parameter asks for now (0: not known yet). */
     int wantedBlockDeadlineMs() const;
     /** Gives every interpreter the wanted block deadline if it changed. */
