@@ -38,7 +38,7 @@ pub fn compare(engine: impl FnOnce() -> anyhow::Result<Engine>, options: Compare
     let mut comparison = Comparison::new(channels, info.channels.iter().map(|c| c.bit_volts).collect());
     comparison.script = options.script.display().to_string();
     comparison.input = format!("{} ({} channels, stream {})", input.recording.dir.display(), channels, info.stream_name);
-    comparison.native = format!("{}: {}", options.python.display(), native::versions(&options.python));
+    comparison.native = format!("{}: {}", options.python.display(), native::probe(&options.python)?);
 
     // Each side records into a folder of its own, so that files they write do not mix.
     let scratch = tempfile::Builder::new().prefix("pyproc-compare-").tempdir().context("creating a temporary folder")?;

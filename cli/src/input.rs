@@ -46,9 +46,7 @@ impl Input {
         (cursor.ttl, cursor.spikes) = (ttl_end, spike_end);
         taken
     }
-}
 
-impl Input {
     /// Spike `i` of spike channel `c`, with its waveform, as a script's handler gets it.
     pub fn spike_in<'a>(&'a self, sample_number: i64, c: usize, i: usize, waveform: ArrayView2<'a, f32>) -> SpikeIn<'a> {
         let channel = &self.spike_channels[c];

@@ -27,13 +27,13 @@ pub struct NativeSide {
 pub type Raised = Option<String>;
 
 impl NativeSide {
-    /// Starts `python` on the driver, which imports `script` and constructs its
-    /// `PyProcessor`; returns the side and what the construction raised, if anything.
+    /// Starts `python` (checked with [`probe`]) on the driver, which imports `script` and
+    /// constructs its `PyProcessor`; returns the side and what the construction raised, if
+    /// anything.
     pub fn start(python: &Path, script: &Path, num_channels: usize, sample_rate: f64) -> anyhow::Result<(NativeSide, Raised)> {
         // The child runs in the script's folder: a relative path to the Python must not
         // change meaning (a bare name is looked up on PATH as before).
         let python = &if python.components().count() > 1 { std::path::absolute(python).context("resolving --python")? } else { python.to_path_buf() };
-        check_python(python)?;
         let script = &std::path::absolute(script).context("resolving the script's path")?;
         let mut driver = tempfile::Builder::new().prefix("pyproc-compare-").suffix(".py").tempfile().context("writing the native driver")?;
         driver.write_all(DRIVER.as_bytes()).context("writing the native driver")?;
@@ -80,32 +80,31 @@ impl NativeSide {
     pub fn process(&mut self, block: &mut ArrayViewMut2<'_, f32>, first_sample: i64, events: &[TtlEventIn<'_>], spikes: &[SpikeIn<'_>]) -> anyhow::Result<(Raised, Vec<Event>, Vec<Spike>)> {
         let (channels, samples) = block.dim();
         let w = &mut self.to;
-        let io = |e| anyhow::anyhow!("the native Python stopped: {e}");
-        w.write_all(b"B").map_err(io)?;
+        w.write_all(b"B").map_err(stopped)?;
         for word in [&first_sample.to_le_bytes()[..], &(channels as u32).to_le_bytes(), &(samples as u32).to_le_bytes(), &(events.len() as u32).to_le_bytes(), &(spikes.len() as u32).to_le_bytes()] {
-            w.write_all(word).map_err(io)?;
+            w.write_all(word).map_err(stopped)?;
         }
         for e in events {
-            w.write_all(&e.source_node.to_le_bytes()).map_err(io)?;
-            w.write_all(&e.sample_number.to_le_bytes()).map_err(io)?;
-            w.write_all(&[e.line, e.state as u8]).map_err(io)?;
-            write_str(w, e.channel).map_err(io)?;
+            w.write_all(&e.source_node.to_le_bytes()).map_err(stopped)?;
+            w.write_all(&e.sample_number.to_le_bytes()).map_err(stopped)?;
+            w.write_all(&[e.line, e.state as u8]).map_err(stopped)?;
+            write_str(w, e.channel).map_err(stopped)?;
         }
         for s in spikes {
             let (nch, ns) = s.waveform.dim();
-            w.write_all(&s.source_node.to_le_bytes()).map_err(io)?;
-            w.write_all(&s.sample_number.to_le_bytes()).map_err(io)?;
+            w.write_all(&s.source_node.to_le_bytes()).map_err(stopped)?;
+            w.write_all(&s.sample_number.to_le_bytes()).map_err(stopped)?;
             for word in [s.sorted_id as u32, nch as u32, ns as u32] {
-                w.write_all(&word.to_le_bytes()).map_err(io)?;
+                w.write_all(&word.to_le_bytes()).map_err(stopped)?;
             }
-            write_str(w, s.electrode_name).map_err(io)?;
-            write_floats(w, s.waveform).map_err(io)?;
+            write_str(w, s.electrode_name).map_err(stopped)?;
+            write_floats(w, s.waveform).map_err(stopped)?;
         }
-        write_floats(w, block.view()).map_err(io)?;
-        w.flush().map_err(io)?;
+        write_floats(w, block.view()).map_err(stopped)?;
+        w.flush().map_err(stopped)?;
         let raised = self.status()?;
         let mut values = vec![0u8; channels * samples * 4];
-        self.from.read_exact(&mut values).map_err(io)?;
+        self.from.read_exact(&mut values).map_err(stopped)?;
         for (to, bytes) in block.iter_mut().zip(values.chunks_exact(4)) {
             *to = f32::from_le_bytes(bytes.try_into().expect("4 bytes"));
         }
@@ -113,19 +112,19 @@ impl NativeSide {
         let mut sent = Vec::with_capacity(n as usize);
         for _ in 0..n {
             let mut record = [0u8; 10];
-            self.from.read_exact(&mut record).map_err(io)?;
+            self.from.read_exact(&mut record).map_err(stopped)?;
             sent.push((i64::from_le_bytes(record[..8].try_into().expect("8 bytes")), record[8], record[9] != 0));
         }
         let m = self.u32()?;
         let mut spikes = Vec::with_capacity(m as usize);
         for _ in 0..m {
             let mut record = [0u8; 17];
-            self.from.read_exact(&mut record).map_err(io)?;
+            self.from.read_exact(&mut record).map_err(stopped)?;
             let word = |at: usize| u32::from_le_bytes(record[at..at + 4].try_into().expect("4 bytes"));
             let waveform = if record[16] == 1 {
                 let len = self.u32()? as usize;
                 let mut bytes = vec![0u8; len * 4];
-                self.from.read_exact(&mut bytes).map_err(io)?;
+                self.from.read_exact(&mut bytes).map_err(stopped)?;
                 Some(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
             } else {
                 None
@@ -136,28 +135,27 @@ impl NativeSide {
     }
 
     fn control(&mut self, kind: &[u8], payload: &[u8]) -> anyhow::Result<Raised> {
-        let io = |e| anyhow::anyhow!("the native Python stopped: {e}");
-        self.to.write_all(kind).map_err(io)?;
-        self.to.write_all(payload).map_err(io)?;
-        self.to.flush().map_err(io)?;
+        self.to.write_all(kind).map_err(stopped)?;
+        self.to.write_all(payload).map_err(stopped)?;
+        self.to.flush().map_err(stopped)?;
         self.status()
     }
 
     fn status(&mut self) -> anyhow::Result<Raised> {
         let mut status = [0u8; 1];
-        self.from.read_exact(&mut status).map_err(|e| anyhow::anyhow!("the native Python stopped: {e}"))?;
+        self.from.read_exact(&mut status).map_err(stopped)?;
         if status[0] == 0 {
             return Ok(None);
         }
         let n = self.u32()? as usize;
         let mut text = vec![0u8; n];
-        self.from.read_exact(&mut text).map_err(|e| anyhow::anyhow!("the native Python stopped: {e}"))?;
+        self.from.read_exact(&mut text).map_err(stopped)?;
         Ok(Some(String::from_utf8_lossy(&text).into_owned()))
     }
 
     fn u32(&mut self) -> anyhow::Result<u32> {
         let mut word = [0u8; 4];
-        self.from.read_exact(&mut word).map_err(|e| anyhow::anyhow!("the native Python stopped: {e}"))?;
+        self.from.read_exact(&mut word).map_err(stopped)?;
         Ok(u32::from_le_bytes(word))
     }
 }
@@ -188,9 +186,12 @@ pub fn default_python() -> PathBuf {
     PathBuf::from("python3")
 }
 
-/// Refuses a Python that cannot run the original plugin's scripts, saying how to fix it.
-fn check_python(python: &Path) -> anyhow::Result<()> {
-    let probe = Command::new(python).args(["-c", "import sys, numpy, scipy; print(sys.version.split()[0], numpy.__version__, scipy.__version__)"]).output();
+/// `python`'s versions ("CPython 3.11.7, numpy 2.4.0, scipy 1.17.0"), for the report; refuses a
+/// Python that cannot run the original plugin's scripts, saying how to fix it.
+pub fn probe(python: &Path) -> anyhow::Result<String> {
+    let probe = Command::new(python)
+        .args(["-c", "import sys, numpy, scipy; print(f'CPython {sys.version.split()[0]}, numpy {numpy.__version__}, scipy {scipy.__version__}')"])
+        .output();
     let out = match probe {
         Ok(out) => out,
         Err(e) => bail!("cannot run {} ({e}): name a Python 3 with numpy and scipy with --python PATH", python.display()),
@@ -204,15 +205,10 @@ fn check_python(python: &Path) -> anyhow::Result<()> {
             python.display()
         );
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// `python`'s version line ("3.11.7 numpy 2.4.0 scipy 1.17.0"), for the report.
-pub fn versions(python: &Path) -> String {
-    Command::new(python)
-        .args(["-c", "import sys, numpy, scipy; print(f'CPython {sys.version.split()[0]}, numpy {numpy.__version__}, scipy {scipy.__version__}')"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default()
+/// A broken pipe to or from the native side: its Python ended (its stderr said why).
+fn stopped(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("the native Python stopped: {e}")
 }
