@@ -9,13 +9,13 @@ answers with a timeout a little before it, raised here as `TimeoutError`."""
 import errno
 import struct
 
-import _host
 import _socket
 import numpy as np
 
+import _pyproc_door
+
 from _pyproc_wire import *  # noqa: F403 - NET_* opcodes, statuses, kinds and flags
 
-_call = _host.call
 
 # Filenos of host sockets start here, far above the interpreter's own descriptor table, so
 # `select.select` can tell them from its files.
@@ -62,7 +62,7 @@ def _seconds(timeout):
 
 def _ask(frame):
     """Sends `frame`; the answer after its OK status, or the exception it carries."""
-    reply = _call(frame)
+    reply = _pyproc_door.ask(frame)
     status = reply[0]
     if status == NET_OK:
         return reply

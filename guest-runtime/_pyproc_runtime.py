@@ -21,6 +21,7 @@ import types
 import _host
 import numpy as np
 
+import _pyproc_door
 import _pyproc_imports
 import _pyproc_matplotlib
 import _pyproc_timers
@@ -55,6 +56,7 @@ _spike_record = struct.Struct(SPIKE_RECORD_FORMAT)
 RECORDS_AT = struct.calcsize(PROCESS_FORMAT)  # queued records follow a PROCESS or EVENTS header
 _events_header = struct.Struct("<5q")  # the header's words after op, first sample, samples
 STAGE_PROCESS = bytes([STAGE, CB_PROCESS])
+NEXT_FRAME = bytes([NEXT])
 STAGE_HANDLER = {TTL: bytes([STAGE, CB_HANDLE_TTL_EVENT]), SPIKE: bytes([STAGE, CB_HANDLE_SPIKE])}
 FLOAT32 = np.dtype(np.float32)
 _call = _host.call
@@ -104,7 +106,7 @@ def _failed_frame(callback, exc, script):
         at = at.tb_next
     if last is not None:
         last.tb_next = None
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    text = _traceback_text(exc, tb)
     frames = traceback.extract_tb(tb)
     line = 0
     if isinstance(exc, SyntaxError) and exc.filename == script and exc.lineno:
@@ -130,6 +132,25 @@ def _failed_frame(callback, exc, script):
     return b"".join(parts)
 
 
+def _traceback_text(exc, tb):
+    """The traceback as Python prints it, without the carets under each line (`~~~^^^`),
+    as the original plugin's Python 3.10 printed it. Working the carets out parses the
+    line, and a line that does not parse alone makes CPython look for a source file named
+    `<unknown>`: a round trip through the sandbox's file system in every failed block."""
+    shown = traceback.TracebackException(type(exc), exc, tb)
+    todo, seen = [shown], set()
+    while todo:
+        each = todo.pop()
+        if id(each) in seen:
+            continue
+        seen.add(id(each))
+        for frame in each.stack:
+            frame.colno = frame.end_colno = None
+        todo.extend(chained for chained in (each.__cause__, each.__context__) if chained is not None)
+        todo.extend(each.exceptions or ())
+    return "".join(shown.format())
+
+
 def _str(text):
     """A `str` field: u32 byte length, then UTF-8."""
     data = text.encode("utf-8", "replace")
@@ -143,10 +164,8 @@ def _unpack_str(buf, at):
 
 class Dispatcher:
     def __init__(self):
-        self.area = np.zeros(COMMAND_AREA_BYTES, np.uint8)
+        self.area = _pyproc_door.Area(COMMAND_AREA_BYTES)
         self.path_scratch = np.zeros(PATH_SCRATCH_BYTES, np.uint8)
-        self.area_view = memoryview(self.area)
-        self.area_words = self.area_view.cast("q")  # PROCESS's words (PROCESS_FORMAT)
         self.processor = oe_pyprocessor.PythonProcessor()
         self.events = self.processor._events
         self.spikes = self.processor._spikes
@@ -207,17 +226,21 @@ class Dispatcher:
         self.spikes.clear()
 
     def serve(self):
-        addr = self.area.__array_interface__["data"][0]
+        replies = _pyproc_door.replies
         scratch = self.path_scratch.__array_interface__["data"][0]
-        request = struct.pack("<BIIII", HELLO, addr, COMMAND_AREA_BYTES, scratch, PATH_SCRATCH_BYTES)
+        request = struct.pack("<BIIIIII", HELLO, self.area.addr, self.area.size, replies.addr, replies.size,
+                              scratch, PATH_SCRATCH_BYTES)
         # The block path runs every few milliseconds: locals, not attributes, where they
-        # never change (`views` is cleared in place, never replaced).
-        words, views, area_view, clock = self.area_words, self.views, self.area_view, CLOCK
+        # seldom change (`views` is cleared in place, never replaced; the area only grows).
+        views, clock = self.views, CLOCK
+        area_view = self.area.view
+        words = area_view.cast("q")  # PROCESS's words (PROCESS_FORMAT)
         while True:
-            reply = _call(request)
+            # Every command arrives in the command area; the call itself answers b''.
+            _call(request)
             try:
-                # A block: the command is in the area and its first word is PROCESS alone.
-                if not reply and words[0] == PROCESS:
+                # A block: its first word is PROCESS alone.
+                if words[0] == PROCESS:
                     n = words[2]
                     failed = None
                     # From here until the timers after `process` have run, the script is in
@@ -275,8 +298,18 @@ class Dispatcher:
                     # Most blocks emit nothing: answer without a call.
                     request = self.answer(CB_PROCESS) if self.events or self.spikes else DONE_NOTHING
                     continue
-                cmd = reply if reply else area_view
-                op = cmd[0]
+                op = area_view[0]
+                if op == WAIT:
+                    # The host yields to its caller here; the next command is there when
+                    # the guest runs again.
+                    request = NEXT_FRAME
+                    continue
+                while op == GROW:  # a command larger than the area (never a block's)
+                    self.area = self.area.grown(_pyproc_door.AREA_COMMAND)
+                    area_view = self.area.view
+                    words = area_view.cast("q")
+                    op = area_view[0]
+                cmd = area_view
                 self.processor._in_block = False  # in case a block ended by an exception
                 if op == EVENTS:
                     self.deliver(cmd, *_events_header.unpack_from(cmd, 24))
@@ -592,6 +625,11 @@ def _check(path, need):
         path = os.fsdecode(path)
     except TypeError:
         return
+    if path.startswith("<") and path.endswith(">"):
+        # A name CPython gives code without a file (`<unknown>`, `<string>`), which
+        # tracebacks try to read lines from: nothing to say about it, and asking would cost
+        # a round trip (and the host an allocation) in every failed block.
+        return
     if not path.startswith("/"):
         path = os.path.join(os.getcwd(), path)
     refusal = _ask(path, need, _the_scripts_doing())
@@ -637,7 +675,7 @@ def _stat(path, *args, **kwargs):
 
 def _ask(path, need, report):
     """The host's refusal of `path` for `need` ('' when allowed); `report`: list it."""
-    return _call(bytes([ACCESS, need, report]) + path.encode("utf-8", "replace")).decode("utf-8", "replace")
+    return _pyproc_door.ask(bytes([ACCESS, need, report]) + path.encode("utf-8", "replace")).decode("utf-8", "replace")
 
 
 # Set once, in the interpreter the ready snapshot captures.

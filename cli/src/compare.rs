@@ -108,7 +108,7 @@ pub fn compare(engine: impl FnOnce() -> anyhow::Result<Engine>, options: Compare
         let (ours_events, ours_spikes) = match queued.and_then(|()| ours.process(block.view_mut(), first)) {
             Ok(Processed::Done(emitted)) => (
                 emitted.events.iter().map(|e| (e.sample_number, e.line, e.state)).collect(),
-                emitted.spikes.iter().map(|s| Spike { sample_number: s.sample_number, channel: s.channel, sorted_id: s.sorted_id, waveform: s.waveform.clone() }).collect(),
+                emitted.spikes.iter().map(|s| Spike { sample_number: s.sample_number, channel: s.channel, sorted_id: s.sorted_id, waveform: s.waveform.map(|w| w.to_vec()) }).collect(),
             ),
             Ok(Processed::PassedThrough(why)) => {
                 comparison.raised(PYPROC, "process", Some(index), format!("the block passed the script by: {why}"));

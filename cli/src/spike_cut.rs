@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn a_spike_with_its_own_waveform_is_returned_at_once() {
         let mut cutter = SpikeCutter::new(1);
-        let own = SpikeOut { sample_number: 5, channel: 0, sorted_id: 3, waveform: Some(vec![2.0; SPIKE_SAMPLES]) };
+        let own = SpikeOut { sample_number: 5, channel: 0, sorted_id: 3, waveform: Some([2.0; SPIKE_SAMPLES]) };
         let done = cutter.push(Array2::zeros((1, 4)).view(), 0, &[own]);
         assert_eq!(done[0].waveform, [2.0; SPIKE_SAMPLES]);
         assert_eq!(done[0].sorted_id, 3);

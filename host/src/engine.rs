@@ -151,7 +151,7 @@ impl EngineBuilder {
         let folders = GuestFolders { stdlib: interpreter.stdlib_dir(), empty: interpreter.empty_dir() };
         let (module, preinitialized) = load_interpreter(&wasmtime, &interpreter, &folders, &cache_root, &self.progress, mode)?;
         let mut linker = Linker::new(&wasmtime);
-        state::add_to_linker(&mut linker).map_err(|e| Error::engine("linking the interpreter's imports", e))?;
+        state::add_to_linker(&mut linker, self.deadlines).map_err(|e| Error::engine("linking the interpreter's imports", e))?;
         let instance_pre = linker.instantiate_pre(&module).map_err(|e| Error::engine("linking the interpreter", e))?;
         let first_turn = if preinitialized { guest_runtime::serve_turn().into() } else { guest_runtime::bootstrap_turn().into() };
         let ticker = match self.deadlines {

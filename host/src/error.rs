@@ -2,7 +2,8 @@
 //! line, callback) and what to do about it.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::callback::Callback;
@@ -79,9 +80,12 @@ pub enum Error {
     #[error("the script {path} is not UTF-8 text (byte {at})\nfix: save it as UTF-8")]
     ScriptNotUtf8 { path: PathBuf, at: usize },
 
-    /// A Python exception escaped one of the script's callbacks (or its import).
+    /// A Python exception escaped one of the script's callbacks (or its import). Both
+    /// fields are shared with the processor, which refills the exception in place for the
+    /// next failure once this error is dropped: a script that keeps raising costs no
+    /// allocation per failure.
     #[error("{}: {} raised {}\n{exception}", place(.script, .exception.line), .exception.callback, .exception.summary())]
-    Python { script: PathBuf, exception: PythonException },
+    Python { script: Arc<Path>, exception: Arc<PythonException> },
 
     /// The callback ran past its deadline and its interpreter was stopped.
     #[error(
@@ -207,7 +211,7 @@ impl Error {
     /// The Python exception, when the script raised.
     pub fn python_exception(&self) -> Option<&PythonException> {
         match self {
-            Error::Python { exception, .. } => Some(exception),
+            Error::Python { exception, .. } => Some(exception.as_ref()),
             Error::Shard { error, .. } => error.python_exception(),
             _ => None,
         }

@@ -50,8 +50,9 @@ pub struct SpikeOut {
     pub channel: u32,
     pub sorted_id: u16,
     /// The script's own waveform ([`SPIKE_SAMPLES`] values), or None: the caller cuts it
-    /// from the processed data ([`SPIKE_PRE_SAMPLES`] before `sample_number`).
-    pub waveform: Option<Vec<f32>>,
+    /// from the processed data ([`SPIKE_PRE_SAMPLES`] before `sample_number`). Held in
+    /// place, so emitting spikes allocates nothing.
+    pub waveform: Option<[f32; SPIKE_SAMPLES]>,
 }
 
 /// What the script emitted since the previous block (borrowed from the processor until its

@@ -55,6 +55,18 @@ impl TracebackFrame {
 }
 
 impl PythonException {
+    /// An exception with no type, message or frames yet, for storage that is filled later.
+    pub(crate) fn empty(callback: Callback) -> Self {
+        PythonException {
+            callback,
+            type_name: String::new(),
+            message: String::new(),
+            line: None,
+            frames: Vec::new(),
+            traceback: String::new(),
+        }
+    }
+
     /// `Type: message`, as the last line of a traceback.
     pub fn summary(&self) -> String {
         if self.message.is_empty() {

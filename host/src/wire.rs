@@ -8,6 +8,7 @@ pub(crate) mod batch;
 pub(crate) mod buffer;
 pub(crate) mod command;
 pub(crate) mod door;
+pub(crate) mod failure;
 pub(crate) mod in_flight;
 pub(crate) mod layout;
 pub(crate) mod mailbox;

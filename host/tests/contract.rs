@@ -245,7 +245,7 @@ fn add_python_spike_emits_spikes_and_refuses_bad_arguments() {
     assert_eq!(emitted.spikes[0], pyproc_host::SpikeOut { sample_number: 1002, channel: 1, sorted_id: 0, waveform: None });
     let own = &emitted.spikes[1];
     assert_eq!((own.sample_number, own.channel, own.sorted_id), (500, 3, 9));
-    assert_eq!(own.waveform.as_deref().unwrap(), (0..40).map(|v| v as f32).collect::<Vec<_>>().as_slice());
+    assert_eq!(own.waveform.unwrap().as_slice(), (0..40).map(|v| v as f32).collect::<Vec<_>>().as_slice());
     let expected = ["channel must be from 0 to 3", "must lie in the current block (1000 to 1015)", "must have 40 samples",
         "sorted_id must be from 0 to 65535", "channel must be an int", "waveform must be 40 numbers"];
     for (case, text) in expected.iter().enumerate() {

@@ -49,7 +49,7 @@ fn commands_and_answers_keep_every_field_across_the_boundary() {
     let mut block = Array2::<f32>::zeros((3, 5));
     let emitted = p.process(block.view_mut(), -9).done();
     assert_eq!(emitted.events, [TtlEvent { sample_number: i64::MAX, line: 255, state: true }]);
-    let own: Vec<f32> = (0..40).map(|s| s as f32 - 0.5).collect();
+    let own: [f32; 40] = std::array::from_fn(|s| s as f32 - 0.5);
     assert_eq!(
         emitted.spikes,
         [

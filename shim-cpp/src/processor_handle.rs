@@ -269,8 +269,8 @@ impl ProcessorHandle {
                     out.channel = spike.channel;
                     out.sorted_id = spike.sorted_id;
                     out.has_waveform = false;
-                    if let Some(waveform) = spike.waveform.as_deref().filter(|w| w.len() == out.waveform.len()) {
-                        out.waveform.copy_from_slice(waveform);
+                    if let Some(waveform) = &spike.waveform {
+                        out.waveform = *waveform;
                         out.has_waveform = true;
                     }
                 }

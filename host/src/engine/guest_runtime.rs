@@ -8,11 +8,12 @@ use crate::wire::layout;
 /// from the host's own table of the boundary's numbers (see `wire/layout.rs`),
 /// `_pyproc_installed` from the guest paths of the files made at install
 /// (`package_data.rs`).
-fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 11] {
+fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 12] {
     [
         ("_pyproc_wire", layout::python_module().into()),
         ("_pyproc_installed", package_data::python_module().into()),
         ("oe_pyprocessor", include_str!("../../../guest-runtime/oe_pyprocessor.py").into()),
+        ("_pyproc_door", include_str!("../../../guest-runtime/_pyproc_door.py").into()),
         ("_pyproc_net", include_str!("../../../guest-runtime/_pyproc_net.py").into()),
         ("_pyproc_socket_values", include_str!("../../../guest-runtime/_pyproc_socket_values.py").into()),
         ("_pyproc_socket", include_str!("../../../guest-runtime/_pyproc_socket.py").into()),

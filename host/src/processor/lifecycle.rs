@@ -61,7 +61,7 @@ impl Processor {
         };
         match instance.run(command, block, deadline) {
             Ok(Outcome::Done) => Ok(()),
-            Ok(Outcome::Failed(exception)) => Err(Error::Python { script: self.script.path().to_path_buf(), exception }),
+            Ok(Outcome::Failed(exception)) => Err(Error::Python { script: self.script.shared_path(), exception }),
             Ok(Outcome::Refused(bad)) => Err(Error::AnswerRefused { script: self.script.path().to_path_buf(), callback, why: bad.to_string() }),
             Err(died) => Err(self.lost(callback, died, deadline)),
         }

@@ -147,9 +147,10 @@ impl GuestInstance {
             door: DoorState {
                 mailbox: mailbox.clone(),
                 memory: None,
-                host_alloc: None,
                 command_area: None,
+                reply_area: None,
                 path_scratch: None,
+                pending: None,
                 output: LineSplitter::new(config.label.clone(), config.output.clone(), config.limits.output_bytes_per_callback),
                 deadline: start_deadline,
                 cancel: config.cancel.clone(),
@@ -180,7 +181,6 @@ impl GuestInstance {
             let host_alloc = instance.get_typed_func::<u32, u32>(&mut store, "host_alloc")?;
             let turn = instance.get_typed_func::<(u32, u32), i32>(&mut store, "turn")?;
             store.data_mut().door.memory = Some(memory);
-            store.data_mut().door.host_alloc = Some(host_alloc.clone());
             let len = u32::try_from(bootstrap.len())?;
             let ptr = host_alloc.call_async(&mut store, len).await?;
             memory.write(&mut store, ptr as usize, bootstrap.as_bytes())?;

@@ -97,11 +97,11 @@ impl ShadowHost for HostState {
 }
 
 /// Links every import the interpreter needs: WASI preview 1, the sandbox's shadow in front
-/// of it, and the door.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// of it, and the door (synchronous when the engine compiled epoch checks: `epochs`).
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>, epochs: bool) -> wasmtime::Result<()> {
     wasmtime_wasi::p1::add_to_linker_sync(linker, |state: &mut HostState| &mut state.wasi)?;
     wasi_shadow::add_to_linker(linker)?;
-    door::add_to_linker(linker)
+    door::add_to_linker(linker, epochs)
 }
 
 /// The host folders every interpreter sees besides its grants (see `preopens.rs`).

@@ -1,14 +1,20 @@
 //! The host side of `host::call`, the guest's only way out besides WASI.
 //!
-//! The guest's dispatch loop calls the door with the outcome of the last command and gets
-//! the next command back. Waiting for that next command is an async host function that
-//! stays `Pending` until the sandbox's `GuestInstance::run` has put
-//! a command in the [`Mailbox`] and polled the store's future again. So each command is one
-//! door round trip on the caller's own thread: no Python source compiled per call, no
-//! thread hand-off.
+//! The guest's dispatch loop calls the door with the outcome of the last command and asks
+//! for the next one. The door is a plain synchronous host function: every answer goes into
+//! one of the guest's own areas (the command area for commands, the reply area for answers
+//! to questions) and the call itself answers `b''`, so nothing is allocated on either side
+//! per call. When the guest waits for a command the processor has not placed yet, the door
+//! answers `WAIT` and makes the guest yield to its host at its next epoch check (its epoch
+//! deadline set to now); the processor's poll of the store's future then returns, and the
+//! next poll resumes the guest, which asks again (`NEXT`) and finds the command. So each
+//! command is one resumption of the store on the caller's own thread: no Python source
+//! compiled per call, no thread hand-off, no heap allocation. An engine built without
+//! deadline checks has no epochs to yield at: there the door is an async host function that
+//! yields itself (wasmtime boxes its future on each call).
 //!
-//! Small commands are written into the guest's own command area (answer `b''`, no
-//! allocation); larger ones into memory from the guest's `host_alloc`, which the guest frees.
+//! An answer larger than its area is kept by the host while the guest makes a larger area
+//! (`GROW`, answered by the guest with `AREA`), then written there.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,20 +22,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use wasmtime::{Caller, Linker, Memory, TypedFunc};
+use wasmtime::{AsContextMut, Caller, Linker, Memory};
 
 use crate::callback::Callback;
 use crate::grants::Need;
-use crate::python_exception::PythonException;
 use crate::supervise::cancel::CancelFlag;
 use crate::wire::batch::Batch;
 use crate::wire::command::Command;
 use crate::wire::in_flight::InFlight;
-use crate::wire::layout;
+use crate::wire::layout::{self, op};
 use crate::wire::mailbox::{Mailbox, Outcome};
 use crate::wire::output::LineSplitter;
 use crate::wire::refusal::{refusal_of, OutsideMemory, Refusal, REFUSED};
-use crate::wire::request::Request;
+use crate::wire::request::{AreaKind, Request};
 
 /// What the door needs from the store's data; the sandbox's state implements it, so the
 /// door names no type above it.
@@ -50,11 +55,14 @@ pub(crate) trait DoorHost: Send + 'static {
 pub(crate) struct DoorState {
     pub mailbox: Arc<Mailbox>,
     pub memory: Option<Memory>,
-    pub host_alloc: Option<TypedFunc<u32, u32>>,
     /// The guest's command area: (address, length).
     pub command_area: Option<(u32, u32)>,
+    /// The guest's area for answers to its questions (`ACCESS`, `NET_*`): (address, length).
+    pub reply_area: Option<(u32, u32)>,
     /// The guest's area for paths the sandbox rewrites: (address, length).
     pub path_scratch: Option<(u32, u32)>,
+    /// An answer too large for its area, kept until the guest has made a larger one.
+    pub pending: Option<(AreaKind, Vec<u8>)>,
     pub output: LineSplitter,
     /// When the command running now must be done (checked here, and by the instance's
     /// poll loop).
@@ -68,59 +76,97 @@ pub(crate) struct DoorState {
     pub in_flight: InFlight,
 }
 
-pub(crate) fn add_to_linker<T: DoorHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    linker.func_wrap_async("host", "call", |caller: Caller<'_, T>, (ptr, len, out_ptr, out_len): (u32, u32, u32, u32)| {
-        Box::new(door_call(caller, ptr, len, out_ptr, out_len))
-    })?;
+/// Links the door: synchronous when the engine has epochs to yield at (`epochs`), async
+/// otherwise.
+pub(crate) fn add_to_linker<T: DoorHost>(linker: &mut Linker<T>, epochs: bool) -> wasmtime::Result<()> {
+    if epochs {
+        linker.func_wrap("host", "call", |mut caller: Caller<'_, T>, ptr: u32, len: u32, out_ptr: u32, out_len: u32| {
+            let (code, wait) = door_call(&mut caller, ptr, len, out_ptr, out_len)?;
+            if wait {
+                // Yield at the guest's next epoch check: the processor's poll returns there.
+                caller.as_context_mut().set_epoch_deadline(0);
+            }
+            Ok(code)
+        })?;
+    } else {
+        linker.func_wrap_async("host", "call", |mut caller: Caller<'_, T>, (ptr, len, out_ptr, out_len): (u32, u32, u32, u32)| {
+            Box::new(async move {
+                let (code, wait) = door_call(&mut caller, ptr, len, out_ptr, out_len)?;
+                if wait {
+                    YieldOnce(false).await;
+                }
+                Ok(code)
+            })
+        })?;
+    }
     Ok(())
 }
 
+/// What a frame asks of the door once it has been acted on.
 enum Next {
-    /// Answer `b''` at once (a log line).
+    /// Answer at once; what there is to say is in the guest's areas already.
     Answer,
-    /// Answer these bytes at once.
+    /// Answer this in the reply area.
     Reply(String),
-    /// A socket operation: serve it and answer at once.
+    /// A socket operation: serve it and answer in the reply area.
     Network,
-    /// The command is finished: wait for the next one.
-    AwaitCommand,
+    /// The command is finished, or the guest asks for the next: hand over the next one,
+    /// or make the guest wait for it.
+    NextCommand,
 }
 
-async fn door_call<T: DoorHost>(mut caller: Caller<'_, T>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<i32> {
-    let next = match receive(&mut caller, ptr, len) {
+/// Serves one call of the door; returns the code `host::call` returns and whether the
+/// guest must now wait for the processor's next command.
+fn door_call<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32, out_ptr: u32, out_len: u32) -> wasmtime::Result<(i32, bool)> {
+    let next = match receive(caller, ptr, len) {
         Ok(next) => next,
-        Err(err) => return refuse(&mut caller, err),
+        Err(err) => return refuse(caller, err).map(|code| (code, false)),
     };
+    // Every answer is in an area: the call itself answers `b''`.
+    write_answer(caller, out_ptr, out_len, 0, 0)?;
     match next {
-        Next::Answer => {
-            write_answer(&mut caller, out_ptr, out_len, 0, 0)?;
-            return Ok(0);
-        }
+        Next::Answer => Ok((0, false)),
         Next::Reply(text) => {
-            answer_with(&mut caller, text.as_bytes(), out_ptr, out_len).await?;
-            return Ok(0);
+            reply(caller, text.as_bytes())?;
+            Ok((0, false))
         }
         Next::Network => {
-            let memory = memory(&mut caller)?;
-            let (mem, state) = memory.data_and_store_mut(&mut caller);
+            let memory = memory(caller)?;
+            let (mem, state) = memory.data_and_store_mut(&mut *caller);
             let answer = match state.network(mem, ptr, len) {
                 Ok(answer) => answer,
-                Err(err) => return refuse(&mut caller, err),
+                Err(err) => return refuse(caller, err).map(|code| (code, false)),
             };
-            answer_with(&mut caller, &answer, out_ptr, out_len).await?;
-            return Ok(0);
+            reply(caller, &answer)?;
+            Ok((0, false))
         }
-        Next::AwaitCommand => {}
+        Next::NextCommand => {
+            let taken = {
+                let mut slot = caller.data_mut().door().mailbox.lock();
+                // NEXT while a command runs would let the script overwrite the area the
+                // runtime is reading the command from.
+                if slot.command.is_none() && slot.outcome.is_none() {
+                    drop(slot);
+                    return refuse(caller, Refusal::NextMidCommand.into()).map(|code| (code, false));
+                }
+                // A command placed without a deadline has none left.
+                slot.command.take().map(|command| (command, slot.deadline.take().unwrap_or_else(Instant::now)))
+            };
+            let Some((command, deadline)) = taken else {
+                let (mem, state) = memory(caller)?.data_and_store_mut(&mut *caller);
+                let (area, _) = state.door().command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
+                guest_slice_mut(mem, area, 1)?[0] = op::WAIT;
+                return Ok((0, true));
+            };
+            let state = caller.data_mut();
+            state.door().deadline = deadline;
+            state.door().running = command.callback();
+            state.door().in_flight.starts(&command);
+            state.command_starts(&command);
+            deliver(caller, command)?;
+            Ok((0, false))
+        }
     }
-    let mailbox = caller.data_mut().door().mailbox.clone();
-    let (command, deadline) = NextCommand(&mailbox).await;
-    let state = caller.data_mut();
-    state.door().deadline = deadline;
-    state.door().running = command.callback();
-    state.door().in_flight.starts(&command);
-    state.command_starts(&command);
-    deliver(&mut caller, command, out_ptr, out_len).await?;
-    Ok(0)
 }
 
 /// Answers a refused frame: the guest's `_host.call` raises `OSError`, the script's
@@ -181,7 +227,11 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
     // A socket operation is refused the same way: nothing reaches the network once the
     // command's time is up. So is a move to the next entry point (a handler's to
     // `process`): the time ran out in the one before, which is blamed.
-    let answers = !matches!(request, Request::Log { .. } | Request::Handles { .. } | Request::Dropped { .. });
+    // Asking for the next command, or registering a larger area, is between callbacks.
+    let answers = !matches!(
+        request,
+        Request::Log { .. } | Request::Handles { .. } | Request::Dropped { .. } | Request::Next | Request::Area { .. }
+    );
     if answers && door.cancel.is_set() {
         return Err(wasmtime::Error::new(Late::Cancelled));
     }
@@ -209,16 +259,44 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             slot.channel_independent = traits & layout::traits::CHANNEL_INDEPENDENT != 0;
             return Ok(Next::Answer);
         }
-        Request::Hello { mailbox_addr, mailbox_len, scratch_addr, scratch_len } => {
+        Request::Hello { mailbox_addr, mailbox_len, reply_addr, reply_len, scratch_addr, scratch_len } => {
             if door.command_area.is_some() {
                 return Err(Refusal::HelloAgain.into());
             }
-            guest_slice(mem, mailbox_addr, mailbox_len as usize)?;
-            guest_slice(mem, scratch_addr, scratch_len as usize)?;
+            for (addr, len) in [(mailbox_addr, mailbox_len), (reply_addr, reply_len), (scratch_addr, scratch_len)] {
+                guest_slice(mem, addr, len as usize)?;
+                if (len as usize) < layout::AREA_MIN_BYTES {
+                    return Err(Refusal::AreaTooSmall { len }.into());
+                }
+            }
             door.command_area = Some((mailbox_addr, mailbox_len));
+            door.reply_area = Some((reply_addr, reply_len));
             door.path_scratch = Some((scratch_addr, scratch_len));
             slot.outcome = Some(Outcome::Done);
-            Next::AwaitCommand
+            Next::NextCommand
+        }
+        Request::Next => return Ok(Next::NextCommand),
+        Request::Area { kind, addr, len } => {
+            guest_slice(mem, addr, len as usize)?;
+            if (len as usize) < layout::AREA_MIN_BYTES {
+                return Err(Refusal::AreaTooSmall { len }.into());
+            }
+            match kind {
+                AreaKind::Command if door.command_area.is_some() => door.command_area = Some((addr, len)),
+                AreaKind::Reply if door.reply_area.is_some() => door.reply_area = Some((addr, len)),
+                _ => return Err(Refusal::AreaBeforeHello.into()),
+            }
+            // What waited for the larger area goes there now (the guest makes it as large
+            // as GROW asked).
+            if let Some((pending_kind, bytes)) = door.pending.take_if(|(k, _)| *k == kind) {
+                debug_assert_eq!(pending_kind, kind);
+                let out = guest_slice_mut(mem, addr, len as usize)?;
+                match out.get_mut(..bytes.len()) {
+                    Some(out) => out.copy_from_slice(&bytes),
+                    None => return Err(Refusal::AreaTooSmall { len }.into()),
+                }
+            }
+            return Ok(Next::Answer);
         }
         Request::Done { events, spikes } => {
             // Nothing of an answer the stream cannot take is used: not the block, not what
@@ -231,7 +309,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
                 door.in_flight.failed();
                 slot.outcome = Some(Outcome::Refused(bad));
                 slot.dropped.output_bytes += door.output.end_callback() as u64;
-                return Ok(Next::AwaitCommand);
+                return Ok(Next::NextCommand);
             }
             if let Some(block) = slot.block.take() {
                 let (addr, _) = slot.buffer.ok_or_else(|| wasmtime::format_err!("the guest processed a block without a buffer"))?;
@@ -247,7 +325,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             slot.dropped.events += keep_at_most(room(slot.events.len()), events.iter(), &mut slot.events);
             slot.dropped.spikes += keep_at_most(room(slot.spikes.len()), spikes.iter(), &mut slot.spikes);
             slot.outcome = Some(Outcome::Done);
-            Next::AwaitCommand
+            Next::NextCommand
         }
         Request::Buffer { addr, capacity } => {
             door.in_flight.check_buffer(capacity)?;
@@ -255,7 +333,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             door.in_flight.done();
             slot.buffer = Some((addr, capacity));
             slot.outcome = Some(Outcome::Done);
-            Next::AwaitCommand
+            Next::NextCommand
         }
         Request::Access { .. } => unreachable!("answered above"),
         Request::Net => return Ok(Next::Network),
@@ -263,60 +341,44 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             // The block is left exactly as it came in: nothing is copied back.
             slot.block = None;
             door.in_flight.failed();
-            let exception = PythonException {
-                callback: failed.callback,
-                type_name: failed.type_name.to_owned(),
-                message: failed.message.to_owned(),
-                line: failed.line,
-                frames: failed.frames,
-                traceback: failed.traceback.to_owned(),
-            };
+            let exception = slot.failures.record(&failed);
             slot.outcome = Some(Outcome::Failed(exception));
-            Next::AwaitCommand
+            Next::NextCommand
         }
     };
     slot.dropped.output_bytes += door.output.end_callback() as u64;
     Ok(next)
 }
 
-/// Hands `command` to the guest: the block first for `Process`, then the frame, followed
-/// for `Process` and `Events` by the mailbox's batch of queued events and spikes (emptied
-/// here: they are the guest's now).
-async fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command, out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
-    let memory = memory(caller)?;
-    let (area, area_len) = caller.data_mut().door().command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
-    let len = {
+/// Hands `command` to the guest: the block first for `Process`, then the frame in the
+/// command area, followed for `Process` and `Events` by the mailbox's batch of queued
+/// events and spikes (emptied here: they are the guest's now).
+fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command) -> wasmtime::Result<()> {
+    if let Command::Process { .. } = command {
+        let memory = memory(caller)?;
         let (mem, state) = memory.data_and_store_mut(&mut *caller);
-        let mut slot = state.door().mailbox.lock();
-        if let Command::Process { .. } = command {
-            let block = slot.block.as_ref().ok_or_else(|| wasmtime::format_err!("process command without a block"))?;
-            let (addr, capacity) = slot.buffer.ok_or_else(|| wasmtime::format_err!("process command before a buffer"))?;
-            if block.channels() * block.samples() > capacity as usize {
-                wasmtime::bail!("block of {} floats exceeds the guest buffer of {capacity}", block.channels() * block.samples());
-            }
-            // SAFETY: as in `receive`.
-            unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
+        let door = state.door();
+        let slot = door.mailbox.lock();
+        let block = slot.block.as_ref().ok_or_else(|| wasmtime::format_err!("process command without a block"))?;
+        let (addr, capacity) = slot.buffer.ok_or_else(|| wasmtime::format_err!("process command before a buffer"))?;
+        if block.channels() * block.samples() > capacity as usize {
+            wasmtime::bail!("block of {} floats exceeds the guest buffer of {capacity}", block.channels() * block.samples());
         }
-        let len = command.encoded_len() + if command.carries_batch() { slot.batch.summary().encoded_len() } else { 0 };
-        if len <= area_len as usize {
-            write_command(&command, &mut slot.batch, guest_slice_mut(mem, area, len)?);
-            None
-        } else if let Command::Process { .. } = command {
+        // SAFETY: as in `receive`.
+        unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
+        let len = command.encoded_len() + slot.batch.summary().encoded_len();
+        let (_, area_len) = door.command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
+        if len > area_len as usize {
             // The processor queues no more than fits beside a block's header.
             wasmtime::bail!("a block's command with its queued events ({len} bytes) exceeds the command area of {area_len} bytes");
-        } else {
-            Some(len)
         }
-    };
-    let Some(len) = len else {
-        return write_answer(caller, out_ptr, out_len, 0, 0);
-    };
-    let ptr = alloc_in_guest(caller, len).await?;
-    {
-        let (mem, state) = memory.data_and_store_mut(&mut *caller);
-        write_command(&command, &mut state.door().mailbox.lock().batch, guest_slice_mut(mem, ptr, len)?);
     }
-    write_answer(caller, out_ptr, out_len, ptr, len as u32)
+    let len = {
+        let door = caller.data_mut().door();
+        let batch = door.mailbox.lock().batch.summary();
+        command.encoded_len() + if command.carries_batch() { batch.encoded_len() } else { 0 }
+    };
+    place(caller, AreaKind::Command, len, |out, door| write_command(&command, &mut door.mailbox.lock().batch, out))
 }
 
 /// Encodes `command` into `out` (exactly its length), followed by the batch when the
@@ -329,27 +391,48 @@ fn write_command(command: &Command, batch: &mut Batch, out: &mut [u8]) {
     }
 }
 
-/// `len` bytes from the guest's own allocator, for an answer the guest frees itself.
-async fn alloc_in_guest<T: DoorHost>(caller: &mut Caller<'_, T>, len: usize) -> wasmtime::Result<u32> {
-    let host_alloc = caller.data_mut().door().host_alloc.clone().ok_or_else(|| wasmtime::format_err!("no host_alloc"))?;
-    let len32 = u32::try_from(len).map_err(|_| wasmtime::format_err!("an answer of {len} bytes is too large"))?;
-    let ptr = host_alloc.call_async(&mut *caller, len32).await?;
-    if ptr == 0 {
-        wasmtime::bail!("the guest could not allocate {len} bytes for an answer");
+/// Writes an answer of `len` bytes with `write` into the guest's area of `kind`, or, when
+/// it does not fit, keeps it and asks the guest for a larger area (`GROW`).
+fn place<T: DoorHost>(
+    caller: &mut Caller<'_, T>,
+    kind: AreaKind,
+    len: usize,
+    write: impl FnOnce(&mut [u8], &mut DoorState),
+) -> wasmtime::Result<()> {
+    let memory = memory(caller)?;
+    let (mem, state) = memory.data_and_store_mut(&mut *caller);
+    let door = state.door();
+    let (addr, area_len) = match kind {
+        AreaKind::Command => door.command_area,
+        AreaKind::Reply => door.reply_area,
     }
-    Ok(ptr)
+    .ok_or_else(|| wasmtime::format_err!("the guest has no area for answers yet"))?;
+    if len <= area_len as usize {
+        write(guest_slice_mut(mem, addr, len)?, door);
+        return Ok(());
+    }
+    let needed = u32::try_from(len).map_err(|_| wasmtime::format_err!("an answer of {len} bytes is too large"))?;
+    let mut bytes = vec![0; len];
+    write(&mut bytes, door);
+    door.pending = Some((kind, bytes));
+    write_area_header(guest_slice_mut(mem, addr, layout::AREA_HEADER_BYTES)?, op::GROW, needed);
+    Ok(())
 }
 
-/// Answers `bytes`, in memory from the guest's `host_alloc` (the guest frees it); nothing
-/// is allocated for an empty answer.
-async fn answer_with<T: DoorHost>(caller: &mut Caller<'_, T>, bytes: &[u8], out_ptr: u32, out_len: u32) -> wasmtime::Result<()> {
-    if bytes.is_empty() {
-        return write_answer(caller, out_ptr, out_len, 0, 0);
-    }
-    let memory = memory(caller)?;
-    let ptr = alloc_in_guest(caller, bytes.len()).await?;
-    guest_slice_mut(memory.data_mut(&mut *caller), ptr, bytes.len())?.copy_from_slice(bytes);
-    write_answer(caller, out_ptr, out_len, ptr, bytes.len() as u32)
+/// Answers a question (`ACCESS`, `NET_*`) with `bytes`, in the reply area: `REPLY`, their
+/// length, then them.
+fn reply<T: DoorHost>(caller: &mut Caller<'_, T>, bytes: &[u8]) -> wasmtime::Result<()> {
+    place(caller, AreaKind::Reply, layout::AREA_HEADER_BYTES + bytes.len(), |out, _| {
+        let (header, rest) = out.split_at_mut(layout::AREA_HEADER_BYTES);
+        write_area_header(header, op::REPLY, bytes.len() as u32);
+        rest.copy_from_slice(bytes);
+    })
+}
+
+/// An area's header (`layout::AREA_HEADER_FORMAT`): opcode, three zero bytes, a length.
+fn write_area_header(out: &mut [u8], op: u8, len: u32) {
+    out[..4].copy_from_slice(&[op, 0, 0, 0]);
+    out[4..8].copy_from_slice(&len.to_le_bytes());
 }
 
 /// Stores the answer's pointer and length at the guest's two out-pointers.
@@ -382,19 +465,18 @@ pub(crate) fn guest_slice_mut(mem: &mut [u8], addr: u32, len: usize) -> wasmtime
         .ok_or_else(|| wasmtime::Error::new(OutsideMemory { addr, len, size }))
 }
 
-/// Ready, with the command and its deadline, when the processor has placed one.
-/// Nothing wakes it: the processor polls the store's future itself right after placing one.
-struct NextCommand<'a>(&'a Mailbox);
+/// Pending once, then ready: the async door's way to hand control back to the processor
+/// (its poll returns) until the processor polls again with the next command in place.
+struct YieldOnce(bool);
 
-impl Future for NextCommand<'_> {
-    type Output = (Command, Instant);
+impl Future for YieldOnce {
+    type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.0.lock();
-        match slot.command.take() {
-            // A command placed without a deadline has none left.
-            Some(command) => Poll::Ready((command, slot.deadline.take().unwrap_or_else(Instant::now))),
-            None => Poll::Pending,
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
         }
+        self.0 = true;
+        Poll::Pending
     }
 }

@@ -34,6 +34,14 @@ pub(crate) mod op {
         /// Queued TTL events and spikes alone, without a block: `PROCESS_FORMAT` with
         /// first sample and samples 0.
         EVENTS = 10,
+        /// In the command area after a command is done, or when the guest asks for the
+        /// next: none is there yet; ask again with `NEXT` (the guest yields first).
+        WAIT = 11,
+        /// In the reply area: the answer to a question (`AREA_HEADER_FORMAT`, its bytes after).
+        REPLY = 12,
+        /// In either area: the answer needs an area of this many bytes; make one and say
+        /// where with `AREA`, and the answer is written there.
+        GROW = 13,
         HELLO = 0x81,
         DONE = 0x82,
         BUFFER = 0x83,
@@ -56,6 +64,10 @@ pub(crate) mod op {
         ACCESS = 0x94,
         /// Events the script emitted outside acquisition, which the runtime dropped.
         DROPPED = 0x95,
+        /// Ready for the next command (after `WAIT`).
+        NEXT = 0x96,
+        /// A new command or reply area, made after `GROW`.
+        AREA = 0x97,
     }
 
     /// The network service's frames (`NET_OPEN` … `NET_INFO`), served by `net/`.
@@ -142,9 +154,20 @@ pub(crate) const SAME_NAME: u32 = u32::MAX;
 pub(crate) const SPIKE_RECORD_FORMAT: &str = "<BIIIqqq";
 pub(crate) const SPIKE_RECORD_BYTES: usize = struct_size(SPIKE_RECORD_FORMAT);
 
-/// The guest's command area: small commands (a block's PROCESS with its queued events) are
-/// written there; larger ones go to memory the guest allocates for them.
+/// The guest's command area: every command is written there (a block's PROCESS with its
+/// queued events always fits; a larger one makes the guest grow the area first).
 pub(crate) const COMMAND_AREA_BYTES: usize = 64 * 1024;
+
+/// The guest's reply area, for the answers to its questions (`ACCESS`, `NET_*`), grown
+/// the same way when an answer is larger.
+pub(crate) const REPLY_AREA_BYTES: usize = 4 * 1024;
+
+/// The header of `WAIT`, `REPLY` and `GROW` in an area: opcode, a length.
+pub(crate) const AREA_HEADER_FORMAT: &str = "<BxxxI";
+pub(crate) const AREA_HEADER_BYTES: usize = struct_size(AREA_HEADER_FORMAT);
+
+/// No area is smaller: a block's header fits in every command area.
+pub(crate) const AREA_MIN_BYTES: usize = PROCESS_BYTES;
 
 /// Bytes of a little-endian Python `struct` format made of the codes used here.
 const fn struct_size(format: &str) -> usize {
@@ -189,11 +212,12 @@ pub(crate) fn python_module() -> String {
         ("PROCESS_FORMAT", PROCESS_FORMAT),
         ("TTL_RECORD_FORMAT", TTL_RECORD_FORMAT),
         ("SPIKE_RECORD_FORMAT", SPIKE_RECORD_FORMAT),
+        ("AREA_HEADER_FORMAT", AREA_HEADER_FORMAT),
     ];
     for (name, value) in formats {
         src.push_str(&format!("{name} = {value:?}\n"));
     }
-    for (name, value) in [("COMMAND_AREA_BYTES", COMMAND_AREA_BYTES), ("SAME_NAME", SAME_NAME as usize)] {
+    for (name, value) in [("COMMAND_AREA_BYTES", COMMAND_AREA_BYTES), ("REPLY_AREA_BYTES", REPLY_AREA_BYTES), ("SAME_NAME", SAME_NAME as usize)] {
         src.push_str(&format!("{name} = {value}\n"));
     }
     for (name, value) in net::ALL {

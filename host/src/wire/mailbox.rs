@@ -2,7 +2,7 @@
 //! next command, the events and spikes queued for the script's handlers, the caller's
 //! block while it is lent, the outcome, and what the script emitted.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::callback::Callback;
@@ -11,13 +11,14 @@ use crate::python_exception::PythonException;
 use crate::wire::batch::Batch;
 use crate::wire::buffer::RawBlock;
 use crate::wire::command::Command;
+use crate::wire::failure::Failures;
 use crate::wire::refusal::BadAnswer;
 
 /// What the guest made of a command.
 #[derive(Debug)]
 pub(crate) enum Outcome {
     Done,
-    Failed(PythonException),
+    Failed(Arc<PythonException>),
     /// The guest answered with what the stream cannot take; none of it was used.
     Refused(BadAnswer),
 }
@@ -37,6 +38,8 @@ pub(crate) struct MailboxSlot {
     pub block: Option<RawBlock>,
     /// Set by the door when the guest finishes a command.
     pub outcome: Option<Outcome>,
+    /// Where the door writes the exceptions the guest reports.
+    pub failures: Failures,
     /// Events the script emitted, in order, until the processor drains them (after the
     /// next block that succeeds; at most `door::PENDING_CALLBACKS` callbacks' worth).
     pub events: Vec<TtlEvent>,

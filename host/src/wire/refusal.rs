@@ -26,6 +26,12 @@ pub(crate) enum Refusal {
     OutsideMemory(#[from] OutsideMemory),
     #[error("a second HELLO: the runtime says hello once, when it starts")]
     HelloAgain,
+    #[error("an area of {len} bytes; areas hold at least {} bytes", crate::wire::layout::AREA_MIN_BYTES)]
+    AreaTooSmall { len: u32 },
+    #[error("a NEXT frame while a command runs: the runtime asks for the next command when one is done")]
+    NextMidCommand,
+    #[error("an AREA frame before HELLO")]
+    AreaBeforeHello,
     #[error("a BUFFER frame, but the host asked for no buffer")]
     UnaskedBuffer,
     #[error("a BUFFER of {got} floats, but the host asked for {asked}")]

@@ -7,7 +7,6 @@
 use crate::callback::Callback;
 use crate::events::{SpikeOut, TtlEvent, SPIKE_SAMPLES};
 use crate::grants::Need;
-use crate::python_exception::TracebackFrame;
 use crate::wire::layout::{op, EVENT_BYTES, SPIKE_HEADER_BYTES};
 use crate::wire::reader::FrameReader;
 
@@ -16,7 +15,11 @@ use crate::wire::reader::FrameReader;
 pub(crate) enum Request<'a> {
     /// The dispatch loop is up; its command area is `len` bytes at `addr`, and its area
     /// for paths the host rewrites is `scratch_len` bytes at `scratch_addr`.
-    Hello { mailbox_addr: u32, mailbox_len: u32, scratch_addr: u32, scratch_len: u32 },
+    Hello { mailbox_addr: u32, mailbox_len: u32, reply_addr: u32, reply_len: u32, scratch_addr: u32, scratch_len: u32 },
+    /// Ready for the next command, after the door answered `WAIT`.
+    Next,
+    /// The guest made a larger area of `kind`, as `GROW` asked: `len` bytes at `addr`.
+    Area { kind: AreaKind, addr: u32, len: u32 },
     /// The last command succeeded; `events` and `spikes` hold what the script emitted.
     Done { events: EventsFrame<'a>, spikes: SpikesFrame<'a> },
     /// A `Reserve` succeeded: the float32 buffer is at `addr`.
@@ -45,6 +48,15 @@ pub(crate) enum Request<'a> {
     Net,
 }
 
+/// The guest's two areas the host writes answers into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AreaKind {
+    /// Commands (`AREA` kind 0).
+    Command,
+    /// Answers to questions (`AREA` kind 1).
+    Reply,
+}
+
 /// A FAILED frame's fields.
 #[derive(Debug, PartialEq)]
 pub(crate) struct FailedFrame<'a> {
@@ -52,8 +64,32 @@ pub(crate) struct FailedFrame<'a> {
     pub line: Option<u32>,
     pub type_name: &'a str,
     pub message: &'a str,
-    pub frames: Vec<TracebackFrame>,
+    pub frames: TracebackFrames<'a>,
     pub traceback: &'a str,
+}
+
+/// The traceback frames of a FAILED frame, already checked by `decode`; iterate to read
+/// them (the innermost [`MAX_TRACEBACK_FRAMES`] of a deeper traceback).
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub(crate) struct TracebackFrames<'a> {
+    bytes: &'a [u8],
+    count: usize,
+}
+
+impl<'a> TracebackFrames<'a> {
+    /// (file, line, function) of each frame kept, outermost first.
+    pub fn iter(self) -> impl Iterator<Item = (&'a str, u32, &'a str)> {
+        let mut r = FrameReader::new(op::FAILED, self.bytes, self.bytes.len());
+        let skip = self.count.saturating_sub(MAX_TRACEBACK_FRAMES);
+        (0..self.count)
+            .map_while(move |_| Some((r.str().ok()?, r.u32().ok()?, r.str().ok()?)))
+            .skip(skip)
+    }
+
+    #[cfg(test)]
+    pub fn len(self) -> usize {
+        self.count.min(MAX_TRACEBACK_FRAMES)
+    }
 }
 
 /// Packed events inside a DONE frame; iterate to decode.
@@ -100,8 +136,13 @@ impl<'a> SpikesFrame<'a> {
             let channel = u32::from_le_bytes(field(8, 4).try_into().unwrap());
             let sorted_id = i64::from_le_bytes(field(12, 8).try_into().unwrap());
             let len = u32::from_le_bytes(field(20, 4).try_into().unwrap()) as usize;
-            let waveform = (len > 0).then(|| {
-                field(SPIKE_HEADER_BYTES, len * 4).chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
+            // `decode` let through only 0 or SPIKE_SAMPLES values.
+            let waveform = (len == SPIKE_SAMPLES).then(|| {
+                let mut values = [0.0; SPIKE_SAMPLES];
+                for (value, b) in values.iter_mut().zip(field(SPIKE_HEADER_BYTES, len * 4).chunks_exact(4)) {
+                    *value = f32::from_le_bytes(b.try_into().unwrap());
+                }
+                values
             });
             rest = &rest[SPIKE_HEADER_BYTES + len * 4..];
             Some(SpikeOut { sample_number, channel, sorted_id: sorted_id as u16, waveform })
@@ -130,6 +171,8 @@ pub(crate) enum FrameError {
     BadAccess(u8),
     #[error("a spike has a waveform of {0} samples; it must have 0 or {SPIKE_SAMPLES}")]
     BadWaveform(usize),
+    #[error("an AREA frame names area kind {0}; 0 is the command area, 1 the reply area")]
+    BadArea(u8),
     #[error("a spike has sorted id {0}; ids are 0-65535")]
     BadSortedId(i64),
 }
@@ -142,7 +185,23 @@ impl<'a> Request<'a> {
         let (&op, body) = frame.split_first().ok_or(FrameError::Empty)?;
         let mut r = FrameReader::new(op, body, frame.len());
         let request = match op {
-            op::HELLO => Request::Hello { mailbox_addr: r.u32()?, mailbox_len: r.u32()?, scratch_addr: r.u32()?, scratch_len: r.u32()? },
+            op::HELLO => Request::Hello {
+                mailbox_addr: r.u32()?,
+                mailbox_len: r.u32()?,
+                reply_addr: r.u32()?,
+                reply_len: r.u32()?,
+                scratch_addr: r.u32()?,
+                scratch_len: r.u32()?,
+            },
+            op::NEXT => Request::Next,
+            op::AREA => {
+                let kind = match r.u8()? {
+                    0 => AreaKind::Command,
+                    1 => AreaKind::Reply,
+                    other => return Err(FrameError::BadArea(other)),
+                };
+                Request::Area { kind, addr: r.u32()?, len: r.u32()? }
+            }
             op::DONE => {
                 let count = r.u32()? as usize;
                 let bytes = r.take(count.checked_mul(EVENT_BYTES).ok_or(r.truncated())?)?;
@@ -177,13 +236,11 @@ impl<'a> Request<'a> {
                 if count.saturating_mul(12) > r.rest.len() {
                     return Err(r.truncated());
                 }
-                let mut frames = Vec::with_capacity(count.min(MAX_TRACEBACK_FRAMES));
-                for i in 0..count {
-                    let (file, line, function) = (r.str()?, r.u32()?, r.str()?);
-                    if i + MAX_TRACEBACK_FRAMES >= count {
-                        frames.push(TracebackFrame::new(file.to_owned(), line, function.to_owned()));
-                    }
+                let start = r.rest;
+                for _ in 0..count {
+                    (r.str()?, r.u32()?, r.str()?);
                 }
+                let frames = TracebackFrames { bytes: &start[..start.len() - r.rest.len()], count };
                 let traceback = r.str()?;
                 Request::Failed(FailedFrame { callback, line: (line != 0).then_some(line), type_name, message, frames, traceback })
             }
@@ -231,7 +288,7 @@ mod tests {
         let Request::Done { events, spikes } = Request::decode(&frame).unwrap() else { panic!() };
         let spikes: Vec<_> = spikes.iter().collect();
         assert_eq!(spikes[0], SpikeOut { sample_number: 500, channel: 3, sorted_id: 7, waveform: None });
-        assert_eq!(spikes[1].waveform.as_deref().unwrap()[39], 39.0);
+        assert_eq!(spikes[1].waveform.unwrap()[39], 39.0);
         let got: Vec<_> = events.iter().collect();
         assert_eq!(
             got,
@@ -252,7 +309,7 @@ mod tests {
         frame.extend(str_field("Traceback ...\n"));
         let Request::Failed(failed) = Request::decode(&frame).unwrap() else { panic!() };
         assert_eq!((failed.callback, failed.line, failed.type_name, failed.message), (Callback::Process, Some(12), "ValueError", "too large"));
-        assert_eq!(failed.frames, [TracebackFrame::new("/lab/s.py".into(), 12, "process".into())]);
+        assert_eq!(failed.frames.iter().collect::<Vec<_>>(), [("/lab/s.py", 12, "process")]);
         assert_eq!(failed.traceback, "Traceback ...\n");
     }
 
@@ -284,7 +341,13 @@ mod tests {
         // A traceback of 2^32-1 frames that are not there.
         let lying = [vec![op::FAILED, 3, 0, 0, 0, 0], str_field("E"), str_field(""), vec![255, 255, 255, 255]].concat();
         assert!(matches!(Request::decode(&lying), Err(FrameError::Truncated { .. })));
-        assert_eq!(Request::decode(&[op::HELLO, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Err(FrameError::Trailing(1)));
+        let mut hello = vec![op::HELLO];
+        hello.extend_from_slice(&[0; 24]);
+        hello.push(1);
+        assert_eq!(Request::decode(&hello), Err(FrameError::Trailing(1)));
+        assert_eq!(Request::decode(&[op::NEXT, 0]), Err(FrameError::Trailing(1)));
+        assert_eq!(Request::decode(&[op::AREA, 2, 0, 0, 0, 0, 0, 0, 0, 0]), Err(FrameError::BadArea(2)));
+        assert_eq!(Request::decode(&[op::AREA, 1, 8, 0, 0, 0, 64, 0, 0, 0]), Ok(Request::Area { kind: AreaKind::Reply, addr: 8, len: 64 }));
         assert_eq!(Request::decode(&[op::ACCESS, 2, 1, b'/', b'x']), Ok(Request::Access { need: Need::Write, report: true, path: "/x" }));
         assert_eq!(Request::decode(&[op::ACCESS, 4, 1, b'/']), Err(FrameError::BadAccess(4)));
         let mut bad_state = vec![op::DONE, 1, 0, 0, 0];
