@@ -3,6 +3,7 @@
 
 use crate::engine_handle::{engine_new, engine_open, EngineHandle};
 use crate::grants::check_grants;
+use crate::locks::lock_waits_on_this_thread;
 use crate::processor_handle::{processor_load, ProcessorHandle};
 
 #[cxx::bridge(namespace = "pyproc::ffi")]
@@ -157,6 +158,10 @@ pub mod ffi {
         fn engine_new(cache_dir: &str) -> Result<Box<EngineHandle>>;
         /// Loads the interpreter only if it is installed and compiled already.
         fn engine_open(cache_dir: &str) -> Result<Box<EngineHandle>>;
+
+        /// How many times the calling thread has waited for a lock of pyproc's that another
+        /// thread held (for tests of the real-time path: its thread should never wait).
+        fn lock_waits_on_this_thread() -> u64;
 
         /// Checks the grants in `options` as a processor would take them: the error names
         /// the flag and the value (`--allow-net hub: "hub" has no port: write HOST:PORT`).
