@@ -85,5 +85,11 @@ mod tests {
         list.push(&spike(4, Some(2.0)), 0);
         assert_eq!(list.as_slice()[1].waveform.as_ref().unwrap().as_ptr(), buffer);
         assert_eq!(list.as_slice()[1].waveform.as_deref(), Some(&[2.0; 40][..]));
+        // A waveform in the same slot again: written into the same buffer.
+        list.clear();
+        list.push(&spike(5, None), 0);
+        list.push(&spike(6, Some(4.0)), 0);
+        assert_eq!(list.as_slice()[1].waveform.as_ref().unwrap().as_ptr(), buffer);
+        assert_eq!(list.as_slice()[1].waveform.as_deref(), Some(&[4.0; 40][..]));
     }
 }
