@@ -187,7 +187,8 @@ pub mod ffi {
         // delivers the queue to the script's handlers and reports their failures. A block
         // that emits nothing and does not fail allocates only what wasmtime's calls into the
         // guest do, and a block that passes through while an interpreter is replaced
-        // allocates nothing.
+        // allocates nothing. A failed block's error goes to `last_error` as the host made
+        // it, to be formatted by the reader.
 
         /// `channels` holds one `float*` per channel (as `size_t`), each `num_samples` long.
         unsafe fn process(

@@ -307,20 +307,26 @@ impl ShardedProcessor {
         self.failures()
     }
 
-    /// The last call's failures, in channel order, as one error.
+    /// The last call's failures, in channel order, as one error. One failure allocates
+    /// nothing here (a handler refused on every call while an interpreter is replaced).
     fn failures(&mut self) -> Result<()> {
-        let mut failed: Vec<Error> = self
-            .pool
-            .shards_mut()
-            .filter_map(|shard| match shard.take_outcome() {
-                ShardOutcome::Failed(error) => Some(error),
-                _ => None,
-            })
-            .collect();
-        match failed.len() {
-            0 => Ok(()),
-            1 => Err(failed.remove(0)),
-            _ => Err(Error::Shards(failed)),
+        let mut first = None;
+        let mut more = Vec::new();
+        for shard in self.pool.shards_mut() {
+            if let ShardOutcome::Failed(error) = shard.take_outcome() {
+                match first {
+                    None => first = Some(error),
+                    Some(_) => more.push(error),
+                }
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(error) if more.is_empty() => Err(error),
+            Some(error) => {
+                more.insert(0, error);
+                Err(Error::Shards(more))
+            }
         }
     }
 }
