@@ -201,6 +201,12 @@ std::vector<std::pair<std::string, std::string>> symbolize(void* address) {
         }
         pclose(pipe);
     }
+    if (frames.empty()) {
+        // No addr2line: the module and offset, for one to look up by hand.
+        char where[64];
+        std::snprintf(where, sizeof where, "+0x%lx", static_cast<unsigned long>(offset));
+        frames.emplace_back("", std::string(info.dli_fname) + where);
+    }
     return frames;
 }
 
