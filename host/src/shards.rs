@@ -17,6 +17,7 @@ mod outcome;
 mod pool;
 mod processor;
 mod shard;
+mod spike_list;
 
 pub use builder::{default_shards, ShardedBuilder};
 pub use groups::ChannelGroups;

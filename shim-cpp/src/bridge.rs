@@ -3,6 +3,7 @@
 
 use crate::engine_handle::{engine_new, engine_open, EngineHandle};
 use crate::grants::check_grants;
+use crate::locks::lock_waits_on_this_thread;
 use crate::processor_handle::{processor_load, ProcessorHandle};
 
 #[cxx::bridge(namespace = "pyproc::ffi")]
@@ -158,6 +159,10 @@ pub mod ffi {
         /// Loads the interpreter only if it is installed and compiled already.
         fn engine_open(cache_dir: &str) -> Result<Box<EngineHandle>>;
 
+        /// How many times the calling thread has waited for a lock of pyproc's that another
+        /// thread held (for tests of the real-time path: its thread should never wait).
+        fn lock_waits_on_this_thread() -> u64;
+
         /// Checks the grants in `options` as a processor would take them: the error names
         /// the flag and the value (`--allow-net hub: "hub" has no port: write HOST:PORT`).
         fn check_grants(options: &ProcessorOptions) -> Result<()>;
@@ -182,7 +187,8 @@ pub mod ffi {
         // delivers the queue to the script's handlers and reports their failures. A block
         // that emits nothing and does not fail allocates only what wasmtime's calls into the
         // guest do, and a block that passes through while an interpreter is replaced
-        // allocates nothing.
+        // allocates nothing. A failed block's error goes to `last_error` as the host made
+        // it, to be formatted by the reader.
 
         /// `channels` holds one `float*` per channel (as `size_t`), each `num_samples` long.
         unsafe fn process(

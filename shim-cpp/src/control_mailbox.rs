@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use pyproc_host::{Error, ShardedProcessor};
 
 use crate::fresh::Fresh;
-use crate::locks::{lock, try_lock};
+use crate::locks::lock;
 
 /// A call on the processor from the control thread.
 pub enum ControlCall {
@@ -91,7 +91,7 @@ impl Mailbox {
     /// Runs the call this thread claimed and leaves the outcome for the control thread.
     pub fn run_claimed(&self, run: impl FnOnce(&mut ControlCall) -> Result<(), Error>) {
         // The control thread holds the slot only before posting and after DONE.
-        let mut slot = try_lock(&self.slot).unwrap_or_else(|| lock(&self.slot));
+        let mut slot = lock(&self.slot);
         if let Some(call) = slot.call.as_mut() {
             let outcome = run(call);
             // `outcome` was taken by `collect`: nothing is freed here.

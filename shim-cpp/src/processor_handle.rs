@@ -17,9 +17,10 @@ use crate::control::Control;
 use crate::control_mailbox::{ControlCall, Mailbox};
 use crate::denial_report;
 use crate::engine_handle::EngineHandle;
-use crate::error_report::{no_error, report, status_of, status_of_pass_through};
+use crate::error_report::{status_of, status_of_pass_through};
 use crate::ffi::{DenialReport, ErrorReport, OutputTarget, PassThroughCounts, ProcessResult, ProcessorOptions, SpikeOut, Status, TtlEventOut};
-use crate::locks::{lock, try_lock};
+use crate::last_error::LastError;
+use crate::locks::lock;
 use crate::output_relay::OutputRelay;
 use crate::published::Published;
 use crate::replacement::{Built, Replacement};
@@ -37,8 +38,8 @@ pub struct ProcessorHandle {
 struct Shared {
     engine: Engine,
     script: String,
-    /// The processor blocks go through. The real-time thread takes it with `try_lock`, and
-    /// waits only while the control thread runs a call itself (blocks were not flowing).
+    /// The processor blocks go through. The real-time thread finds it free, and waits
+    /// only while the control thread runs a call itself (blocks were not flowing).
     live: Mutex<ShardedProcessor>,
     /// What a reload or a restart rebuilds: the control and replacement threads only.
     control: Mutex<Control>,
@@ -48,8 +49,7 @@ struct Shared {
     /// Processors put in the live one's place so far.
     swaps: AtomicU64,
     published: Published,
-    last_error: Mutex<ErrorReport>,
-    errors: AtomicU64,
+    last_error: LastError,
     /// The refusal logs of every processor built, read by `denials` on the UI thread.
     denial_logs: Mutex<Vec<DenialLog>>,
     /// Where printed lines and pyproc's notes go, when the host gave a callback. Last, so
@@ -90,8 +90,7 @@ pub unsafe fn processor_load(
         clock: BlockClock::new(),
         replacement: Replacement::new(),
         swaps: AtomicU64::new(0),
-        last_error: Mutex::new(no_error()),
-        errors: AtomicU64::new(0),
+        last_error: LastError::new(),
         output: relay,
     });
     let worker = Arc::clone(&shared);
@@ -114,9 +113,9 @@ impl Drop for ProcessorHandle {
 
 impl Shared {
     /// The live processor: at once, or after the control call the control thread is
-    /// running on it (bounded by that callback's deadline).
+    /// running on it (bounded by that callback's deadline; the wait is counted).
     fn live_now(&self) -> MutexGuard<'_, ShardedProcessor> {
-        try_lock(&self.live).unwrap_or_else(|| lock(&self.live))
+        lock(&self.live)
     }
 
     /// Between two blocks: a ready replacement goes in, then the posted control call runs.
@@ -131,7 +130,7 @@ impl Shared {
             Built::Fresh(_) if requested_for != self.swaps.load(Ordering::Acquire) => {}
             Built::Fresh(fresh) => {
                 if let Err(error) = fresh.swap_into(live) {
-                    self.failed_now(&error);
+                    self.last_error.record_now(error);
                 }
                 self.swapped(live);
             }
@@ -170,7 +169,7 @@ impl Shared {
         let control = lock(&self.control);
         let label = if control.options.label.is_empty() { self.script.as_str() } else { control.options.label.as_str() };
         if let Some(output) = &self.output {
-            let why = lock(&self.last_error).message.lines().next().unwrap_or("").to_owned();
+            let why = self.last_error.read().message.lines().next().unwrap_or("").to_owned();
             output.note(label, &format!("the interpreter stopped ({why}); starting a fresh one with the same script"));
         }
         match control.fresh(&self.engine, true) {
@@ -179,27 +178,11 @@ impl Shared {
                 Built::Fresh(Box::new(fresh))
             }
             Err(error) => {
-                self.failed_waiting(&error);
-                Built::Failed(error.to_string())
+                let reason = error.to_string();
+                self.last_error.record_waiting(error);
+                Built::Failed(reason)
             }
         }
-    }
-
-    /// Records a failure for `last_error` unless the UI is reading it right now (then only
-    /// the count goes up: the real-time thread never waits), and says what kind it was.
-    fn failed_now(&self, error: &Error) -> Status {
-        let sequence = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(mut last) = try_lock(&self.last_error) {
-            *last = report(error, sequence);
-        }
-        status_of(error)
-    }
-
-    /// `failed_now` for threads that may wait: the report is always kept.
-    fn failed_waiting(&self, error: &Error) -> Status {
-        let sequence = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
-        *lock(&self.last_error) = report(error, sequence);
-        status_of(error)
     }
 
     /// Posts `call` and waits until a block has run it, or runs it here when blocks are not
@@ -220,7 +203,7 @@ impl Shared {
         let (call, outcome) = self.mailbox.collect();
         let status = match outcome {
             Ok(()) => Status::Ok,
-            Err(error) => self.failed_waiting(&error),
+            Err(error) => self.last_error.record_waiting(error),
         };
         (call, status)
     }
@@ -230,7 +213,7 @@ impl Shared {
     fn reload_with(&self, control: &Control) -> Status {
         let fresh = match control.fresh(&self.engine, false) {
             Ok(fresh) => fresh,
-            Err(error) => return self.failed_waiting(&error),
+            Err(error) => return self.last_error.record_waiting(error),
         };
         lock(&self.denial_logs).extend(fresh.processor.denial_logs());
         let (old, status) = self.control_call(ControlCall::Swap(Box::new(fresh)));
@@ -276,15 +259,16 @@ impl ProcessorHandle {
                 }
                 result.num_spikes = fit;
                 result.spikes_dropped = emitted.spikes.len() - fit;
-                // Every failed shard is counted; the status and last_error are the last one's.
-                for error in processed.failed {
-                    result.status = s.failed_now(error);
-                }
-                if let (Status::Ok, Some((_, why))) = (result.status, processed.passed_through.first()) {
+                if let Some((_, why)) = processed.passed_through.first() {
                     result.status = status_of_pass_through(why);
                 }
             }
-            Err(error) => result.status = s.failed_now(&error),
+            Err(error) => result.status = s.last_error.record_now(error),
+        }
+        // Every failed shard is counted; the status and last_error are the last one's. The
+        // errors are moved to the readers as they are: formatting them is the reader's work.
+        for error in live.take_failed() {
+            result.status = s.last_error.record_now(error);
         }
         s.published.block(result.status);
         s.after(&live);
@@ -326,7 +310,7 @@ impl ProcessorHandle {
                 // The interpreter is being replaced or is switched off: the status says so,
                 // and `last_error` keeps the failure that caused it.
                 status @ (Status::Restarting | Status::Disabled) => status,
-                _ => s.failed_now(&error),
+                _ => s.last_error.record_now(error),
             },
         }
     }
@@ -399,7 +383,7 @@ impl ProcessorHandle {
     }
 
     pub fn last_error(&self) -> ErrorReport {
-        lock(&self.shared.last_error).clone()
+        self.shared.last_error.read()
     }
 
     pub fn status_text(&self) -> String {

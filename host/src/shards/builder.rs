@@ -8,6 +8,7 @@ use crate::processor::{Processor, ProcessorBuilder};
 use crate::shards::groups::ChannelGroups;
 use crate::shards::pool::{Pool, StartError};
 use crate::shards::shard::{Shard, ShardOutcome};
+use crate::shards::spike_list::SpikeList;
 use crate::shards::ShardedProcessor;
 
 /// Settings for a [`ShardedProcessor`]: a [`ProcessorBuilder`] (whose stream is the whole
@@ -105,6 +106,6 @@ fn new_shard(processor: Processor, groups: ChannelGroups, index: usize) -> Shard
         rows: None,
         outcome: ShardOutcome::Idle,
         events: Vec::new(),
-        spikes: Vec::new(),
+        spikes: SpikeList::default(),
     }
 }

@@ -8,7 +8,7 @@ use ndarray::{s, ArrayViewMut2};
 
 use crate::denied::{DenialLog, Denials};
 use crate::error::{Error, Result};
-use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
+use crate::events::{Emitted, SpikeIn, TtlEvent, TtlEventIn};
 use crate::outcome::PassThrough;
 use crate::processor::{Processor, Stats, StreamInfo};
 use crate::shards::groups::ChannelGroups;
@@ -16,6 +16,7 @@ use crate::shards::merge::{merge_events, merge_spikes};
 use crate::shards::outcome::ShardedProcessed;
 use crate::shards::pool::Pool;
 use crate::shards::shard::{Rows, Shard, ShardOutcome};
+use crate::shards::spike_list::SpikeList;
 use crate::supervise::recovery::Status;
 
 /// A script whose `PyProcessor` processes each channel on its own, run as K processors
@@ -50,7 +51,9 @@ pub struct ShardedProcessor {
     declared: bool,
     /// The last block's merged output and its failures; reused from block to block.
     events: Vec<TtlEvent>,
-    spikes: Vec<SpikeOut>,
+    spikes: SpikeList,
+    /// The merge's sorting space, reused.
+    scratch: Vec<(i64, usize)>,
     failed: Vec<Error>,
     passed_through: Vec<(Range<usize>, PassThrough)>,
 }
@@ -64,7 +67,8 @@ impl ShardedProcessor {
             stream,
             declared,
             events: Vec::new(),
-            spikes: Vec::new(),
+            spikes: SpikeList::default(),
+            scratch: Vec::new(),
             // One entry per shard at most: a block that fails or passes through allocates
             // nothing here.
             failed: Vec::with_capacity(count),
@@ -118,14 +122,21 @@ impl ShardedProcessor {
                 ShardOutcome::Failed(error) => self.failed.push(error),
             }
         }
-        merge_events(&mut self.events, self.pool.shards().map(|s| &s.events[..]));
-        merge_spikes(&mut self.spikes, self.pool.shards_mut().map(|s| &mut s.spikes));
+        merge_events(&mut self.events, self.pool.shards().map(|s| &s.events[..]), &mut self.scratch);
+        merge_spikes(&mut self.spikes, self.pool.shards().map(|s| &s.spikes), &mut self.scratch);
         ShardedProcessed {
-            emitted: Emitted { events: &self.events, spikes: &self.spikes },
+            emitted: Emitted { events: &self.events, spikes: self.spikes.as_slice() },
             failed: &self.failed,
             passed_through: &self.passed_through,
             ran,
         }
+    }
+
+    /// The last block's failures (the [`ShardedProcessed::failed`] of the last
+    /// [`process`](Self::process)), taken out in channel order: to hand each error on to
+    /// another thread as it is, without copying or formatting it on this one.
+    pub fn take_failed(&mut self) -> std::vec::Drain<'_, Error> {
+        self.failed.drain(..)
     }
 
     /// Delivers a TTL event to every shard's `handle_ttl_event`, one shard after the
@@ -296,20 +307,26 @@ impl ShardedProcessor {
         self.failures()
     }
 
-    /// The last call's failures, in channel order, as one error.
+    /// The last call's failures, in channel order, as one error. One failure allocates
+    /// nothing here (a handler refused on every call while an interpreter is replaced).
     fn failures(&mut self) -> Result<()> {
-        let mut failed: Vec<Error> = self
-            .pool
-            .shards_mut()
-            .filter_map(|shard| match shard.take_outcome() {
-                ShardOutcome::Failed(error) => Some(error),
-                _ => None,
-            })
-            .collect();
-        match failed.len() {
-            0 => Ok(()),
-            1 => Err(failed.remove(0)),
-            _ => Err(Error::Shards(failed)),
+        let mut first = None;
+        let mut more = Vec::new();
+        for shard in self.pool.shards_mut() {
+            if let ShardOutcome::Failed(error) = shard.take_outcome() {
+                match first {
+                    None => first = Some(error),
+                    Some(_) => more.push(error),
+                }
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(error) if more.is_empty() => Err(error),
+            Some(error) => {
+                more.insert(0, error);
+                Err(Error::Shards(more))
+            }
         }
     }
 }

@@ -5,9 +5,10 @@ use std::ops::Range;
 use ndarray::{ArrayViewMut2, RawArrayViewMut, Ix2};
 
 use crate::error::{Error, Result};
-use crate::events::{SpikeOut, TtlEvent};
+use crate::events::TtlEvent;
 use crate::outcome::{PassThrough, Processed};
 use crate::processor::Processor;
+use crate::shards::spike_list::SpikeList;
 
 /// One group of channels and the processor that owns them.
 pub(crate) struct Shard {
@@ -24,7 +25,7 @@ pub(crate) struct Shard {
     /// What the last block emitted, spike channels made stream-wide; reused from block to
     /// block.
     pub events: Vec<TtlEvent>,
-    pub spikes: Vec<SpikeOut>,
+    pub spikes: SpikeList,
 }
 
 /// What became of the group's rows in the last block.
@@ -85,7 +86,9 @@ impl Shard {
         self.outcome = match processed {
             Ok(Processed::Done(emitted)) => {
                 self.events.extend_from_slice(emitted.events);
-                self.spikes.extend(emitted.spikes.iter().map(|s| SpikeOut { channel: s.channel + offset, ..s.clone() }));
+                for spike in emitted.spikes {
+                    self.spikes.push(spike, offset);
+                }
                 ShardOutcome::Done
             }
             Ok(Processed::PassedThrough(why)) => ShardOutcome::PassedThrough(why),

@@ -161,6 +161,11 @@ inline ffi::ProcessorOptions to_ffi(const Options& o) {
                                  o.shards,
                                  o.assume_channel_independent};
 }
+
+// How many times the calling thread has waited for a lock of pyproc's that another thread
+// held: for tests that the real-time thread never waits (it may, while a control call runs
+// on the control thread because no blocks were flowing).
+inline std::uint64_t lock_waits_on_this_thread() noexcept { return ffi::lock_waits_on_this_thread(); }
 }  // namespace detail
 
 // Checks the grants in `options` without loading anything; throws pyproc::Error naming the

@@ -1,0 +1,39 @@
+"""A busy processor for the allocation-counting tests: every block it takes 30 TTL events
+and 10 spikes in, emits 30 events and 10 spikes (half with a waveform of its own, half cut
+by the host), and raises in every 100th block."""
+
+import numpy as np
+import oe_pyprocessor
+
+
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        self.processor = processor
+        self.num_channels = num_channels
+        self.blocks = 0
+        self.seen = 0
+        self.first_sample = 0  # the stream starts at sample 0 and has no gaps
+        self.waveform = np.linspace(-50, 50, 40).astype(np.float32)
+
+    def handle_ttl_event(self, source_node, channel, sample_number, line, state):
+        self.seen += 1
+
+    def handle_spike(self, source_node, electrode_name, num_channels, num_samples,
+                     sample_number, sorted_id, spike_data):
+        self.seen += int(spike_data.shape[1] == num_samples)
+
+    def process(self, data):
+        self.blocks += 1
+        n = data.shape[1]
+        peak = self.first_sample + n // 2
+        self.first_sample += n
+        if self.blocks % 100 == 0:
+            raise ValueError(f"block {self.blocks} is a hundredth block")
+        data *= 2.0
+        for i in range(30):
+            self.processor.add_python_event(i % 8, i % 2 == 0)
+        for i in range(10):
+            if i % 2:
+                self.processor.add_python_spike(i % self.num_channels, peak, self.waveform)
+            else:
+                self.processor.add_python_spike(i % self.num_channels, peak)
