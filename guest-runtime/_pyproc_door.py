@@ -17,9 +17,11 @@ AREA_COMMAND, AREA_REPLY = 0, 1
 
 
 class Area:
-    """`size` bytes of guest memory the host writes into."""
+    """At least `size` bytes of guest memory the host writes into (whole 8-byte words:
+    the dispatch loop reads a block's header as words)."""
 
     def __init__(self, size):
+        size = -(-size // 8) * 8
         self.array = np.zeros(size, np.uint8)
         self.view = memoryview(self.array)
         self.addr = self.array.__array_interface__["data"][0]

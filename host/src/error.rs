@@ -93,16 +93,16 @@ pub enum Error {
          the block passed through unchanged.\n{next}\nfix: make {callback} faster, or raise the deadline (pyproc run --deadline-ms; the Open Ephys plugin's Deadline ms; Limits in Rust)",
         .ran_for.as_millis(), .limit.as_millis()
     )]
-    DeadlineExceeded { script: PathBuf, callback: Callback, limit: Duration, ran_for: Duration, next: String },
+    DeadlineExceeded { script: Arc<Path>, callback: Callback, limit: Duration, ran_for: Duration, next: String },
 
     /// The callback was stopped through a [`CancelHandle`](crate::CancelHandle).
     #[error("{script}: {callback} was cancelled after {} ms and its interpreter stopped; the block passed through unchanged.\n{next}", .ran_for.as_millis())]
-    Cancelled { script: PathBuf, callback: Callback, ran_for: Duration, next: String },
+    Cancelled { script: Arc<Path>, callback: Callback, ran_for: Duration, next: String },
 
     /// The interpreter stopped for good during a callback (a trap: stack overflow,
     /// unreachable code, the runtime ending).
     #[error("{script}: the interpreter stopped during {callback}: {reason}\n{next}")]
-    InstanceDied { script: PathBuf, callback: Callback, reason: String, next: String },
+    InstanceDied { script: Arc<Path>, callback: Callback, reason: String, next: String },
 
     /// The script's callback emitted what the stream cannot take (a spike on a channel it
     /// does not have, or without a waveform where none can be cut), through the processor's
@@ -115,12 +115,12 @@ pub enum Error {
          arguments, and leave the processor's private attributes (_events, _spikes, _num_channels, \
          _block_start) and the _host module alone"
     )]
-    AnswerRefused { script: PathBuf, callback: Callback, why: String },
+    AnswerRefused { script: Arc<Path>, callback: Callback, why: String },
 
     /// A callback other than `process` could not be delivered: the interpreter is down
     /// (`process` reports the same as [`Processed::PassedThrough`](crate::Processed)).
     #[error("{script}: {callback} was not called: {why}")]
-    NotRunning { script: PathBuf, callback: Callback, why: PassThrough },
+    NotRunning { script: Arc<Path>, callback: Callback, why: PassThrough },
 
     #[error(
         "the block has {got} channels but the processor was set up for {expected}\n\
@@ -146,7 +146,7 @@ pub enum Error {
         "shard {} of {} ({}, counting from 0) failed; the other shards went on:\n{error}",
         .shard + 1, .shards, channel_range(.channels)
     )]
-    Shard { channels: Range<usize>, shard: usize, shards: usize, error: Box<Error> },
+    Shard { channels: Range<usize>, shard: usize, shards: usize, error: Arc<Error> },
 
     /// Several shards failed in the same callback; one [`Error::Shard`] each, in channel
     /// order.

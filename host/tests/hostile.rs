@@ -258,3 +258,35 @@ class PyProcessor:
     assert_still_works(&mut p, 0);
     assert_eq!(p.stats().restarts, 1);
 }
+
+#[test]
+fn a_script_asking_for_the_next_command_or_a_new_area_itself_is_refused_and_the_block_goes_on() {
+    let _serial = one_at_a_time();
+    // NEXT mid-command would let the host overwrite the command the runtime is reading; an
+    // AREA smaller than a block's header, or outside the guest's memory, could not hold one.
+    let source = r#"
+import struct, _host
+from _pyproc_wire import AREA, NEXT
+
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        self.processor = processor
+    def process(self, data):
+        refused = 0
+        for frame in (bytes([NEXT]), struct.pack("<BBII", AREA, 0, 8, 16), struct.pack("<BBII", AREA, 1, 0xFFFFFF00, 4096)):
+            try:
+                _host.call(frame)
+            except OSError:
+                refused += 1
+        data *= 2
+        self.processor.add_python_event(3, refused == 3)
+"#;
+    let output = Output::default();
+    let mut p = Processor::builder_for_source(&common::engine(), "asks_itself.py", source).stream(2, 30_000.0).output(output.sink()).build().unwrap();
+    for round in 0..3 {
+        assert_still_works(&mut p, round * 16);
+    }
+    assert_eq!(p.stats().frames_refused, 9);
+    assert_eq!(output.notes.load(Ordering::Relaxed), 9, "each refusal is explained on the script's stderr");
+    assert_eq!(p.stats().restarts, 0);
+}

@@ -41,7 +41,7 @@ impl Processor {
     pub(super) fn run_after_queued(&mut self, callback: Callback, command: Command, block: Option<RawBlock>) -> (Result<()>, Result<()>) {
         match self.ensure_running(false) {
             Err(err) => return (Ok(()), Err(err)),
-            Ok(Some(why)) => return (Ok(()), Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback, why })),
+            Ok(Some(why)) => return (Ok(()), Err(Error::NotRunning { script: self.script.shared_path(), callback, why })),
             Ok(None) => {}
         }
         let delivered = self.deliver_queued();
@@ -62,7 +62,7 @@ impl Processor {
         match instance.run(command, block, deadline) {
             Ok(Outcome::Done) => Ok(()),
             Ok(Outcome::Failed(exception)) => Err(Error::Python { script: self.script.shared_path(), exception }),
-            Ok(Outcome::Refused(bad)) => Err(Error::AnswerRefused { script: self.script.path().to_path_buf(), callback, why: bad.to_string() }),
+            Ok(Outcome::Refused(bad)) => Err(Error::AnswerRefused { script: self.script.shared_path(), callback, why: bad.to_string() }),
             Err(died) => Err(self.lost(callback, died, deadline)),
         }
     }
@@ -148,7 +148,7 @@ impl Processor {
         self.drop_instance();
         self.recovery.failed(&died.reason);
         let next = self.recovery.next_step(self.config.limits.restart_in_line);
-        let script = self.script.path().to_path_buf();
+        let script = self.script.shared_path();
         match died.stop {
             Stop::Deadline => Error::DeadlineExceeded { script, callback, limit, ran_for: died.ran_for, next },
             Stop::Cancelled => Error::Cancelled { script, callback, ran_for: died.ran_for, next },

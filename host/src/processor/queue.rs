@@ -21,7 +21,7 @@ impl Processor {
             return Ok(());
         }
         if let Some(why) = self.ensure_running(false)? {
-            return Err(Error::NotRunning { script: self.script.path().to_path_buf(), callback: handler, why });
+            return Err(Error::NotRunning { script: self.script.shared_path(), callback: handler, why });
         }
         // One lock in the usual case: the record goes in, and the batch is not oversized.
         let push_and_look = |batch: &mut Batch| (push(batch), batch.oversized());

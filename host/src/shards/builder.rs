@@ -2,6 +2,7 @@
 //! channels are independent.
 
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::processor::{Processor, ProcessorBuilder};
@@ -80,7 +81,7 @@ impl ShardedBuilder {
             let name = format!("{label} ch {}–{}", channels.start, channels.end - 1);
             match builder.clone().stream(channels.len(), stream.sample_rate).label(name).build() {
                 Ok(processor) => Ok(new_shard(processor, groups, index)),
-                Err(error) => Err(Error::Shard { channels, shard: index, shards: count, error: Box::new(error) }),
+                Err(error) => Err(Error::Shard { channels, shard: index, shards: count, error: Arc::new(error) }),
             }
         };
         let pool = Pool::start(count, make).map_err(|failure| match failure {
@@ -107,5 +108,6 @@ fn new_shard(processor: Processor, groups: ChannelGroups, index: usize) -> Shard
         outcome: ShardOutcome::Idle,
         events: Vec::new(),
         spikes: SpikeList::default(),
+        blamed: None,
     }
 }

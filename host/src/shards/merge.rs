@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn spikes_come_out_in_sample_order_with_ties_in_shard_order() {
-        let spike = |sample_number, channel| SpikeOut { sample_number, channel, sorted_id: 0, waveform: Some(vec![channel as f32; 40]) };
+        let spike = |sample_number, channel| SpikeOut { sample_number, channel, sorted_id: 0, waveform: Some([channel as f32; 40]) };
         let mut shards = [SpikeList::default(), SpikeList::default()];
         for s in [spike(7, 0), spike(9, 1)] {
             shards[0].push(&s, 0);
@@ -87,7 +87,7 @@ mod tests {
         merge_spikes(&mut merged, shards.iter(), &mut Vec::new());
         let channels: Vec<u32> = merged.as_slice().iter().map(|s| s.channel).collect();
         assert_eq!(channels, vec![5, 0, 4, 1]);
-        assert!(merged.as_slice().iter().all(|s| s.waveform.as_deref() == Some(&[s.channel as f32; 40][..])), "each waveform moved with its spike");
+        assert!(merged.as_slice().iter().all(|s| s.waveform == Some([s.channel as f32; 40])), "each waveform moved with its spike");
     }
 
     #[test]

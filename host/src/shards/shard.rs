@@ -1,6 +1,7 @@
 //! [`Shard`]: one group's [`Processor`] and what its last call left for the merge.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use ndarray::{ArrayViewMut2, RawArrayViewMut, Ix2};
 
@@ -26,6 +27,10 @@ pub(crate) struct Shard {
     /// block.
     pub events: Vec<TtlEvent>,
     pub spikes: SpikeList,
+    /// Where the last error this shard blamed on its group was put, shared with the
+    /// [`Error::Shard`] that carries it: once the caller has dropped that, the next error
+    /// goes into the same place (see [`blame`](Self::blame)).
+    pub blamed: Option<Arc<Error>>,
 }
 
 /// What became of the group's rows in the last block.
@@ -69,6 +74,7 @@ impl Shard {
     pub fn process(&mut self, first_sample_number: i64) {
         self.events.clear();
         self.spikes.clear();
+        self.release_blamed();
         let Some(rows) = self.rows.take() else {
             self.outcome = ShardOutcome::Idle;
             return;
@@ -115,12 +121,33 @@ impl Shard {
         };
     }
 
-    /// `error` with the group that raised it, when there is more than one group.
-    pub fn blame(&self, error: Error) -> Error {
+    /// `error` with the group that raised it, when there is more than one group: in the
+    /// place of the last one when the caller has let go of that, so a shard that keeps
+    /// failing allocates nothing per failure.
+    pub fn blame(&mut self, error: Error) -> Error {
         if self.count == 1 {
             return error;
         }
-        Error::Shard { channels: self.channels.clone(), shard: self.index, shards: self.count, error: Box::new(error) }
+        let error = match self.blamed.as_mut().and_then(Arc::get_mut) {
+            Some(place) => {
+                *place = error;
+                self.blamed.clone().expect("just written")
+            }
+            None => self.blamed.insert(Arc::new(error)).clone(),
+        };
+        Error::Shard { channels: self.channels.clone(), shard: self.index, shards: self.count, error }
+    }
+
+    /// Empties the place of the last blamed error once nobody else holds it, so what it
+    /// held (the script's exception, whose storage the interpreter reuses for its next
+    /// failure) is let go before the next call.
+    fn release_blamed(&mut self) {
+        if let Some(place) = self.blamed.as_mut().and_then(Arc::get_mut) {
+            if !matches!(place, Error::BlockTooLarge { samples: 0, max: 0 }) {
+                // An error that holds nothing: never shown, only a placeholder.
+                *place = Error::BlockTooLarge { samples: 0, max: 0 };
+            }
+        }
     }
 
     /// The outcome of the last call, leaving `Idle` in its place.
