@@ -92,3 +92,17 @@ def test_a_run_killed_outright_leaves_no_output_folder_only_its_staging_folder(t
     assert again.returncode == 0, again.stderr
     assert "did not finish" in again.stderr
     assert output.is_dir() and not list(tmp_path.glob(".out.pyproc-partial-*"))
+
+
+def test_ctrl_c_stops_a_run_after_the_current_block_and_returns_the_shorter_report(write_script):
+    script = write_script(SLOW)
+    code = f"import pyproc; r = pyproc.run({str(script)!r}, channels=2, seconds=60, progress=False); print('interrupted', r.interrupted, r.exit_status, r.blocks)"
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # the whole run would take 90 s
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    interrupted, flag, status, blocks = out.split()
+    assert (interrupted, flag, status) == ("interrupted", "True", "130")
+    assert 0 < int(blocks) < 1758
+    assert "stopping after this block" in err
