@@ -2,8 +2,9 @@
 //!
 //! Thin glue over `pyproc-host` (scripts) and `pyproc-oebin` (recordings): argument
 //! parsing, progress and the report live here. The `pyproc` binary is [`main_from_args`];
-//! the Python package (`python/`) calls the same function for its `pyproc` command, and
-//! [`run::run`], [`report`] and [`synthetic`] for `pyproc.run` and `pyproc.testing`.
+//! the Python package (`python/`) runs the same command through [`exit_status_from_args`],
+//! and calls [`run::run`] (with its [`report`]), [`synthetic`] and [`synthetic_input`] for
+//! `pyproc.run` and `pyproc.testing`.
 
 mod check;
 mod compare;
@@ -11,13 +12,13 @@ mod grant_args;
 mod input;
 mod new_script;
 mod output;
-pub mod progress;
+mod progress;
 pub mod report;
 pub mod run;
-pub mod setup_view;
+mod setup_view;
 mod spike_cut;
 pub mod synthetic;
-pub mod synthetic_recording;
+mod synthetic_recording;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
