@@ -131,8 +131,8 @@ class Processor:
     @classmethod
     def from_source(cls, source: str, num_channels: int = 1, sample_rate: float = 30000.0, *, name: str = "script.py", **options) -> "Processor":
         """A processor for Python text that need not be in any file; ``name`` is the file
-        name Python shows for it (``__file__``, tracebacks). The sandbox shows the script no
-        folder of its own unless ``name`` is a real path."""
+        name Python shows for it (``__file__``, tracebacks). A script given as text sees no
+        folder of its own in the sandbox (grant one with ``allow_read``)."""
         return cls(name, num_channels, sample_rate, _source=source, **options)
 
     def process(self, block: np.ndarray, first_sample: int = 0) -> Emitted:

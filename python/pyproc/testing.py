@@ -14,8 +14,9 @@ and a loop that feeds it to a :class:`pyproc.Processor` block by block.
 
 The stream: 8 Hz, 50 µV oscillation plus 10 µV Gaussian noise on every channel; spikes of
 two units per tetrode (channels 4k..4k+3) at about 5 Hz each, the waveform's negative peak
-120 µV (unit 1) or 160 µV (unit 2) at the spike's sample number; TTL line 0 on for 100 ms
-once a second, from a quarter second in.
+at the spike's sample number, -120 µV (unit 1) or -160 µV (unit 2) on one channel of the
+tetrode and 0.8, 0.6 and 0.4 times that on the others; TTL line 0 on for 100 ms once a
+second, from a quarter second in.
 """
 
 from __future__ import annotations
