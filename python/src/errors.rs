@@ -30,6 +30,15 @@ pub fn host_error(py: Python<'_>, err: Error) -> PyErr {
             }
         }
         Error::ChannelMismatch { .. } | Error::BlockTooLarge { .. } => PyValueError::new_err(err.to_string()),
+        // The host's message names the Rust builder; say it in Python's words.
+        Error::RecordingNotGranted { dir, roots } => pyproc_error(
+            py,
+            format!(
+                "start_recording({}): that folder is not inside the processor's recording_root {}\nfix: make the Processor with recording_root= a folder that holds it",
+                dir.display(),
+                roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        ),
         _ => pyproc_error(py, err.to_string()),
     }
 }

@@ -73,6 +73,7 @@ def test_an_exception_in_init_names_init(write_script):
         (np.zeros((4, 16, 1), np.float32), ValueError, "3 dimensions"),
         (np.zeros((16, 4), np.float32).T, ValueError, "not C-contiguous"),
         (np.zeros((3, 16), np.float32), ValueError, "3 channels"),
+        (np.zeros((4, 0), np.float32), ValueError, "no samples"),
         ([[0.0] * 16] * 4, TypeError, "numpy.ndarray of float32"),
     ],
 )
@@ -161,6 +162,13 @@ def test_files_written_while_recording_land_in_the_recording_folder(tmp_path):
     p.stop_recording()
     p.process(block(2, 8, 4.0))
     assert (root / "session1" / "mean.txt").read_text() == "2.0\n3.0\n"
+
+
+def test_a_recording_folder_outside_the_recording_root_is_refused_with_the_keyword_to_use(tmp_path):
+    (tmp_path / "root").mkdir()
+    p = pyproc.Processor.from_source(RECORDS, num_channels=2, recording_root=tmp_path / "root")
+    with pytest.raises(pyproc.PyprocError, match=r"start_recording\(/etc\): .* recording_root .*\nfix: make the Processor with recording_root="):
+        p.start_recording("/etc")
 
 
 def test_reload_takes_new_code_and_a_failing_reload_keeps_the_old():
