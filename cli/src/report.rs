@@ -78,6 +78,18 @@ impl Report {
         self.passed.get_or_insert_with(|| Tally { count: 0, first: why.to_string() }).count += 1;
     }
 
+    /// The exit status `pyproc run` gives for this report: 130 interrupted, 2 if any
+    /// callback failed, else 0.
+    pub fn exit_status(&self) -> u8 {
+        if self.interrupted {
+            130
+        } else if self.error_count() == 0 {
+            0
+        } else {
+            2
+        }
+    }
+
     pub fn error_count(&self) -> usize {
         self.errors.values().map(|e| e.count).sum()
     }

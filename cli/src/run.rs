@@ -4,7 +4,7 @@
 //! `stop_acquisition`.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,6 +39,18 @@ pub struct RunOptions {
     /// declares `channel_independent = True` or `assume_channel_independent` says so.
     pub shards: Option<usize>,
     pub assume_channel_independent: bool,
+    /// Counts for a caller that draws its own progress (the Python package's tqdm); None:
+    /// the CLI's bar, drawn on a terminal.
+    pub progress: Option<Arc<RunProgress>>,
+}
+
+/// How far a run has come, for a caller that draws its own progress bar from another
+/// thread: the samples per channel of the whole input (set once the input is open) and
+/// those processed so far.
+#[derive(Debug, Default)]
+pub struct RunProgress {
+    pub total_samples: AtomicU64,
+    pub samples_done: AtomicU64,
 }
 
 /// Runs the script over the input. The recording is read and checked, and the output
@@ -66,7 +78,13 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
         }
     };
     let total = input.continuous.len();
-    let bar = progress::samples_bar(total as u64, info.sample_rate, "");
+    let bar = match &options.progress {
+        None => progress::samples_bar(total as u64, info.sample_rate, ""),
+        Some(counts) => {
+            counts.total_samples.store(total as u64, Ordering::Relaxed);
+            ProgressBar::hidden()
+        }
+    };
     let mut sharded = Processor::builder(engine, &options.script)
         .stream(info.num_channels, info.sample_rate)
         .output(script_output(bar.clone()))
@@ -152,6 +170,9 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
             report.blocks += 1;
             report.samples += n;
             bar.inc(n as u64);
+            if let Some(counts) = &options.progress {
+                counts.samples_done.fetch_add(n as u64, Ordering::Relaxed);
+            }
             // The reader may be done already; then the block is simply dropped.
             let _ = recycle.send(block);
         }

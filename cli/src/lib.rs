@@ -1,0 +1,334 @@
+//! `pyproc`: run Open Ephys PyProcessor scripts in a WebAssembly sandbox, offline.
+//!
+//! Thin glue over `pyproc-host` (scripts) and `pyproc-oebin` (recordings): argument
+//! parsing, progress and the report live here. The `pyproc` binary is [`main_from_args`];
+//! the Python package (`python/`) runs the same command through [`exit_status_from_args`],
+//! and calls [`run::run`] (with its [`report`]), [`synthetic`] and [`synthetic_input`] for
+//! `pyproc.run` and `pyproc.testing`.
+
+mod check;
+mod compare;
+mod grant_args;
+mod input;
+mod new_script;
+mod output;
+mod progress;
+pub mod report;
+pub mod run;
+mod setup_view;
+mod spike_cut;
+pub mod synthetic;
+mod synthetic_recording;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use grant_args::GrantArgs;
+use pyproc_host::Engine;
+
+#[derive(Parser)]
+#[command(name = "pyproc", version, about = "Run Open Ephys PyProcessor scripts in an isolated WebAssembly Python")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run SCRIPT over a recording (or the synthetic stream) and print a report.
+    Run(RunArgs),
+    /// Run SCRIPT in pyproc and, side by side, in a native CPython called as the original
+    /// Open Ephys plugin calls it, and report what differs (exit status 0: the same).
+    ///
+    /// The native side is your own Python (--python, default python3 on PATH) running your
+    /// script unsandboxed, with your permissions: compare only scripts you trust.
+    Compare(CompareArgs),
+    /// Import SCRIPT and construct its PyProcessor without data; report any problem.
+    Check {
+        script: PathBuf,
+        #[arg(long, default_value_t = 64)]
+        channels: usize,
+        #[arg(long, default_value_t = 30_000.0)]
+        sample_rate: f64,
+        #[command(flatten)]
+        grants: GrantArgs,
+    },
+    /// Write NAME.py, a new processor script from the template.
+    New { name: PathBuf },
+    /// Fetch, verify and compile the pinned interpreter now (it happens on first use anyway).
+    Setup {
+        /// Remove the cached interpreter and compiled modules first.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Where the data comes from: a recording, or the synthetic stream.
+#[derive(Args)]
+struct InputArgs {
+    /// An Open Ephys Binary recording: the recording folder, or an experiment / Record
+    /// Node folder holding a single recording.
+    #[arg(long, conflicts_with = "synthetic")]
+    input: Option<PathBuf>,
+    /// Use the built-in deterministic synthetic stream (the default without --input).
+    #[arg(long)]
+    synthetic: bool,
+    /// The continuous stream to process, when the recording has several.
+    #[arg(long)]
+    stream: Option<String>,
+    /// Samples per block handed to `process`.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    block_size: u32,
+    /// Synthetic stream: channels.
+    #[arg(long, default_value_t = 64)]
+    channels: usize,
+    /// Synthetic stream: samples per second.
+    #[arg(long, default_value_t = 30_000.0)]
+    sample_rate: f64,
+    /// Synthetic stream: length in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Synthetic stream: seed (same seed, same samples).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Synthetic stream: also keep it as an Open Ephys Binary recording in this folder.
+    #[arg(long, conflicts_with = "input")]
+    save_input: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// A Python file that defines `class PyProcessor`.
+    script: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Write the processed recording here (a new folder).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Seed of the script's random numbers (`random`, numpy, os.urandom): same seed, same
+    /// output.
+    #[arg(long, default_value_t = 0)]
+    random_seed: u64,
+    /// How long each callback may run (milliseconds) before pyproc stops it, passes the
+    /// block through and restarts the script.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: u64,
+    /// Run the script as K interpreters in parallel, each over a contiguous group of the
+    /// channels, if its PyProcessor declares `channel_independent = True` (default: as
+    /// many as the machine has cores; never more than channels).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    shards: Option<u32>,
+    /// Split the channels between shards even though the script does not declare
+    /// `channel_independent = True`. Only for a script that never mixes channels: whether
+    /// its output equals one interpreter's is then yours to check.
+    #[arg(long)]
+    assume_channel_independent: bool,
+    /// Print the final report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    grants: GrantArgs,
+}
+
+/// `pyproc compare`'s arguments.
+#[derive(Args)]
+struct CompareArgs {
+    /// A Python file that defines `class PyProcessor`.
+    script: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+    /// The native CPython to compare with (needs numpy and scipy). It runs your script
+    /// unsandboxed, with your own permissions.
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// Seed of the script's random numbers in pyproc (the native side is not seeded).
+    #[arg(long, default_value_t = 0)]
+    random_seed: u64,
+    /// How long each callback may run in pyproc (milliseconds).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: u64,
+    #[command(flatten)]
+    grants: GrantArgs,
+}
+
+/// The `pyproc` command: parses `args` (the program name first, as `std::env::args_os`
+/// gives them), runs the subcommand and returns its exit status. `--help`, `--version` and
+/// argument errors print and return as clap prints them.
+///
+/// ```no_run
+/// let status = pyproc_cli::main_from_args(["pyproc", "run", "examples/bandpass_filter.py", "--seconds", "1"]);
+/// ```
+pub fn main_from_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    ExitCode::from(exit_status_from_args(args))
+}
+
+/// [`main_from_args`], with the exit status as a number (0 ok, 1 setup error, 2 a callback
+/// failed or a check found a problem, 130 interrupted): for a caller that passes it on
+/// itself, such as the Python package's `pyproc` command.
+pub fn exit_status_from_args<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    // A second call in one process (the Python package) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PYPROC_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return u8::try_from(err.exit_code()).unwrap_or(2);
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("pyproc: error: {err:#}");
+            1
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Setup { force } => {
+            let mut builder = Engine::builder().progress(setup_view::setup_progress());
+            if force {
+                builder = builder.afresh();
+            }
+            let engine = builder.prepare()?;
+            println!("interpreter ready in {}", engine.interpreter_dir().display());
+            Ok(0)
+        }
+        Command::New { name } => {
+            let path = new_script::new_script(&name)?;
+            println!("wrote {}; try it with: pyproc run {}", path.display(), path.display());
+            Ok(0)
+        }
+        Command::Check { script, channels, sample_rate, grants } => {
+            let checked = check::check(&engine()?, &script, channels, sample_rate, grants.grants()?)?;
+            let mut denied = String::new();
+            if !checked.denials.is_empty() {
+                report::write_denials(&mut denied, &checked.denials)?;
+            }
+            if checked.problems.is_empty() {
+                println!("{}: ok (imports, constructs for {channels} channels at {sample_rate} Hz, callbacks take pyproc's arguments)", script.display());
+                if checked.channel_independent {
+                    println!("channel_independent = True: `pyproc run` splits the channels between {} interpreters (--shards K to choose)", pyproc_host::default_shards().min(channels));
+                }
+                print!("{denied}");
+                return Ok(0);
+            }
+            for problem in &checked.problems {
+                println!("{problem}");
+            }
+            print!("{denied}");
+            Ok(2)
+        }
+        Command::Run(args) => run(args),
+        Command::Compare(args) => compare(args),
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::Relaxed) {
+                std::process::exit(130); // a second Ctrl-C: stop now
+            }
+            eprintln!("\npyproc: stopping after this block (Ctrl-C again to abort at once)");
+        })
+        .context("installing the Ctrl-C handler")?;
+    }
+    let (input, _scratch) = recording(&args.input)?;
+    let options = run::RunOptions {
+        script: args.script.clone(),
+        input,
+        stream: args.input.stream,
+        block_size: args.input.block_size as usize,
+        output: args.output,
+        random_seed: args.random_seed,
+        deadline: std::time::Duration::from_millis(args.deadline_ms),
+        grants: args.grants.grants()?,
+        shards: args.shards.map(|k| k as usize),
+        assume_channel_independent: args.assume_channel_independent,
+        progress: None,
+    };
+    let report = run::run(engine, options, interrupted)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        println!("pyproc run {}\n{report}", args.script.display());
+    }
+    Ok(report.exit_status())
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<u8> {
+    let (input, _scratch) = recording(&args.input)?;
+    let options = compare::CompareOptions {
+        script: args.script.clone(),
+        input,
+        stream: args.input.stream,
+        block_size: args.input.block_size as usize,
+        python: args.python.unwrap_or_else(compare::default_python),
+        random_seed: args.random_seed,
+        deadline: std::time::Duration::from_millis(args.deadline_ms),
+        grants: args.grants.grants()?,
+    };
+    let comparison = compare::compare(engine, options)?;
+    println!("pyproc compare {}\n{comparison}", args.script.display());
+    Ok(if comparison.agree() { 0 } else { 2 })
+}
+
+/// The recording the input arguments name; the synthetic stream becomes a real recording
+/// first (one pipeline for both), kept in the returned temporary folder unless
+/// `--save-input` names one.
+fn recording(args: &InputArgs) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    if let Some(input) = &args.input {
+        return Ok((input.clone(), None));
+    }
+    let settings = synthetic::Settings {
+        channels: args.channels,
+        sample_rate: args.sample_rate,
+        seconds: args.seconds,
+        block_size: args.block_size as usize,
+        seed: args.seed,
+    };
+    synthetic_input(settings, args.save_input.as_deref(), true)
+}
+
+/// The synthetic stream for `settings` written as a recording: into `save` when given,
+/// else into a temporary folder that lives as long as the returned `TempDir`. Returns the
+/// recording folder. `bar`: the CLI's progress bar on a terminal.
+pub fn synthetic_input(settings: synthetic::Settings, save: Option<&Path>, bar: bool) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    anyhow::ensure!(settings.channels > 0 && settings.seconds > 0.0 && settings.sample_rate > 0.0, "the synthetic stream needs channels, seconds and a sample rate above 0");
+    let mut scratch = None;
+    let destination = match save {
+        Some(dir) => dir.to_path_buf(),
+        None => scratch.insert(tempfile::Builder::new().prefix("pyproc-synthetic-").tempdir()?).path().join("synthetic"),
+    };
+    let total = (settings.seconds * settings.sample_rate).round() as u64;
+    let bar = if bar { progress::samples_bar(total, settings.sample_rate, "generating the synthetic recording  ") } else { indicatif::ProgressBar::hidden() };
+    let written = synthetic_recording::write(settings, &destination, &bar)?;
+    bar.finish_and_clear();
+    Ok((written, scratch))
+}
+
+/// The CLI installs and compiles the interpreter on first use, with the steps on screen.
+fn engine() -> anyhow::Result<Engine> {
+    Ok(Engine::builder().progress(setup_view::setup_progress()).prepare()?)
+}
