@@ -126,7 +126,7 @@ impl NativeProcessor {
                 Processed::Done(emitted) => (
                     None,
                     emitted.events.iter().map(|e| (e.sample_number, e.line, e.state)).collect::<Vec<_>>(),
-                    emitted.spikes.iter().map(|s| (s.sample_number, s.channel, s.sorted_id, s.waveform.clone())).collect::<Vec<SpikeTuple>>(),
+                    emitted.spikes.iter().map(|s| (s.sample_number, s.channel, s.sorted_id, s.waveform.map(|w| w.to_vec()))).collect::<Vec<SpikeTuple>>(),
                 ),
                 Processed::PassedThrough(why) => (Some(why.to_string()), Vec::new(), Vec::new()),
             })
