@@ -179,8 +179,9 @@ impl Processor {
         if let Some(why) = self.ensure_running(true)? {
             return Ok(Processed::PassedThrough(why));
         }
-        if floats > self.capacity {
-            self.reserve(floats)?;
+        // A fresh guest has no buffer at all, which even a block of no samples needs.
+        if floats > self.capacity || self.capacity == 0 {
+            self.reserve(floats.max(1))?;
         }
         let command = Command::Process { first_sample: first_sample_number, num_samples: samples as u32, batch: self.queued() };
         self.events.clear();

@@ -285,3 +285,16 @@ fn events_reach_a_reloaded_script_only_when_it_handles_them() {
     p.handle_ttl_event(&event).unwrap();
     assert_eq!(p.process(block.view_mut(), 8).done().events.len(), 1);
 }
+
+#[test]
+fn a_block_of_no_samples_first_reaches_process_as_an_empty_array() {
+    let printed = Printed::default();
+    let mut p = builder(test_script("argument_recorder.py")).stream(2, 30_000.0).output(printed.sink()).build().unwrap();
+    let mut empty = Array2::<f32>::zeros((2, 0));
+    p.process(empty.view_mut(), 0).done();
+    let mut block = array![[1.0f32, 2.0], [3.0, 4.0]];
+    p.process(block.view_mut(), 0).done();
+    let calls: Vec<Value> = printed.take().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let shapes: Vec<&Value> = calls.iter().filter(|c| c["callback"] == "process").map(|c| &c["args"][0]["shape"]).collect();
+    assert_eq!(shapes, [&json!([2, 0]), &json!([2, 2])]);
+}

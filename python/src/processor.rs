@@ -115,9 +115,6 @@ impl NativeProcessor {
                 self.num_channels
             )));
         }
-        if array.shape()[1] == 0 {
-            return Err(PyValueError::new_err("block has no samples (shape (channels, 0)); pass at least one sample per channel"));
-        }
         let mut guard = array.try_readwrite().map_err(|e| PyValueError::new_err(format!("block cannot be written in place ({e}): pass a writeable array (block.copy())")))?;
         let mut view = guard.as_array_mut();
         let outcome = py.detach(|| {

@@ -73,7 +73,6 @@ def test_an_exception_in_init_names_init(write_script):
         (np.zeros((4, 16, 1), np.float32), ValueError, "3 dimensions"),
         (np.zeros((16, 4), np.float32).T, ValueError, "not C-contiguous"),
         (np.zeros((3, 16), np.float32), ValueError, "3 channels"),
-        (np.zeros((4, 0), np.float32), ValueError, "no samples"),
         ([[0.0] * 16] * 4, TypeError, "numpy.ndarray of float32"),
     ],
 )
@@ -81,6 +80,15 @@ def test_a_block_of_the_wrong_kind_raises_a_clear_error(bad, kind, words):
     p = pyproc.Processor.from_source(DOUBLER, num_channels=4)
     with pytest.raises(kind, match=words):
         p.process(bad)
+
+
+def test_a_block_of_no_samples_reaches_the_script():
+    p = pyproc.Processor.from_source(DOUBLER, num_channels=4)
+    assert p.process(np.zeros((4, 0), np.float32)).passed_through is None
+    data = block()
+    expected = data * 2
+    p.process(data)
+    assert np.array_equal(data, expected)
 
 
 def test_a_read_only_block_is_refused():
