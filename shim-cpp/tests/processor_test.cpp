@@ -4,6 +4,8 @@
 // was refused (denials).
 #include <pyproc/processor.h>
 
+#include "check.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -17,16 +19,6 @@
 #include <vector>
 
 namespace {
-
-std::atomic<int> failures{0};  // the checks also run on two threads
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            std::cerr << __FILE__ << ":" << __LINE__ << ": CHECK failed: " #cond "\n"; \
-            ++failures;                                                                  \
-        }                                                                                \
-    } while (0)
 
 #define CHECK_STATUS(expr, expected)                                                          \
     do {                                                                                      \

@@ -7,6 +7,8 @@
 // each distinct call site is printed with its count, symbolized, when there are any.
 #include <pyproc/processor.h>
 
+#include "check.h"
+
 #include <dlfcn.h>
 #include <execinfo.h>
 
@@ -171,16 +173,6 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            std::cerr << __FILE__ << ":" << __LINE__ << ": CHECK failed: " #cond "\n"; \
-            ++failures;                                                                  \
-        }                                                                                \
-    } while (0)
-
 // Function and file:line of each frame at `address` (inlined ones included), from
 // addr2line.
 std::vector<std::pair<std::string, std::string>> symbolize(void* address) {
@@ -233,7 +225,7 @@ void print_sites() {
 }
 
 const std::string source_dir = PYPROC_SOURCE_DIR;
-const std::string script = source_dir + "/shim-cpp/tests/scripts/realtime_load.py";
+const std::string script = source_dir + "/host/tests/scripts/realtime_load.py";  // the Rust test's script
 
 constexpr int kChannels = 16;
 constexpr int kSamples = 256;
@@ -354,7 +346,7 @@ int main() {
         ++failures;
     }
     if (failures) {
-        std::cerr << failures << " check(s) failed\n";
+        std::cerr << failures.load() << " check(s) failed\n";
         return 1;
     }
     std::cout << "pyproc real-time path: no allocation and no lock wait in " << kCounted << " busy blocks\n";
