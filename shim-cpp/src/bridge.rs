@@ -65,6 +65,10 @@ pub mod ffi {
         num_spikes: usize,
         /// Spikes that did not fit the caller's array (lost; counted here).
         spikes_dropped: usize,
+        /// Microseconds the call spent before its block on a control call posted by the
+        /// control thread, or on swapping in a replacement: time the block waited that the
+        /// script's `process` did not take.
+        control_us: u64,
     }
 
     /// Blocks that passed through unchanged (with shards: at least one group's channels),

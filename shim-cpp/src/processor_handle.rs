@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ndarray::ArrayView2;
 use pyproc_host::{DenialLog, Denials, Engine, Error, ShardedProcessor, SpikeIn, TtlEventIn};
@@ -231,9 +231,11 @@ impl ProcessorHandle {
     pub unsafe fn process(&self, channels: &[usize], num_samples: usize, first_sample: i64, events: &mut [TtlEventOut], spikes: &mut [SpikeOut]) -> ProcessResult {
         let s = &*self.shared;
         s.clock.block_starts();
-        let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0, num_spikes: 0, spikes_dropped: 0 };
+        let mut result = ProcessResult { status: Status::Ok, num_events: 0, events_dropped: 0, num_spikes: 0, spikes_dropped: 0, control_us: 0 };
         let mut live = s.live_now();
+        let before_control = Instant::now();
         s.between_blocks(&mut live);
+        result.control_us = before_control.elapsed().as_micros() as u64;
         // SAFETY: a pointer and a usize have the same size and layout (checked by the C++
         // header too), and the caller vouches for what they point at.
         let channels = std::slice::from_raw_parts(channels.as_ptr().cast::<*mut f32>(), channels.len());

@@ -238,8 +238,15 @@ public:
         events_dropped_ += result.events_dropped;
         num_spikes_ = result.num_spikes;
         spikes_dropped_ += result.spikes_dropped;
+        control_us_ = result.control_us;
         return result.status;
     }
+
+    // Microseconds the last process() spent before its block running a control call the
+    // control thread had posted (start_recording, stop_recording, ...) or swapping in a
+    // reloaded or replaced interpreter: the block waited that long, but not for the
+    // script's process. Subtract it to see what process itself costs.
+    std::uint64_t control_us() const noexcept { return control_us_; }
 
     Events events() const noexcept { return Events(events_.data(), num_events_); }
     std::uint64_t events_dropped() const noexcept { return events_dropped_; }
@@ -330,6 +337,7 @@ private:
     std::vector<Spike> spikes_;
     std::size_t num_spikes_ = 0;
     std::uint64_t spikes_dropped_ = 0;
+    std::uint64_t control_us_ = 0;
 };
 
 }  // namespace pyproc

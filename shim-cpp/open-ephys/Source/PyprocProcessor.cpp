@@ -392,6 +392,9 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
 {
     checkForEvents (true);
     const int64 callbackStarted = Time::getHighResolutionTicks();
+    // Time spent on control calls run between blocks (a slow stop_recording) is not the
+    // script's cost per block: it is left out of what the editor and the log report.
+    int64 controlTicks = 0;
 
     for (auto& [id, entry] : streams)
     {
@@ -411,7 +414,9 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
             entry.maxGapTicks = jmax (entry.maxGapTicks, started - entry.lastStart);
         entry.lastStart = started;
         const pyproc::Status status = entry.processor->process (entry.channelPointers.data(), entry.numChannels, numSamples, first);
-        const int64 ticks = Time::getHighResolutionTicks() - started;
+        const int64 control = (int64) entry.processor->control_us() * Time::getHighResolutionTicksPerSecond() / 1000000;
+        controlTicks += control;
+        const int64 ticks = jmax ((int64) 0, Time::getHighResolutionTicks() - started - control);
         entry.blocks++;
         entry.totalTicks += ticks;
         entry.maxTicks = jmax (entry.maxTicks, ticks);
@@ -441,7 +446,7 @@ void PyprocProcessor::process (AudioBuffer<float>& buffer)
         }
     }
     // For the editor's timer: what the scripts cost this audio callback, all streams.
-    windowTicks.fetch_add (Time::getHighResolutionTicks() - callbackStarted, std::memory_order_relaxed);
+    windowTicks.fetch_add (jmax ((int64) 0, Time::getHighResolutionTicks() - callbackStarted - controlTicks), std::memory_order_relaxed);
     windowBlocks.fetch_add (1, std::memory_order_relaxed);
 }
 

@@ -39,13 +39,18 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
 
 /// One block of `value` in every sample, processed in place; the status and the samples.
 fn block(handle: &ProcessorHandle, data: &mut [Vec<f32>], first: i64, value: f32) -> (Status, u64) {
+    let (result, allocated) = block_result(handle, data, first, value);
+    (result.status, allocated)
+}
+
+/// What `process` said of a block of `value`s, and the allocations it made.
+fn block_result(handle: &ProcessorHandle, data: &mut [Vec<f32>], first: i64, value: f32) -> (ProcessResult, u64) {
     for channel in data.iter_mut() {
         channel.fill(value);
     }
     let channels: Vec<usize> = data.iter_mut().map(|c| c.as_mut_ptr() as usize).collect();
     let samples = data[0].len();
-    let (result, allocated) = allocations_in(|| unsafe { handle.process(&channels, samples, first, &mut [], &mut []) });
-    (result.status, allocated)
+    allocations_in(|| unsafe { handle.process(&channels, samples, first, &mut [], &mut []) })
 }
 
 /// Every sample of the block has one value: the block ran entirely before or entirely after
@@ -76,8 +81,8 @@ fn slow_recording_calls_and_a_reload_run_between_blocks_and_every_block_reaches_
             let mut outputs = Vec::new();
             while !stop.load(Ordering::SeqCst) {
                 let first = outputs.len() as i64 * 64;
-                let (status, _) = block(&handle, &mut data, first, 1.0);
-                outputs.push((status, uniform(&data)));
+                let (result, _) = block_result(&handle, &mut data, first, 1.0);
+                outputs.push((result.status, uniform(&data), result.control_us));
                 blocks.fetch_add(1, Ordering::SeqCst);
             }
             outputs
@@ -94,8 +99,14 @@ fn slow_recording_calls_and_a_reload_run_between_blocks_and_every_block_reaches_
         audio.join().unwrap()
     });
 
-    assert!(outputs.iter().all(|(status, _)| *status == Status::Ok), "every block processed: {:?}", outputs.iter().find(|(s, _)| *s != Status::Ok));
-    let values: Vec<f32> = outputs.iter().map(|(_, v)| v.expect("no block ran half before, half after a control call")).collect();
+    assert!(outputs.iter().all(|(status, ..)| *status == Status::Ok), "every block processed: {:?}", outputs.iter().find(|(s, ..)| *s != Status::Ok));
+    let values: Vec<f32> = outputs.iter().map(|(_, v, _)| v.expect("no block ran half before, half after a control call")).collect();
+    // start_recording and stop_recording each busy-wait 50 ms; the reload's swap runs the
+    // old interpreter's stop_recording and the new one's start_recording: three blocks
+    // waited for a control call, and each says so (the script's process takes far less).
+    let waited: Vec<u64> = outputs.iter().map(|(.., control_us)| *control_us).filter(|us| *us >= 45_000).collect();
+    assert_eq!(waited.len(), 3, "blocks that ran a control call first: {waited:?}");
+    assert!(waited.iter().any(|us| *us >= 95_000), "the reload's swap ran two recording calls: {waited:?}");
     assert!(values.iter().all(|v| *v == 2.0 || *v == 1002.0), "the gain, plus 1000 while recording");
     let changes = values.windows(2).filter(|w| w[0] != w[1]).count();
     assert_eq!((values[0], changes, values[values.len() - 1]), (2.0, 2, 2.0), "recording started once and stopped once, between blocks");
