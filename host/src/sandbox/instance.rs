@@ -3,8 +3,8 @@
 //!
 //! The turn's future owns the store, so nothing borrows across calls: each command is put
 //! in the mailbox and the future is polled with a no-op waker until the guest answers
-//! and waits at the door for the next command, or stops for good (the future is `Ready`: a
-//! trap, or the loop ended). While a command runs, the guest also comes back `Pending`
+//! and yields, waiting for the next command (the door made it yield: see `wire/door.rs`),
+//! or stops for good (the future is `Ready`: a trap, or the loop ended). While a command runs, the guest also comes back `Pending`
 //! without an answer at every [`TICK`](crate::supervise::ticker::TICK) of the engine's
 //! epoch: then the clock is checked against the command's deadline (and the cancel flag),
 //! and a command past it is stopped by dropping the future (and with it the store).
