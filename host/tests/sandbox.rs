@@ -331,3 +331,23 @@ class PyProcessor:
     }
     drop(p);
 }
+
+#[test]
+fn an_answer_larger_than_the_reply_area_arrives_whole() {
+    // The refusal names the path: over 6 000 bytes, more than the 4 KiB reply area, so
+    // the runtime makes a larger area first (GROW, AREA) and then reads the answer.
+    let source = r#"
+class PyProcessor:
+    def __init__(self, processor, num_channels, sample_rate):
+        path = "/mnt/" + "x" * 6000 + "/cfg.json"
+        for attempt in range(2):
+            try:
+                open(path)
+            except PermissionError as e:
+                print("refused", path in str(e), "--allow-read" in str(e))
+    def process(self, data):
+        pass
+"#;
+    let (_p, printed) = from_source(source, pyproc_host::Grants::none(), pyproc_host::Limits::default());
+    assert_eq!(printed.take(), ["refused True True", "refused True True"]);
+}
