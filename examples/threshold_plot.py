@@ -1,6 +1,7 @@
-"""Threshold detector with a live plot: a TTL event on line 1 when channel 0 rises above an
-adaptive threshold (K times its running noise level), and a PyVisualizer that draws the
-signal, the threshold and the detected crossings.
+"""Threshold detector with a plot: a TTL pulse on line 1 (on, then off one sample later)
+where channel 0 falls below an adaptive threshold, K times its running noise level below
+its median (extracellular spikes point down), and a PyVisualizer that draws the signal, the
+threshold and the detected crossings.
 
 It runs as a plain processor (`pyproc run threshold_plot.py`): PyVisualizer is then never
 constructed. With `pyproc run threshold_plot.py --plots frames/` a second sandboxed
@@ -12,7 +13,7 @@ import numpy as np
 import oe_pyprocessor
 
 CHANNEL = 0
-K = 4.0            # threshold = K x the channel's noise level (median absolute deviation)
+K = 5.0            # threshold = median - K x the noise level (median absolute deviation)
 LINE = 1
 SHOWN = 4096       # samples the plot shows
 
@@ -23,29 +24,30 @@ class PyProcessor:
         self.processor = processor
         self.channel = min(CHANNEL, num_channels - 1)
         self.noise = None   # running noise estimate, in microvolts
-        self.above = False
+        self.below = False  # was the last sample seen below threshold?
 
     def process(self, data):
         x = data[self.channel]
         if x.size == 0:
             return
-        noise = float(np.median(np.abs(x))) / 0.6745 + 1e-6
+        baseline = float(np.median(x))
+        noise = float(np.median(np.abs(x - baseline))) / 0.6745 + 1e-6
         self.noise = noise if self.noise is None else 0.9 * self.noise + 0.1 * noise
-        threshold = K * self.noise
-        above = x > threshold
-        rising = np.flatnonzero(above & ~np.concatenate(([self.above], above[:-1])))
+        threshold = baseline - K * self.noise
+        below = x < threshold
+        falling = np.flatnonzero(below & ~np.concatenate(([self.below], below[:-1])))
         first = self.processor.first_sample_number
-        for i in rising:
+        for i in falling:
             self.processor.add_python_event(LINE, True, sample_number=first + int(i))
             self.processor.add_python_event(LINE, False, sample_number=first + int(i) + 1)
-        self.above = bool(above[-1])
-        # For the plot: a copy of the signal, the threshold and this block's crossings.
+        self.below = bool(below[-1])
+        # For the plot: the signal (publish copies it), the threshold and the crossings.
         self.processor.publish("signal", x)
         self.processor.publish("threshold", threshold)
-        self.processor.publish("crossings", rising.astype(np.int64))
+        self.processor.publish("crossings", falling)
 
     def start_acquisition(self):
-        self.above = False
+        self.below = False
 
 
 class PyVisualizer:
@@ -61,7 +63,7 @@ class PyVisualizer:
         self.axes = self.figure.add_subplot()
         self.signal, = self.axes.plot([], [], lw=0.6, color="tab:blue", label="signal")
         self.threshold = self.axes.axhline(0, color="tab:red", lw=1, label="threshold")
-        self.events, = self.axes.plot([], [], "v", color="tab:orange", label="crossing")
+        self.events, = self.axes.plot([], [], "^", color="tab:orange", label="crossing")
         self.axes.set_xlabel("time in block (ms)")
         self.axes.set_ylabel("µV")
         self.axes.legend(loc="upper right", fontsize=8)
@@ -74,13 +76,14 @@ class PyVisualizer:
         x = whole[-SHOWN:]
         t = np.arange(x.size) * 1000.0 / self.sample_rate
         threshold = float(published["threshold"])
-        crossings = published.get("crossings", np.zeros(0, np.int64))
+        crossings = published.get("crossings", np.zeros(0, np.intp))
         crossings = crossings - (whole.size - x.size)
         crossings = crossings[(crossings >= 0) & (crossings < x.size)]
         self.signal.set_data(t, x)
         self.threshold.set_ydata([threshold, threshold])
-        self.events.set_data(t[crossings], np.full(crossings.size, threshold * 1.2))
-        self.axes.set_xlim(0, max(t[-1], 1e-3) if t.size else 1)
-        low, high = float(x.min(initial=-threshold)), float(x.max(initial=threshold))
-        self.axes.set_ylim(min(low, -threshold) * 1.1, max(high, threshold) * 1.3)
+        low, high = min(float(x.min()), threshold), max(float(x.max()), 0.0)
+        margin = 0.15 * (high - low) + 1.0
+        self.events.set_data(t[crossings], np.full(crossings.size, low - margin / 2))
+        self.axes.set_xlim(0, max(t[-1], 1e-3))
+        self.axes.set_ylim(low - margin, high + margin)
         return self.figure

@@ -275,7 +275,7 @@ fn a_slow_viewer_past_its_deadline_takes_no_blocks_from_the_processor() {
 fn the_threshold_plot_example_runs_as_a_processor_and_draws_as_a_viewer() {
     let mut p = builder(example("threshold_plot.py")).stream(4, 30_000.0).build().unwrap();
     let mut viewer = builder(example("threshold_plot.py")).stream(4, 30_000.0).build_viewer().unwrap();
-    let mut block = Array2::from_shape_fn((4, 1024), |(_, s)| if s % 300 == 0 { 500.0 } else { ((s * 7919) % 13) as f32 - 6.0 });
+    let mut block = Array2::from_shape_fn((4, 1024), |(_, s)| if s % 300 == 0 { -500.0 } else { ((s * 7919) % 13) as f32 - 6.0 });
     let emitted = p.process(block.view_mut(), 0).done();
     assert_eq!(emitted.events.len(), 2 * 4, "{:?}", emitted.events);
     let frame = viewer.render(&p.published()).unwrap().unwrap();

@@ -385,7 +385,8 @@ mod tests {
 
     #[test]
     fn publish_frames_decode_their_name_dtype_and_shape() {
-        let Request::Publish { frame, addr, len } = Request::decode(&publish(9, &[64, 1024], 64 * 1024 * 4, b"signal")).unwrap() else { panic!() };
+        let bytes = publish(9, &[64, 1024], 64 * 1024 * 4, b"signal");
+        let Request::Publish { frame, addr, len } = Request::decode(&bytes).unwrap() else { panic!() };
         assert_eq!((frame.name, frame.dtype, &frame.shape[..frame.ndim as usize], frame.sample_number), ("signal", Dtype::F32, &[64u32, 1024][..], 77));
         assert_eq!((addr, len), (0x100, 64 * 1024 * 4));
         // A scalar: no dimensions, one element.
