@@ -230,7 +230,7 @@ class PythonProcessor:
         block being processed (outside `process`, of the last block). dtypes: bool, int8-64,
         uint8-64, float32, float64 (Python ints go as int64, floats as float64). Caps: 4 MiB per value, 32 names, 64 bytes of UTF-8 per
         name, 4 dimensions; past one, publish raises ValueError and sends nothing. It costs
-        one copy of the value on the host (about as long as `value.copy()`); drawing happens
+        one copy of the value on the host; drawing happens
         elsewhere, never in `process`.
         """
         _pyproc_publish.publish(self._published, self._block_start, name, value)
