@@ -453,6 +453,16 @@ mod fuzz {
         }
 
         #[test]
+        fn publish_frames_with_arbitrary_bodies_never_panic_and_stay_within_the_cap(body in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let frame = [&[op::PUBLISH][..], &body].concat();
+            if let Ok(Request::Publish { frame: decoded, len, .. }) = Request::decode(&frame) {
+                prop_assert!(len as usize <= PUBLISH_MAX_BYTES);
+                prop_assert!(!decoded.name.is_empty() && decoded.name.len() <= PUBLISH_MAX_NAME_BYTES);
+                prop_assert!(decoded.ndim as usize <= PUBLISH_MAX_DIMS);
+            }
+        }
+
+        #[test]
         fn done_frames_with_arbitrary_counts_and_bodies_never_panic(
             events in any::<u32>(), spikes in any::<u32>(), body in proptest::collection::vec(any::<u8>(), 0..512)
         ) {
