@@ -25,6 +25,7 @@ import _pyproc_door
 import _pyproc_imports
 import _pyproc_matplotlib
 import _pyproc_timers
+import _pyproc_viewer
 import oe_pyprocessor
 from _pyproc_installed import STDLIB_ZIP
 from _pyproc_timers import CLOCK
@@ -177,6 +178,7 @@ class Dispatcher:
         self.num_channels = 0
         self.buffer = None          # flat float32, C order
         self.views = {}             # num_samples -> ((num_channels, num_samples) view of buffer, its shape)
+        self.viewer = False         # runs the script's PyVisualizer, not its PyProcessor
 
     def answer(self, callback):
         """DONE with the events and spikes emitted since the last answer. What `add_python_event`
@@ -327,6 +329,8 @@ class Dispatcher:
                 elif op == SET_STREAM:
                     num_channels, rate = struct.unpack_from("<Id", cmd, 1)
                     request = _replacing_timers(rate, lambda: self.construct(self.module, num_channels, rate))
+                elif op == VIEW:
+                    request = self.update(cmd)
                 elif op == QUIT:
                     return
                 else:
@@ -432,9 +436,18 @@ class Dispatcher:
             else:
                 raise RuntimeError(f"pyproc runtime: unknown queued record {kind}")
 
+    def update(self, cmd):
+        """A viewer's `update(published)`; the figure's pixels go out as `figure`."""
+        try:
+            _pyproc_viewer.render(self.instance, _pyproc_viewer.decode(cmd), self.processor._published)
+        except BaseException as exc:
+            raise Failure(CB_UPDATE, exc, self.script)
+        return DONE_NOTHING
+
     def load(self, cmd):
-        num_channels, rate, seed = struct.unpack_from("<IdQ", cmd, 1)
-        path, at = _unpack_str(cmd, 21)
+        num_channels, rate, seed, viewer = struct.unpack_from("<IdQB", cmd, 1)
+        self.viewer = bool(viewer)
+        path, at = _unpack_str(cmd, 22)
         source, _ = _unpack_str(cmd, at)
         name = _module_name(path)
         _put_script_folder_on_path(path)
@@ -472,7 +485,12 @@ class Dispatcher:
             exec(compile(source, path, "exec"), module.__dict__)
         except BaseException as exc:
             raise Failure(CB_IMPORT, exc, path)
-        if not isinstance(getattr(module, "PyProcessor", None), type):
+        if self.viewer:
+            try:
+                _pyproc_viewer.check_class(module, path)
+            except AttributeError as exc:
+                raise Failure(CB_IMPORT, exc, path)
+        elif not isinstance(getattr(module, "PyProcessor", None), type):
             exc = AttributeError(f"{path} defines no class PyProcessor; a processor script must define one")
             raise Failure(CB_IMPORT, exc, path)
         return module
@@ -483,10 +501,15 @@ class Dispatcher:
         old = self.processor
         processor._block_start, processor._acquiring = old._block_start, old._acquiring
         processor._next_block, processor._dropped_outside = old._next_block, old._dropped_outside
+        processor._published = old._published  # the host keeps the names: so does the cap
         _call(bytes([STAGE, CB_INIT]))  # a hang from here on is __init__'s, not the import's
         try:
-            instance = module.PyProcessor(processor, num_channels, rate)
-            process = instance.process
+            if self.viewer:
+                instance = module.PyVisualizer(num_channels, rate)
+                process = instance.update
+            else:
+                instance = module.PyProcessor(processor, num_channels, rate)
+                process = instance.process
         except BaseException as exc:
             raise Failure(CB_INIT, exc, self.script)
         # What __init__ emitted goes out with the answer; if it cannot, this one fails too.

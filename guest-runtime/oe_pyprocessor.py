@@ -7,7 +7,12 @@ receives. Through it a script sends TTL events back to the host:
     self.processor.add_python_event(line, state, sample_number=n)     # at sample n (pyproc only)
     self.processor.first_sample_number    # sample number of data[:, 0] (pyproc only)
 
-and, beyond the original plugin, spikes:
+and, beyond the original plugin, values for plots (`pyproc run --plots DIR` draws them with
+the script's `PyVisualizer`; see `PythonProcessor.publish`):
+
+    self.processor.publish("threshold", value)    # latest value per name, copied to the host
+
+and spikes:
 
     self.processor.add_python_spike(channel, sample_number)             # waveform cut by the host
     self.processor.add_python_spike(channel, sample_number, waveform)   # 40 samples, peak at 8
@@ -24,6 +29,8 @@ import numbers
 import operator
 
 import numpy as np
+
+import _pyproc_publish
 
 __all__ = ["PythonProcessor", "SPIKE_PRE_SAMPLES", "SPIKE_POST_SAMPLES"]
 
@@ -126,7 +133,7 @@ class PythonProcessor:
     """The host's side of one processor, as seen by the script."""
 
     __slots__ = ("_events", "_spikes", "_block_start", "_block_len", "_num_channels",
-                 "_in_block", "_acquiring", "_next_block", "_dropped_outside")
+                 "_in_block", "_acquiring", "_next_block", "_dropped_outside", "_published")
 
     def __init__(self, num_channels=0):
         self._events = []          # (sample_number, line, state), sent after each callback
@@ -142,6 +149,7 @@ class PythonProcessor:
         self._acquiring = False
         self._next_block = []      # (line, state) emitted between blocks, for the next one
         self._dropped_outside = 0  # events emitted outside acquisition
+        self._published = set()    # names published, for the names cap
 
     def add_python_event(self, line=_MISSING, state=_MISSING, sample_number=None, *extra, **unknown):
         """Emit a TTL event on `line` with `state`, converted as the original plugin converts
@@ -213,6 +221,19 @@ class PythonProcessor:
         if not _INT64_MIN <= sample_number <= _INT64_MAX:
             raise ValueError(f"add_python_spike: sample_number {sample_number} does not fit in 64 bits")
         self._spikes.append((sample_number, channel, sorted_id, waveform))
+
+    def publish(self, name, value):
+        """Copy `value` (a numpy array, or anything `np.asarray` takes: a number, a list) to
+        the host as the latest value under `name`, for plots (pyproc only).
+
+        The host keeps only the latest value per name, with the first sample number of the
+        block being processed (outside `process`, of the last block). dtypes: bool, int8-64,
+        uint8-64, float32, float64 (Python ints go as int64, floats as float64). Caps: 4 MiB per value, 32 names, 64 bytes of UTF-8 per
+        name, 4 dimensions; past one, publish raises ValueError and sends nothing. It costs
+        one copy of the value on the host; drawing happens
+        elsewhere, never in `process`.
+        """
+        _pyproc_publish.publish(self._published, self._block_start, name, value)
 
     @property
     def first_sample_number(self):

@@ -43,6 +43,66 @@ pub fn ensure_venv() -> PathBuf {
     .clone()
 }
 
+/// A script's `PyVisualizer` in the host's own CPython, its figure drawn on Agg and its
+/// pixels copied out, as pyproc's viewer hands them to the host.
+pub struct NativeViewer {
+    instance: Py<PyAny>,
+    draw: Py<PyAny>,
+}
+
+/// Draws a figure and copies its RGBA pixels out, as pyproc's viewer runtime does.
+const DRAW: &str = r#"
+def draw(instance, block):
+    figure = instance.update({"block": block})
+    figure.canvas.draw()
+    return bytes(figure.canvas.buffer_rgba())
+"#;
+
+impl NativeViewer {
+    pub fn new(script: &Path, channels: usize, sample_rate: f64) -> PyResult<NativeViewer> {
+        let site = ensure_venv();
+        ensure_matplotlib(&site);
+        Python::attach(|py| {
+            let sys = py.import("sys")?;
+            let path = sys.getattr("path")?;
+            if !path.contains(site.to_str().unwrap())? {
+                path.call_method1("insert", (0, site.to_str().unwrap()))?;
+            }
+            let stub = PyModule::from_code(py, &CString::new(OE_PYPROCESSOR_STUB).unwrap(), c"oe_pyprocessor.py", c"oe_pyprocessor")?;
+            sys.getattr("modules")?.set_item("oe_pyprocessor", &stub)?;
+            let source = std::fs::read_to_string(script).expect("script readable");
+            let module = PyModule::from_code(py, &CString::new(source).unwrap(), &CString::new(script.to_string_lossy().into_owned()).unwrap(), c"viewer_script")?;
+            let instance = module.getattr("PyVisualizer")?.call1((channels, sample_rate))?;
+            let draw = PyModule::from_code(py, &CString::new(DRAW).unwrap(), c"draw.py", c"draw")?.getattr("draw")?;
+            Ok(NativeViewer { instance: instance.unbind(), draw: draw.unbind() })
+        })
+    }
+
+    /// `update({"block": a float32 copy of block})`, drawn; the pixels' byte count.
+    pub fn render(&mut self, block: &ndarray::Array2<f32>) -> PyResult<usize> {
+        Python::attach(|py| {
+            let numpy = py.import("numpy")?;
+            let array = numpy.getattr("empty")?.call1((block.dim(), "float32"))?;
+            PyBuffer::<f32>::get(&array)?.copy_from_slice(py, block.as_slice().expect("a C-order block"))?;
+            let pixels = self.draw.bind(py).call1((self.instance.bind(py), array))?;
+            pixels.len()
+        })
+    }
+}
+
+/// Installs matplotlib into the baseline's venv the first time a row needs it.
+fn ensure_matplotlib(site: &Path) {
+    if site.join("matplotlib").is_dir() {
+        return;
+    }
+    let python = site.ancestors().find(|p| p.join("bin/python").is_file()).expect("the venv holds its site-packages").join("bin/python");
+    let pip = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "matplotlib"])
+        .status()
+        .expect("pip runs");
+    assert!(pip.success(), "pip install matplotlib failed");
+}
+
 /// A `PyProcessor` running in the host's own CPython.
 pub struct NativeProcessor {
     instance: Py<PyAny>,

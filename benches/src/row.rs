@@ -10,6 +10,7 @@ pub enum Unit {
     Millis,
     MiB,
     BlocksPerSecond,
+    FramesPerSecond,
 }
 
 impl Unit {
@@ -20,6 +21,7 @@ impl Unit {
             Unit::Millis => "ms",
             Unit::MiB => "mib",
             Unit::BlocksPerSecond => "blocks_per_s",
+            Unit::FramesPerSecond => "frames_per_s",
         }
     }
 
@@ -30,12 +32,13 @@ impl Unit {
             Unit::Millis => "ms",
             Unit::MiB => "MiB",
             Unit::BlocksPerSecond => "blk/s",
+            Unit::FramesPerSecond => "fig/s",
         }
     }
 
     /// Whether a larger figure is better (a throughput) rather than worse (a cost).
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Unit::BlocksPerSecond)
+        matches!(self, Unit::BlocksPerSecond | Unit::FramesPerSecond)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod memory;
 pub mod offline;
 pub mod parallel;
 pub mod per_block;
+pub mod plots;
 pub mod shards;
 pub mod startup;
 

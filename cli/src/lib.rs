@@ -14,6 +14,7 @@ mod new_script;
 mod output;
 mod progress;
 pub mod report;
+pub mod plots;
 pub mod run;
 mod setup_view;
 mod spike_cut;
@@ -131,8 +132,23 @@ struct RunArgs {
     /// Print the final report as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Draw the script's `PyVisualizer` (in a second sandboxed interpreter, never on the
+    /// block path) from what its PyProcessor publishes, and write each figure to DIR as
+    /// frame-NNNNNN-sSAMPLE.png, plus final.png.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
+    /// Figures drawn per second at most, with --plots.
+    #[arg(long, value_name = "HZ", default_value_t = 10.0, requires = "plots", value_parser = positive_rate)]
+    plot_rate: f64,
     #[command(flatten)]
     grants: GrantArgs,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(hz) if hz > 0.0 && hz.is_finite() => Ok(hz),
+        _ => Err(format!("{text} is not a rate above 0 (figures per second)")),
+    }
 }
 
 /// `pyproc compare`'s arguments.
@@ -267,6 +283,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         shards: args.shards.map(|k| k as usize),
         assume_channel_independent: args.assume_channel_independent,
         progress: None,
+        plots: args.plots.map(|dir| plots::PlotOptions { dir, rate_hz: args.plot_rate }),
     };
     let report = run::run(engine, options, interrupted)?;
     if args.json {

@@ -38,6 +38,8 @@ pub struct Report {
     /// What the script tried to reach and was refused.
     pub denials: pyproc_host::Denials,
     pub stream_seconds: f64,
+    /// What `--plots` wrote.
+    pub plots: Option<crate::plots::PlotSummary>,
     /// Blocks that passed the script by untouched (its interpreter restarting or switched
     /// off), and why the first did.
     passed: Option<Tally>,
@@ -237,6 +239,12 @@ impl fmt::Display for Report {
         }
         writeln!(f, "clipped       {} samples outside int16, clipped (never wrapped)", self.clipped)?;
         writeln!(f, "output        {}", self.output)?;
+        if let Some(plots) = &self.plots {
+            writeln!(f, "plots         {} frames written to {} (and final.png, the last)", plots.frames, plots.dir)?;
+            for (error, count) in &plots.errors {
+                writeln!(f, "  viewer failed {count} times; the first: {}", error.lines().next().unwrap_or_default())?;
+            }
+        }
         let st = &self.stats;
         if st.restarts > 0 || st.events_dropped + st.spikes_dropped + st.output_bytes_dropped > 0 || self.status != "Running" {
             writeln!(f, "processor     {}; {} restarts; dropped {} events, {} spikes, {} bytes of output", self.status, st.restarts, st.events_dropped, st.spikes_dropped, st.output_bytes_dropped)?;

@@ -17,6 +17,7 @@ use pyproc_host::{Callback, Engine, OutputSink, OutputStream, Processor, Sharded
 
 use crate::input::{AsEventIn, Cursor, Input};
 use crate::output::OutputRecording;
+use crate::plots::{PlotOptions, Plotter};
 use crate::progress;
 use crate::report::Report;
 
@@ -42,6 +43,8 @@ pub struct RunOptions {
     /// Counts for a caller that draws its own progress (the Python package's tqdm); None:
     /// the CLI's bar, drawn on a terminal.
     pub progress: Option<Arc<RunProgress>>,
+    /// Draw the script's `PyVisualizer` into PNG files (`--plots DIR`).
+    pub plots: Option<PlotOptions>,
 }
 
 /// How far a run has come, for a caller that draws its own progress bar from another
@@ -85,13 +88,24 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
             ProgressBar::hidden()
         }
     };
-    let mut sharded = Processor::builder(engine, &options.script)
-        .stream(info.num_channels, info.sample_rate)
-        .output(script_output(bar.clone()))
-        .recording_root(&recording_dir)
-        .seed(options.random_seed)
-        .grants(options.grants.clone())
-        .limits(pyproc_host::Limits { callback_deadline: options.deadline, ..Default::default() })
+    let settings = || {
+        Processor::builder(engine, &options.script)
+            .stream(info.num_channels, info.sample_rate)
+            .output(script_output(bar.clone()))
+            .recording_root(&recording_dir)
+            .seed(options.random_seed)
+            .grants(options.grants.clone())
+            .limits(pyproc_host::Limits { callback_deadline: options.deadline, ..Default::default() })
+    };
+    // The viewer first: a script without PyVisualizer is reported before any data moves.
+    let mut plotter = match &options.plots {
+        Some(plots) => {
+            let viewer = settings().label("viewer").build_viewer().map_err(|e| anyhow::anyhow!("--plots: {e}"))?;
+            Some(Plotter::start(viewer, plots)?)
+        }
+        None => None,
+    };
+    let mut sharded = settings()
         .sharded()
         .assume_channel_independent(options.assume_channel_independent);
     if let Some(shards) = options.shards {
@@ -167,6 +181,9 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
             if let Some(out) = output.as_mut() {
                 out.push(block.view(), first, emitted)?;
             }
+            if let Some(plotter) = plotter.as_mut() {
+                plotter.after_block(&processor)?;
+            }
             report.blocks += 1;
             report.samples += n;
             bar.inc(n as u64);
@@ -181,6 +198,9 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     call(&mut report, Callback::StopRecording, processor.stop_recording());
     call(&mut report, Callback::StopAcquisition, processor.stop_acquisition());
     report.wall = started.elapsed();
+    if let Some(plotter) = plotter {
+        report.plots = Some(plotter.finish(&processor)?);
+    }
     report.status = status_line(&processor.statuses());
     report.stats = processor.stats();
     report.denials = processor.denials();

@@ -18,7 +18,7 @@ fn compare(script: &str, extra: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn every_example_gives_the_same_output_events_and_spikes_as_native_cpython() {
-    for example in ["bandpass_filter.py", "processor_template.py", "spike_detector.py", "threshold_events.py"] {
+    for example in ["bandpass_filter.py", "processor_template.py", "spike_detector.py", "threshold_events.py", "threshold_plot.py"] {
         let (code, report) = compare(s(&repo("examples").join(example)), &[]);
         assert_eq!(code, Some(0), "{example}:\n{report}");
         assert!(report.contains("agrees on all 16 channels") && report.contains("exceptions  none"), "{example}:\n{report}");

@@ -18,13 +18,15 @@ pub enum Callback {
     StopAcquisition = 7,
     StartRecording = 8,
     StopRecording = 9,
+    /// `PyVisualizer.update(published)`, in a viewer (see [`Viewer`](crate::Viewer)).
+    Update = 10,
 }
 
 impl Callback {
     /// Every entry point, in code order.
-    pub const ALL: [Callback; 9] = {
+    pub const ALL: [Callback; 10] = {
         use Callback::*;
-        [Import, Init, Process, HandleTtlEvent, HandleSpike, StartAcquisition, StopAcquisition, StartRecording, StopRecording]
+        [Import, Init, Process, HandleTtlEvent, HandleSpike, StartAcquisition, StopAcquisition, StartRecording, StopRecording, Update]
     };
 
     /// The name as the script spells it.
@@ -39,6 +41,7 @@ impl Callback {
             Callback::StopAcquisition => "stop_acquisition",
             Callback::StartRecording => "start_recording",
             Callback::StopRecording => "stop_recording",
+            Callback::Update => "update",
         }
     }
 

@@ -117,6 +117,10 @@ pub enum Error {
     )]
     AnswerRefused { script: Arc<Path>, callback: Callback, why: String },
 
+    /// A viewer's runtime handed over a figure that is not rows x columns x 4 bytes.
+    #[error("{script}: the viewer's figure is {dtype:?} of shape {shape:?}, not RGBA pixels (rows, columns, 4) of uint8")]
+    BadFigure { script: std::path::PathBuf, dtype: crate::published::Dtype, shape: Vec<u32> },
+
     /// A callback other than `process` could not be delivered: the interpreter is down
     /// (`process` reports the same as [`Processed::PassedThrough`](crate::Processed)).
     #[error("{script}: {callback} was not called: {why}")]

@@ -33,6 +33,10 @@
 //!   events ([`TtlEvent`]) and spikes ([`SpikeOut`]), or `PassedThrough` with the
 //!   [`PassThrough`] reason. Events and spikes going *to* the script are [`TtlEventIn`] and
 //!   [`SpikeIn`].
+//! - Plots: [`Processor::published`] → [`Published`], the latest value per name the
+//!   script published ([`PublishedValue`]); [`ProcessorBuilder::build_viewer`] →
+//!   [`Viewer`], the script's `PyVisualizer` in a second interpreter, drawing them into a
+//!   [`Frame`] of RGBA pixels; [`ViewerThread`] runs it off the block path.
 //! - All cores: [`ProcessorBuilder::sharded`] → [`ShardedBuilder`] → [`ShardedProcessor`],
 //!   a script that declares `channel_independent = True` run as several processors over
 //!   [`ChannelGroups`] of the channels, in parallel; its `process` gives
@@ -63,10 +67,12 @@ mod grants;
 mod net;
 mod outcome;
 mod processor;
+mod published;
 mod python_exception;
 mod sandbox;
 mod shards;
 mod supervise;
+mod viewer;
 mod wire;
 
 pub use callback::Callback;
@@ -77,9 +83,11 @@ pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAM
 pub use grants::{guest_path, Access, Grants, NetGrant, PathGrant};
 pub use outcome::{PassThrough, Processed};
 pub use processor::{Processor, ProcessorBuilder, Stats, StreamInfo};
+pub use published::{Dtype, Published, PublishedValue, PUBLISH_MAX_BYTES, PUBLISH_MAX_DIMS, PUBLISH_MAX_NAMES, PUBLISH_MAX_NAME_BYTES};
 pub use python_exception::{PythonException, TracebackFrame};
 pub use shards::{default_shards, ChannelGroups, ShardedBuilder, ShardedProcessed, ShardedProcessor};
 pub use supervise::cancel::CancelHandle;
 pub use supervise::limits::Limits;
 pub use supervise::recovery::Status;
+pub use viewer::{Frame, Rendered, Viewer, ViewerThread, FIGURE};
 pub use wire::output::{OutputLine, OutputSink, OutputStream};

@@ -17,6 +17,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn};
 use crate::outcome::Processed;
+use crate::published::Published;
 use crate::sandbox::instance::{GuestInstance, InstanceConfig};
 use crate::sandbox::preopens;
 use crate::supervise::cancel::CancelHandle;
@@ -89,6 +90,8 @@ pub struct Processor {
     spikes: Vec<SpikeOut>,
     /// Counts from interpreters that have been replaced.
     stats: Stats,
+    /// Runs the script's `PyVisualizer` instead of its `PyProcessor` (a [`Viewer`](crate::Viewer)).
+    viewer: bool,
 }
 
 impl Processor {
@@ -112,7 +115,7 @@ impl Processor {
     }
 
     /// Starts the interpreter the builder described and loads the script into it.
-    fn start(engine: Engine, config: ProcessorConfig) -> Result<Processor> {
+    pub(crate) fn start(engine: Engine, config: ProcessorConfig, viewer: bool) -> Result<Processor> {
         let ProcessorConfig { script, stream, instance } = config;
         let source = script.read()?;
         let running = GuestInstance::start(engine.template(), &instance)?;
@@ -131,6 +134,7 @@ impl Processor {
             events: Vec::new(),
             spikes: Vec::new(),
             stats: Stats::default(),
+            viewer,
         };
         processor.run(Callback::Import, processor.load_command(processor.source.clone()), None)?;
         Ok(processor)
@@ -348,6 +352,44 @@ impl Processor {
         self.instance.as_ref().is_some_and(|i| i.mailbox().lock().channel_independent)
     }
 
+    /// The latest value the script published under each name with
+    /// `self.processor.publish(name, value)` (empty while the interpreter is down; a
+    /// restarted interpreter starts with none). A copy: the script goes on publishing.
+    ///
+    /// ```no_run
+    /// # fn show(p: &pyproc_host::Processor) {
+    /// for value in p.published().iter() {
+    ///     println!("{} {:?} {:?} at sample {}", value.name(), value.dtype(), value.shape(), value.sample_number());
+    /// }
+    /// # }
+    /// ```
+    pub fn published(&self) -> Published {
+        let mut out = Published::default();
+        self.published_into(&mut out);
+        out
+    }
+
+    /// [`published`](Self::published) into `out`, reusing its storage.
+    pub fn published_into(&self, out: &mut Published) {
+        match &self.instance {
+            Some(instance) => out.clone_from_published(&instance.mailbox().lock().published),
+            None => out.clone_from_published(&Published::default()),
+        }
+    }
+
+    /// Runs a viewer's `update(published)`; the first gets the start-up deadline (it draws
+    /// the first figure, which loads fonts).
+    pub(crate) fn run_view(&mut self, published: std::sync::Arc<Published>) -> Result<()> {
+        let result = self.run(Callback::Update, Command::View(published), None);
+        self.first_block = false;
+        result
+    }
+
+    /// `f` of what the running interpreter published (None while it is down).
+    pub(crate) fn with_published<R>(&self, f: impl FnOnce(&Published) -> R) -> Option<R> {
+        self.instance.as_ref().map(|i| f(&i.mailbox().lock().published))
+    }
+
     /// The interpreter's linear memory in bytes (None while it is being restarted).
     pub fn memory_bytes(&self) -> Option<usize> {
         self.instance.as_ref().map(|i| i.mailbox().lock().memory_bytes)
@@ -366,6 +408,7 @@ impl Processor {
             num_channels: self.stream.num_channels as u32,
             sample_rate: self.stream.sample_rate,
             seed: self.config.seed,
+            viewer: self.viewer,
         }
     }
 
@@ -384,7 +427,7 @@ impl ProcessorBuilder {
     /// Starts the interpreter, imports the script and constructs its `PyProcessor`.
     pub fn build(self) -> Result<Processor> {
         let (engine, config) = self.into_config()?;
-        Processor::start(engine, config)
+        Processor::start(engine, config, false)
     }
 }
 

@@ -71,6 +71,7 @@ pub fn run(
         shards,
         assume_channel_independent,
         progress: progress.is_some().then(|| counts.clone()),
+        plots: None,
     };
     let interrupted = Arc::new(AtomicBool::new(false));
     let (done, finished) = mpsc::channel();

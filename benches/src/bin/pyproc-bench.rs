@@ -19,7 +19,7 @@ use clap::Parser;
 use pyproc_benches::bench::Bench;
 use pyproc_benches::report::{Format, Report};
 use pyproc_benches::selection::Selection;
-use pyproc_benches::workloads::{callbacks, cold, example, memory, offline, parallel, per_block, script, shards, startup};
+use pyproc_benches::workloads::{callbacks, cold, example, memory, offline, parallel, per_block, plots, script, shards, startup};
 use pyproc_host::Engine;
 
 #[derive(Parser)]
@@ -61,6 +61,8 @@ fn main() {
     memory::instances(&mut bench);
     parallel::threads(&mut bench);
     offline::run_vs_copy(&mut bench);
+    plots::publish(&mut bench, &engine);
+    plots::viewer(&mut bench, &engine);
     // Last: compiling that variant (first run only) would inflate the memory figures.
     without_deadlines(&mut bench);
 }

@@ -63,7 +63,7 @@ def _string():
 
 class PythonProcessor:
     """The original's `oe_pyprocessor.PythonProcessor`, as the script sees it, with pyproc's
-    additions (`first_sample_number`, `sample_number=`, `add_python_spike`) so that scripts
+    additions (`first_sample_number`, `sample_number=`, `add_python_spike`, `publish`) so that scripts
     using them can be compared too; the original plugin has none of them."""
 
     def __init__(self):
@@ -89,6 +89,11 @@ class PythonProcessor:
         if waveform is not None:
             waveform = np.asarray(waveform, np.float32).reshape(-1)
         self.spikes.append((operator.index(sample_number), operator.index(channel), operator.index(sorted_id), waveform))
+
+
+    def publish(self, name, value):
+        # Nothing draws here: the value is copied, as pyproc copies it, and let go.
+        np.array(value, copy=True)
 
 
 def _load(path, num_channels, sample_rate):

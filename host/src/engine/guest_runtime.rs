@@ -8,10 +8,11 @@ use crate::wire::layout;
 /// from the host's own table of the boundary's numbers (see `wire/layout.rs`),
 /// `_pyproc_installed` from the guest paths of the files made at install
 /// (`package_data.rs`).
-fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 12] {
+fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 14] {
     [
         ("_pyproc_wire", layout::python_module().into()),
         ("_pyproc_installed", package_data::python_module().into()),
+        ("_pyproc_publish", include_str!("../../../guest-runtime/_pyproc_publish.py").into()),
         ("oe_pyprocessor", include_str!("../../../guest-runtime/oe_pyprocessor.py").into()),
         ("_pyproc_door", include_str!("../../../guest-runtime/_pyproc_door.py").into()),
         ("_pyproc_net", include_str!("../../../guest-runtime/_pyproc_net.py").into()),
@@ -21,6 +22,7 @@ fn modules() -> [(&'static str, std::borrow::Cow<'static, str>); 12] {
         ("_pyproc_timers", include_str!("../../../guest-runtime/_pyproc_timers.py").into()),
         ("_pyproc_matplotlib", include_str!("../../../guest-runtime/_pyproc_matplotlib.py").into()),
         ("_pyproc_imports", include_str!("../../../guest-runtime/_pyproc_imports.py").into()),
+        ("_pyproc_viewer", include_str!("../../../guest-runtime/_pyproc_viewer.py").into()),
         ("_pyproc_runtime", include_str!("../../../guest-runtime/_pyproc_runtime.py").into()),
     ]
 }

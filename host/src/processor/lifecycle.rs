@@ -19,7 +19,7 @@ impl Processor {
     fn deadline(&self, callback: Callback) -> Duration {
         match callback {
             Callback::Import | Callback::Init => self.config.limits.init_deadline,
-            Callback::Process if self.first_block => self.config.limits.init_deadline,
+            Callback::Process | Callback::Update if self.first_block => self.config.limits.init_deadline,
             Callback::Process | Callback::HandleTtlEvent | Callback::HandleSpike => {
                 self.config.limits.block_deadline.unwrap_or(self.config.limits.callback_deadline)
             }

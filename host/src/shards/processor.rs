@@ -237,6 +237,16 @@ impl ShardedProcessor {
         self.pool.shards().map(|s| (s.channels.clone(), s.processor.status())).collect()
     }
 
+    /// What the shards published ([`Processor::published`]), shard after shard in channel
+    /// order; a name several shards publish keeps the first shard's value.
+    pub fn published(&self) -> crate::published::Published {
+        let mut all = crate::published::Published::default();
+        for shard in self.pool.shards() {
+            shard.processor.with_published(|p| all.absorb(p));
+        }
+        all
+    }
+
     /// The shards' restarts and dropped output, added up.
     pub fn stats(&self) -> Stats {
         self.pool.shards().map(|s| s.processor.stats()).fold(Stats::default(), |mut sum, s| {

@@ -2,14 +2,19 @@
 //! `guest-runtime/README.md`; numbers in `layout.rs`). Integers are little-endian; a `str`
 //! is a u32 byte length then UTF-8.
 
+use std::sync::Arc;
+
 use crate::callback::Callback;
+use crate::published::{Dtype, Published};
 use crate::wire::batch::BatchSummary;
 use crate::wire::layout::{op, PROCESS_BYTES};
 
 /// An order for the guest.
 #[derive(Debug, Clone)]
 pub(crate) enum Command {
-    Load { script_path: String, source: String, num_channels: u32, sample_rate: f64, seed: u64 },
+    /// Import the script and construct its `PyProcessor`, or with `viewer` its
+    /// `PyVisualizer`.
+    Load { script_path: String, source: String, num_channels: u32, sample_rate: f64, seed: u64, viewer: bool },
     SetStream { num_channels: u32, sample_rate: f64 },
     /// Allocate a float32 buffer of at least this many values and report it.
     Reserve { floats: u32 },
@@ -21,6 +26,8 @@ pub(crate) enum Command {
     /// A callback without arguments (start/stop acquisition, stop recording).
     Call(Callback),
     StartRecording { dir: String },
+    /// A viewer's `update(published)` with these values.
+    View(Arc<Published>),
     Quit,
 }
 
@@ -36,6 +43,7 @@ impl Command {
             Command::Events { batch } => batch.first.unwrap_or(Callback::HandleTtlEvent),
             Command::Call(callback) => *callback,
             Command::StartRecording { .. } => Callback::StartRecording,
+            Command::View(_) => Callback::Update,
             Command::Quit => return None,
         })
     }
@@ -49,12 +57,15 @@ impl Command {
     pub fn encoded_len(&self) -> usize {
         let s = |t: &str| 4 + t.len();
         match self {
-            Command::Load { script_path, source, .. } => 1 + 4 + 8 + 8 + s(script_path) + s(source),
+            Command::Load { script_path, source, .. } => 1 + 4 + 8 + 8 + 1 + s(script_path) + s(source),
             Command::SetStream { .. } => 1 + 4 + 8,
             Command::Reserve { .. } => 1 + 4,
             Command::Process { .. } | Command::Events { .. } => PROCESS_BYTES,
             Command::Call(_) => 1 + 1,
             Command::StartRecording { dir } => 1 + s(dir),
+            Command::View(published) => {
+                1 + 4 + published.iter().map(|v| s(v.name()) + 1 + 1 + 4 * v.shape().len() + 8 + 4 + v.bytes().len()).sum::<usize>()
+            }
             Command::Quit => 1,
         }
     }
@@ -64,8 +75,8 @@ impl Command {
     pub fn encode(&self, out: &mut [u8]) -> usize {
         let mut w = Writer { out, at: 0 };
         match self {
-            Command::Load { script_path, source, num_channels, sample_rate, seed } => {
-                w.u8(op::LOAD).u32(*num_channels).f64(*sample_rate).u64(*seed).str(script_path).str(source);
+            Command::Load { script_path, source, num_channels, sample_rate, seed, viewer } => {
+                w.u8(op::LOAD).u32(*num_channels).f64(*sample_rate).u64(*seed).u8(u8::from(*viewer)).str(script_path).str(source);
             }
             Command::SetStream { num_channels, sample_rate } => {
                 w.u8(op::SET_STREAM).u32(*num_channels).f64(*sample_rate);
@@ -84,6 +95,17 @@ impl Command {
             }
             Command::StartRecording { dir } => {
                 w.u8(op::START_RECORDING).str(dir);
+            }
+            Command::View(published) => {
+                w.u8(op::VIEW).u32(published.len() as u32);
+                for v in published.iter() {
+                    let code = Dtype::ALL.iter().position(|d| *d == v.dtype()).expect("every dtype is in ALL") as u8;
+                    w.str(v.name()).u8(code).u8(v.shape().len() as u8);
+                    for dim in v.shape() {
+                        w.u32(*dim);
+                    }
+                    w.i64(v.sample_number()).u32(v.bytes().len() as u32).bytes(v.bytes());
+                }
             }
             Command::Quit => {
                 w.u8(op::QUIT);
@@ -139,7 +161,8 @@ mod tests {
     #[test]
     fn every_command_encodes_to_exactly_its_stated_length() {
         let commands = [
-            Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4, seed: 9 },
+            Command::Load { script_path: "/a/b.py".into(), source: "x = 1\n".into(), num_channels: 4, sample_rate: 3e4, seed: 9, viewer: true },
+            Command::View(Arc::new(Published::default())),
             Command::SetStream { num_channels: 2, sample_rate: 1e3 },
             Command::Reserve { floats: 10 },
             Command::Process { first_sample: -5, num_samples: 1024, batch: BatchSummary::default() },

@@ -335,6 +335,11 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             slot.outcome = Some(Outcome::Done);
             Next::NextCommand
         }
+        Request::Publish { frame, addr, len } => {
+            let data = guest_slice(mem, addr, len as usize)?;
+            slot.published.store(&frame, data).map_err(Refusal::from)?;
+            return Ok(Next::Answer);
+        }
         Request::Access { .. } => unreachable!("answered above"),
         Request::Net => return Ok(Next::Network),
         Request::Failed(failed) => {

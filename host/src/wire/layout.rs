@@ -6,6 +6,7 @@
 use crate::callback::Callback;
 use crate::events::SPIKE_SAMPLES;
 use crate::grants::Need;
+use crate::published::{Dtype, PUBLISH_MAX_BYTES, PUBLISH_MAX_DIMS, PUBLISH_MAX_NAMES, PUBLISH_MAX_NAME_BYTES};
 
 /// Defines each opcode as a constant and lists them all for the generated module.
 macro_rules! opcodes {
@@ -42,6 +43,8 @@ pub(crate) mod op {
         /// In either area: the answer needs an area of this many bytes; make one and say
         /// where with `AREA`, and the answer is written there.
         GROW = 13,
+        /// The latest published values for a `PyVisualizer`'s `update` (a viewer's command).
+        VIEW = 14,
         HELLO = 0x81,
         DONE = 0x82,
         BUFFER = 0x83,
@@ -68,6 +71,8 @@ pub(crate) mod op {
         NEXT = 0x96,
         /// A new command or reply area, made after `GROW`.
         AREA = 0x97,
+        /// `self.processor.publish(name, value)`: the latest value under a name, for plots.
+        PUBLISH = 0x98,
     }
 
     /// The network service's frames (`NET_OPEN` … `NET_INFO`), served by `net/`.
@@ -154,6 +159,11 @@ pub(crate) const SAME_NAME: u32 = u32::MAX;
 pub(crate) const SPIKE_RECORD_FORMAT: &str = "<BIIIqqq";
 pub(crate) const SPIKE_RECORD_BYTES: usize = struct_size(SPIKE_RECORD_FORMAT);
 
+/// The fixed part of a PUBLISH frame after its opcode: sample number, dtype code (index in
+/// `Dtype::ALL`), dimensions, the address and byte length of the values in the guest's
+/// memory; then `ndim` u32 sizes, then the name's UTF-8 (the rest of the frame).
+pub(crate) const PUBLISH_FORMAT: &str = "<qBBII";
+
 /// The guest's command area: every command is written there (a block's PROCESS with its
 /// queued events always fits; a larger one makes the guest grow the area first).
 pub(crate) const COMMAND_AREA_BYTES: usize = 64 * 1024;
@@ -213,6 +223,7 @@ pub(crate) fn python_module() -> String {
         ("TTL_RECORD_FORMAT", TTL_RECORD_FORMAT),
         ("SPIKE_RECORD_FORMAT", SPIKE_RECORD_FORMAT),
         ("AREA_HEADER_FORMAT", AREA_HEADER_FORMAT),
+        ("PUBLISH_FORMAT", PUBLISH_FORMAT),
     ];
     for (name, value) in formats {
         src.push_str(&format!("{name} = {value:?}\n"));
@@ -224,6 +235,16 @@ pub(crate) fn python_module() -> String {
         src.push_str(&format!("NET_{name} = {value}\n"));
     }
     src.push_str(&format!("SPIKE_SAMPLES = {SPIKE_SAMPLES}\n"));
+    let dtypes: Vec<String> = Dtype::ALL.iter().map(|d| format!("{:?}", d.numpy())).collect();
+    src.push_str(&format!("PUBLISH_DTYPES = ({},)\n", dtypes.join(", ")));
+    for (name, value) in [
+        ("PUBLISH_MAX_BYTES", PUBLISH_MAX_BYTES),
+        ("PUBLISH_MAX_NAMES", PUBLISH_MAX_NAMES),
+        ("PUBLISH_MAX_NAME_BYTES", PUBLISH_MAX_NAME_BYTES),
+        ("PUBLISH_MAX_DIMS", PUBLISH_MAX_DIMS),
+    ] {
+        src.push_str(&format!("{name} = {value}\n"));
+    }
     src.push_str(&format!("TRAIT_CHANNEL_INDEPENDENT = {}\n", traits::CHANNEL_INDEPENDENT));
     src
 }

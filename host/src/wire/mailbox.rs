@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::callback::Callback;
 use crate::events::{SpikeOut, TtlEvent};
+use crate::published::Published;
 use crate::python_exception::PythonException;
 use crate::wire::batch::Batch;
 use crate::wire::buffer::RawBlock;
@@ -62,6 +63,8 @@ pub(crate) struct MailboxSlot {
     pub handles: Option<u16>,
     /// The running `PyProcessor` class says `channel_independent = True`.
     pub channel_independent: bool,
+    /// The latest value under each name the script published.
+    pub published: Published,
 }
 
 impl MailboxSlot {

@@ -10,6 +10,7 @@
 //!   take (a spike on a channel it does not have). It ends the command as its outcome, as
 //!   an exception would, and nothing of it is used.
 
+use crate::published::PublishRefused;
 use crate::wire::request::FrameError;
 
 /// What the door returns for a refused frame. The interpreter's `_host` module raises
@@ -36,6 +37,8 @@ pub(crate) enum Refusal {
     UnaskedBuffer,
     #[error("a BUFFER of {got} floats, but the host asked for {asked}")]
     SmallBuffer { asked: u32, got: u32 },
+    #[error(transparent)]
+    Publish(#[from] PublishRefused),
 }
 
 /// A range the guest named that is not inside its linear memory.

@@ -7,6 +7,7 @@
 use crate::callback::Callback;
 use crate::events::{SpikeOut, TtlEvent, SPIKE_SAMPLES};
 use crate::grants::Need;
+use crate::published::{Dtype, PublishFrame, PUBLISH_MAX_BYTES, PUBLISH_MAX_DIMS, PUBLISH_MAX_NAME_BYTES};
 use crate::wire::layout::{op, EVENT_BYTES, SPIKE_HEADER_BYTES};
 use crate::wire::reader::FrameReader;
 
@@ -43,6 +44,9 @@ pub(crate) enum Request<'a> {
     /// `stop_acquisition`, or waiting for a block when acquisition stopped); the runtime
     /// dropped them, as the original plugin does.
     Dropped { events: u32 },
+    /// `publish(name, value)`: the values are `len` bytes at `addr` in the guest's memory,
+    /// exactly as many as the frame's dtype and shape say (checked here).
+    Publish { frame: PublishFrame<'a>, addr: u32, len: u32 },
     /// A socket operation (`op::NET_*`), decoded and served with the guest's memory at hand
     /// (`net_frame.rs`); answered at once.
     Net,
@@ -175,6 +179,16 @@ pub(crate) enum FrameError {
     BadArea(u8),
     #[error("a spike has sorted id {0}; ids are 0-65535")]
     BadSortedId(i64),
+    #[error("a published value has dtype code {0}; pyproc publishes bool, int8-64, uint8-64, float32 and float64")]
+    BadDtype(u8),
+    #[error("a published value has {0} dimensions; at most {PUBLISH_MAX_DIMS}")]
+    TooManyDims(u8),
+    #[error("a published value of {0} bytes; at most {PUBLISH_MAX_BYTES}")]
+    PublishTooLarge(u64),
+    #[error("a published value's shape and dtype make {expected} bytes, but the frame names {got}")]
+    PublishShape { expected: u64, got: u32 },
+    #[error("a published name of {0} bytes; names have 1 to {PUBLISH_MAX_NAME_BYTES} bytes of UTF-8")]
+    BadName(usize),
 }
 
 /// Traceback frames a FAILED frame may carry; deeper tracebacks keep their innermost ones.
@@ -255,6 +269,35 @@ impl<'a> Request<'a> {
                 let path = r.take(r.rest.len())?;
                 Request::Access { need, report, path: std::str::from_utf8(path).map_err(|_| FrameError::NotUtf8)? }
             }
+            op::PUBLISH => {
+                let sample_number = i64::from_le_bytes(r.take(8)?.try_into().unwrap());
+                let code = r.u8()?;
+                let dtype = Dtype::from_code(code).ok_or(FrameError::BadDtype(code))?;
+                let ndim = r.u8()?;
+                if ndim as usize > PUBLISH_MAX_DIMS {
+                    return Err(FrameError::TooManyDims(ndim));
+                }
+                let (addr, len) = (r.u32()?, r.u32()?);
+                let mut shape = [0u32; PUBLISH_MAX_DIMS];
+                let mut expected = dtype.item_bytes() as u64;
+                for dim in &mut shape[..ndim as usize] {
+                    *dim = r.u32()?;
+                    // Four u32 sizes can multiply past u64: saturate, and the cap refuses it.
+                    expected = expected.saturating_mul(u64::from(*dim));
+                }
+                if expected > PUBLISH_MAX_BYTES as u64 {
+                    return Err(FrameError::PublishTooLarge(expected));
+                }
+                if expected != u64::from(len) {
+                    return Err(FrameError::PublishShape { expected, got: len });
+                }
+                let name = r.take(r.rest.len())?;
+                if name.is_empty() || name.len() > PUBLISH_MAX_NAME_BYTES {
+                    return Err(FrameError::BadName(name.len()));
+                }
+                let name = std::str::from_utf8(name).map_err(|_| FrameError::NotUtf8)?;
+                Request::Publish { frame: PublishFrame { name, dtype, shape, ndim, sample_number }, addr, len }
+            }
             code if op::is_net(code) => return Ok(Request::Net),
             other => return Err(FrameError::UnknownOp(other)),
         };
@@ -329,6 +372,42 @@ mod tests {
         assert_eq!(Request::decode(&[op::HANDLES, 0, 0, 0, 0]), Err(FrameError::Trailing(1)));
     }
 
+    fn publish(dtype: u8, shape: &[u32], len: u32, name: &[u8]) -> Vec<u8> {
+        let mut frame = vec![op::PUBLISH];
+        frame.extend_from_slice(&77i64.to_le_bytes());
+        frame.extend_from_slice(&[dtype, shape.len() as u8]);
+        frame.extend_from_slice(&0x100u32.to_le_bytes());
+        frame.extend_from_slice(&len.to_le_bytes());
+        frame.extend(shape.iter().flat_map(|d| d.to_le_bytes()));
+        frame.extend_from_slice(name);
+        frame
+    }
+
+    #[test]
+    fn publish_frames_decode_their_name_dtype_and_shape() {
+        let bytes = publish(9, &[64, 1024], 64 * 1024 * 4, b"signal");
+        let Request::Publish { frame, addr, len } = Request::decode(&bytes).unwrap() else { panic!() };
+        assert_eq!((frame.name, frame.dtype, &frame.shape[..frame.ndim as usize], frame.sample_number), ("signal", Dtype::F32, &[64u32, 1024][..], 77));
+        assert_eq!((addr, len), (0x100, 64 * 1024 * 4));
+        // A scalar: no dimensions, one element.
+        assert!(matches!(Request::decode(&publish(10, &[], 8, b"t")), Ok(Request::Publish { .. })));
+    }
+
+    #[test]
+    fn publish_frames_past_the_caps_or_inconsistent_are_refused() {
+        assert_eq!(Request::decode(&publish(11, &[1], 1, b"x")), Err(FrameError::BadDtype(11)));
+        assert_eq!(Request::decode(&publish(2, &[1, 1, 1, 1, 1], 1, b"x")), Err(FrameError::TooManyDims(5)));
+        let big = (PUBLISH_MAX_BYTES / 4 + 1) as u32;
+        assert_eq!(Request::decode(&publish(9, &[big], big * 4, b"x")), Err(FrameError::PublishTooLarge(u64::from(big) * 4)));
+        // Sizes that would overflow 32 bits are caught, not wrapped.
+        assert!(matches!(Request::decode(&publish(10, &[u32::MAX; 4], 0, b"x")), Err(FrameError::PublishTooLarge(_))));
+        assert_eq!(Request::decode(&publish(9, &[3], 8, b"x")), Err(FrameError::PublishShape { expected: 12, got: 8 }));
+        assert_eq!(Request::decode(&publish(9, &[1], 4, b"")), Err(FrameError::BadName(0)));
+        assert_eq!(Request::decode(&publish(9, &[1], 4, &[b'a'; 65])), Err(FrameError::BadName(65)));
+        assert_eq!(Request::decode(&publish(9, &[1], 4, &[0xff])), Err(FrameError::NotUtf8));
+        assert!(matches!(Request::decode(&publish(9, &[1], 4, b"x")[..12]), Err(FrameError::Truncated { .. })));
+    }
+
     #[test]
     fn hostile_frames_are_refused_without_panicking() {
         assert_eq!(Request::decode(&[]), Err(FrameError::Empty));
@@ -371,6 +450,16 @@ mod fuzz {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let _ = Request::decode(&bytes);
+        }
+
+        #[test]
+        fn publish_frames_with_arbitrary_bodies_never_panic_and_stay_within_the_cap(body in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let frame = [&[op::PUBLISH][..], &body].concat();
+            if let Ok(Request::Publish { frame: decoded, len, .. }) = Request::decode(&frame) {
+                prop_assert!(len as usize <= PUBLISH_MAX_BYTES);
+                prop_assert!(!decoded.name.is_empty() && decoded.name.len() <= PUBLISH_MAX_NAME_BYTES);
+                prop_assert!(decoded.ndim as usize <= PUBLISH_MAX_DIMS);
+            }
         }
 
         #[test]

@@ -1,6 +1,7 @@
 """A busy processor for the allocation-counting tests: every block it takes 30 TTL events
 and 10 spikes in, emits 30 events and 10 spikes (half with a waveform of its own, half cut
-by the host), and raises in every 100th block."""
+by the host), publishes its first channel and a scalar for plots, and raises in every
+100th block."""
 
 import numpy as np
 import oe_pyprocessor
@@ -30,6 +31,8 @@ class PyProcessor:
         if self.blocks % 100 == 0:
             raise ValueError(f"block {self.blocks} is a hundredth block")
         data *= 2.0
+        self.processor.publish("first channel", data[0])
+        self.processor.publish("blocks", self.blocks)
         for i in range(30):
             self.processor.add_python_event(i % 8, i % 2 == 0)
         for i in range(10):
