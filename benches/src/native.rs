@@ -63,15 +63,7 @@ impl NativeViewer {
         let site = ensure_venv();
         ensure_matplotlib(&site);
         Python::attach(|py| {
-            let sys = py.import("sys")?;
-            let path = sys.getattr("path")?;
-            if !path.contains(site.to_str().unwrap())? {
-                path.call_method1("insert", (0, site.to_str().unwrap()))?;
-            }
-            let stub = PyModule::from_code(py, &CString::new(OE_PYPROCESSOR_STUB).unwrap(), c"oe_pyprocessor.py", c"oe_pyprocessor")?;
-            sys.getattr("modules")?.set_item("oe_pyprocessor", &stub)?;
-            let source = std::fs::read_to_string(script).expect("script readable");
-            let module = PyModule::from_code(py, &CString::new(source).unwrap(), &CString::new(script.to_string_lossy().into_owned()).unwrap(), c"viewer_script")?;
+            let (module, _) = load_script(py, &site, script, "viewer_script")?;
             let instance = module.getattr("PyVisualizer")?.call1((channels, sample_rate))?;
             let draw = PyModule::from_code(py, &CString::new(DRAW).unwrap(), c"draw.py", c"draw")?.getattr("draw")?;
             Ok(NativeViewer { instance: instance.unbind(), draw: draw.unbind() })
@@ -88,6 +80,26 @@ impl NativeViewer {
             pixels.len()
         })
     }
+}
+
+/// `script` as the module `name`, with the baseline venv's packages on `sys.path` and the
+/// `oe_pyprocessor` stand-in installed; the module and the stand-in.
+fn load_script<'py>(py: Python<'py>, site: &Path, script: &Path, name: &str) -> PyResult<(Bound<'py, PyModule>, Bound<'py, PyModule>)> {
+    let sys = py.import("sys")?;
+    let path = sys.getattr("path")?;
+    if !path.contains(site.to_str().unwrap())? {
+        path.call_method1("insert", (0, site.to_str().unwrap()))?;
+    }
+    let stub = PyModule::from_code(py, &CString::new(OE_PYPROCESSOR_STUB).unwrap(), c"oe_pyprocessor.py", c"oe_pyprocessor")?;
+    sys.getattr("modules")?.set_item("oe_pyprocessor", &stub)?;
+    let source = std::fs::read_to_string(script).expect("script readable");
+    let module = PyModule::from_code(
+        py,
+        &CString::new(source).unwrap(),
+        &CString::new(script.to_string_lossy().into_owned()).unwrap(),
+        &CString::new(name).unwrap(),
+    )?;
+    Ok((module, stub))
 }
 
 /// Installs matplotlib into the baseline's venv the first time a row needs it.
@@ -114,21 +126,8 @@ impl NativeProcessor {
     pub fn new(script: &Path, channels: usize, sample_rate: f64) -> PyResult<NativeProcessor> {
         let site = ensure_venv();
         Python::attach(|py| {
-            let sys = py.import("sys")?;
-            let path = sys.getattr("path")?;
-            if !path.contains(site.to_str().unwrap())? {
-                path.call_method1("insert", (0, site.to_str().unwrap()))?;
-            }
-            let stub = PyModule::from_code(py, &CString::new(OE_PYPROCESSOR_STUB).unwrap(), c"oe_pyprocessor.py", c"oe_pyprocessor")?;
-            sys.getattr("modules")?.set_item("oe_pyprocessor", &stub)?;
-            let source = std::fs::read_to_string(script).expect("script readable");
             let name = script.file_stem().unwrap().to_string_lossy().into_owned();
-            let module = PyModule::from_code(
-                py,
-                &CString::new(source).unwrap(),
-                &CString::new(script.to_string_lossy().into_owned()).unwrap(),
-                &CString::new(name).unwrap(),
-            )?;
+            let (module, stub) = load_script(py, &site, script, &name)?;
             let processor = stub.getattr("PythonProcessor")?.call0()?;
             let instance = module.getattr("PyProcessor")?.call1((processor, channels, sample_rate))?;
             let numpy_empty = py.import("numpy")?.getattr("empty")?;
