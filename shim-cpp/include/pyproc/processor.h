@@ -34,6 +34,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rust/cxx.h"  // rust::Error, which the bridge header leaves out
@@ -255,13 +256,14 @@ public:
     // Read them on the real-time thread or while no block is running.
     std::uint64_t spikes_dropped() const noexcept { return spikes_dropped_; }
 
-    Status handle_ttl_event(std::int64_t source_node, const std::string& channel, std::int64_t sample_number,
+    // Names as views: a caller holding its names elsewhere passes them without a copy.
+    Status handle_ttl_event(std::int64_t source_node, std::string_view channel, std::int64_t sample_number,
                             std::uint8_t line, bool state) noexcept {
         return handle_->handle_ttl_event(source_node, rust::Str(channel.data(), channel.size()), sample_number, line, state);
     }
 
     // `waveform` is num_channels x num_samples, channel after channel.
-    Status handle_spike(std::int64_t source_node, const std::string& electrode_name, std::int64_t sample_number,
+    Status handle_spike(std::int64_t source_node, std::string_view electrode_name, std::int64_t sample_number,
                         std::int64_t sorted_id, const float* waveform, int num_channels, int num_samples) noexcept {
         if (num_channels < 0 || num_samples < 0) return Status::BadBlock;
         rust::Slice<const float> samples(waveform, static_cast<std::size_t>(num_channels) * num_samples);

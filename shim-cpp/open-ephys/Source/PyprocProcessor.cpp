@@ -588,7 +588,9 @@ void PyprocProcessor::emit (StreamProcessor& entry, const pyproc::TtlEvent& e, i
 void PyprocProcessor::handleTTLEvent (TTLEventPtr event)
 {
     const bool perStream = (bool) getParameter ("all_streams")->getValue();
-    const std::string channel = event->getChannelInfo()->getName().toStdString();
+    // The name's own UTF-8, viewed: no copy on the audio thread.
+    const String name = event->getChannelInfo()->getName();
+    const std::string_view channel (name.toRawUTF8(), name.getNumBytesAsUTF8());
     for (auto& [id, entry] : streams)
         if (entry.processor && (! perStream || id == event->getStreamId()))
             entry.processor->handle_ttl_event (event->getProcessorId(), channel, event->getSampleNumber(), event->getLine(), event->getState());
@@ -598,7 +600,8 @@ void PyprocProcessor::handleSpike (SpikePtr spike)
 {
     const bool perStream = (bool) getParameter ("all_streams")->getValue();
     const SpikeChannel* info = spike->getChannelInfo();
-    const std::string electrode = info->getName().toStdString();
+    const String name = info->getName();
+    const std::string_view electrode (name.toRawUTF8(), name.getNumBytesAsUTF8());
     for (auto& [id, entry] : streams)
         if (entry.processor && (! perStream || id == spike->getStreamId()))
             entry.processor->handle_spike (spike->getProcessorId(), electrode, spike->getSampleNumber(), spike->getSortedId(), spike->getDataPointer(), (int) info->getNumChannels(), (int) info->getTotalSamples());
