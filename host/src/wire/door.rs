@@ -288,8 +288,7 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
             }
             // What waited for the larger area goes there now (the guest makes it as large
             // as GROW asked).
-            if let Some((pending_kind, bytes)) = door.pending.take_if(|(k, _)| *k == kind) {
-                debug_assert_eq!(pending_kind, kind);
+            if let Some((_, bytes)) = door.pending.take_if(|(k, _)| *k == kind) {
                 let out = guest_slice_mut(mem, addr, len as usize)?;
                 match out.get_mut(..bytes.len()) {
                     Some(out) => out.copy_from_slice(&bytes),
@@ -359,10 +358,19 @@ fn receive<T: DoorHost>(caller: &mut Caller<'_, T>, ptr: u32, len: u32) -> wasmt
 /// command area, followed for `Process` and `Events` by the mailbox's batch of queued
 /// events and spikes (emptied here: they are the guest's now).
 fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command) -> wasmtime::Result<()> {
+    let len = {
+        let batch = caller.data_mut().door().mailbox.lock().batch.summary();
+        command.encoded_len() + if command.carries_batch() { batch.encoded_len() } else { 0 }
+    };
     if let Command::Process { .. } = command {
         let memory = memory(caller)?;
         let (mem, state) = memory.data_and_store_mut(&mut *caller);
         let door = state.door();
+        let (_, area_len) = door.command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
+        if len > area_len as usize {
+            // The processor queues no more than fits beside a block's header.
+            wasmtime::bail!("a block's command with its queued events ({len} bytes) exceeds the command area of {area_len} bytes");
+        }
         let slot = door.mailbox.lock();
         let block = slot.block.as_ref().ok_or_else(|| wasmtime::format_err!("process command without a block"))?;
         let (addr, capacity) = slot.buffer.ok_or_else(|| wasmtime::format_err!("process command before a buffer"))?;
@@ -371,18 +379,7 @@ fn deliver<T: DoorHost>(caller: &mut Caller<'_, T>, command: Command) -> wasmtim
         }
         // SAFETY: as in `receive`.
         unsafe { block.copy_to_guest(guest_slice_mut(mem, addr, block.guest_bytes())?) };
-        let len = command.encoded_len() + slot.batch.summary().encoded_len();
-        let (_, area_len) = door.command_area.ok_or_else(|| wasmtime::format_err!("no command area"))?;
-        if len > area_len as usize {
-            // The processor queues no more than fits beside a block's header.
-            wasmtime::bail!("a block's command with its queued events ({len} bytes) exceeds the command area of {area_len} bytes");
-        }
     }
-    let len = {
-        let door = caller.data_mut().door();
-        let batch = door.mailbox.lock().batch.summary();
-        command.encoded_len() + if command.carries_batch() { batch.encoded_len() } else { 0 }
-    };
     place(caller, AreaKind::Command, len, |out, door| write_command(&command, &mut door.mailbox.lock().batch, out))
 }
 
