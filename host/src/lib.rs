@@ -82,7 +82,7 @@ pub use error::{Error, Result, SetupError};
 pub use events::{Emitted, SpikeIn, SpikeOut, TtlEvent, TtlEventIn, SPIKE_PRE_SAMPLES, SPIKE_SAMPLES};
 pub use grants::{guest_path, Access, Grants, NetGrant, PathGrant};
 pub use outcome::{PassThrough, Processed};
-pub use processor::{Processor, ProcessorBuilder, Stats, StreamInfo};
+pub use processor::{Processor, ProcessorBuilder, Session, Stats, StreamInfo};
 pub use published::{Dtype, Published, PublishedValue, PUBLISH_MAX_BYTES, PUBLISH_MAX_DIMS, PUBLISH_MAX_NAMES, PUBLISH_MAX_NAME_BYTES};
 pub use python_exception::{PythonException, TracebackFrame};
 pub use shards::{default_shards, ChannelGroups, ShardedBuilder, ShardedProcessed, ShardedProcessor};

@@ -4,12 +4,14 @@ mod builder;
 mod lifecycle;
 mod queue;
 mod script;
+mod session;
 
 use std::path::{Path, PathBuf};
 
 use ndarray::ArrayViewMut2;
 
 pub use builder::{ProcessorBuilder, StreamInfo};
+pub use session::Session;
 
 use crate::callback::Callback;
 use crate::denied::{DenialLog, Denials};
@@ -71,6 +73,10 @@ pub struct Processor {
     config: InstanceConfig,
     /// None while the interpreter is down, waiting for its restart.
     instance: Option<GuestInstance>,
+    /// The stopped interpreter, when the processor's owner replaces it
+    /// ([`Limits::restart_in_line`](crate::Limits) off): freeing an interpreter takes
+    /// milliseconds, so it goes with the processor, on whichever thread frees that.
+    stopped: Option<GuestInstance>,
     recovery: Recovery,
     script: Script,
     /// The source the running processor was made from: a restart uses it, not the file.
@@ -124,6 +130,7 @@ impl Processor {
             recovery: Recovery::new(instance.limits.max_consecutive_restarts),
             config: instance,
             instance: Some(running),
+            stopped: None,
             script,
             source,
             stream,
@@ -316,6 +323,11 @@ impl Processor {
     /// its blocks once it knows them.
     pub fn set_block_deadline(&mut self, deadline: Option<std::time::Duration>) {
         self.config.limits.block_deadline = deadline;
+    }
+
+    /// How long blocks may run: see [`set_block_deadline`](Self::set_block_deadline).
+    pub fn block_deadline(&self) -> Option<std::time::Duration> {
+        self.config.limits.block_deadline
     }
 
     /// Running, restarting after a failure, or switched off.

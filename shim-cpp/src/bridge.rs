@@ -133,6 +133,10 @@ pub mod ffi {
         shards: u32,
         /// Split them even without the declaration (`--assume-channel-independent`).
         assume_channel_independent: bool,
+        /// Keep a second, spare set of interpreters built (script imported, `__init__`
+        /// run) beside the running one, so that one that fails is replaced at the next
+        /// block; false: a replacement is built after a failure, while blocks pass through.
+        spare_interpreter: bool,
     }
 
     /// What the script tried to reach and was refused, over the processor's life (reloads
@@ -251,6 +255,9 @@ pub mod ffi {
         fn num_channels(self: &ProcessorHandle) -> u32;
         /// Interpreters running the script, each over a group of channels (1: one).
         fn num_shards(self: &ProcessorHandle) -> u32;
+        /// Whether a spare waits built (see `spare_interpreter`): a failure now is replaced
+        /// at the next block.
+        fn spare_ready(self: &ProcessorHandle) -> bool;
         /// Changes the deadline of blocks (`process` and the event and spike handlers) from
         /// the next one on, in milliseconds (0: the callback deadline); a reload or restart
         /// keeps it.

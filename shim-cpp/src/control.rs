@@ -1,15 +1,17 @@
 //! What a reload or a restart rebuilds a processor from: the script, its options, the
-//! stream, and the state the fresh processor joins in (acquiring, recording). The control
-//! thread changes it; the replacement thread reads it while it builds.
+//! stream, and the state a reloaded processor joins in (acquiring, recording). The control
+//! thread changes it; the replacement thread builds from a copy.
 
 use std::time::Duration;
 
 use pyproc_host::{Engine, Error, Limits, OutputSink, Processor, ShardedProcessor};
 
 use crate::ffi::ProcessorOptions;
-use crate::fresh::Fresh;
+use crate::fresh::{Fresh, Joins};
 use crate::grants::grants_of;
+use crate::held_output::HeldOutput;
 
+#[derive(Clone)]
 pub struct Control {
     pub script: String,
     pub options: ProcessorOptions,
@@ -25,6 +27,11 @@ impl Control {
     /// Starts the script's interpreters (import and `__init__`) with these settings. The
     /// processor never restarts an interpreter itself: the handle's replacement thread does.
     pub fn build(&self, engine: &Engine) -> Result<ShardedProcessor, Error> {
+        self.build_printing_to(engine, self.output.clone())
+    }
+
+    /// [`build`](Self::build), with the interpreters' printed lines going to `output`.
+    fn build_printing_to(&self, engine: &Engine, output: Option<OutputSink>) -> Result<ShardedProcessor, Error> {
         let o = &self.options;
         let defaults = Limits::default();
         let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
@@ -44,8 +51,8 @@ impl Control {
         if !o.label.is_empty() {
             builder = builder.label(o.label.as_str());
         }
-        if let Some(sink) = &self.output {
-            builder = builder.output(sink.clone());
+        if let Some(sink) = output {
+            builder = builder.output(sink);
         }
         if !o.recording_root.is_empty() {
             builder = builder.recording_root(o.recording_root.as_str());
@@ -57,10 +64,20 @@ impl Control {
         sharded.build()
     }
 
-    /// A processor to put in the live one's place, with the state it joins in.
-    /// `after_failure`: it replaces a stopped interpreter and carries its failures on.
-    pub fn fresh(&self, engine: &Engine, after_failure: bool) -> Result<Fresh, Error> {
-        Ok(Fresh { processor: self.build(engine)?, acquiring: self.acquiring, recording: self.recording.clone(), after_failure })
+    /// A processor to put in the live one's place for a reload: it joins in the state set
+    /// here.
+    pub fn reloaded(&self, engine: &Engine) -> Result<Fresh, Error> {
+        let joins = Joins::Settings { acquiring: self.acquiring, recording: self.recording.clone() };
+        Ok(Fresh { processor: self.build(engine)?, joins, held: None })
+    }
+
+    /// A processor to put in the place of one whose interpreter stopped: it joins in what
+    /// that one was doing when it goes in, and what it prints before is held till then (it
+    /// may be a spare, built before anything failed).
+    pub fn replacement(&self, engine: &Engine) -> Result<Fresh, Error> {
+        let held = HeldOutput::new(self.output.clone().unwrap_or_default());
+        let processor = self.build_printing_to(engine, Some(held.sink()))?;
+        Ok(Fresh { processor, joins: Joins::Failed, held: Some(held) })
     }
 
     /// Whether `dir` lies inside the recording root the interpreters were granted.

@@ -1,18 +1,29 @@
 //! [`Fresh`]: a processor built off the real-time thread, put in the live one's place
 //! between two blocks.
 
+use std::sync::Arc;
+
 use pyproc_host::{Error, ShardedProcessor};
 
 use crate::error_report::status_of;
 use crate::ffi::Status;
+use crate::held_output::HeldOutput;
 
 pub struct Fresh {
     pub processor: ShardedProcessor,
-    /// The state it joins in, as the control thread last set it.
-    pub acquiring: bool,
-    pub recording: Option<String>,
-    /// It replaces a stopped interpreter (not a reload): it takes the failures over.
-    pub after_failure: bool,
+    pub joins: Joins,
+    /// What it printed before it goes in, when that is held.
+    pub held: Option<Arc<HeldOutput>>,
+}
+
+/// What a fresh processor does as it goes in.
+pub enum Joins {
+    /// A reload: it starts acquisition and recording as the control thread last set them
+    /// (a reload for a new recording folder starts recording there).
+    Settings { acquiring: bool, recording: Option<String> },
+    /// It replaces a stopped interpreter: it joins what the live one was in the middle of,
+    /// takes its block deadline, and carries its failures on.
+    Failed,
 }
 
 impl Fresh {
@@ -22,22 +33,32 @@ impl Fresh {
     /// closed before its successor opens them. Runs callbacks, but starts, imports and
     /// frees no interpreter.
     pub fn swap_into(&mut self, live: &mut ShardedProcessor) -> Result<(), Error> {
+        let session = live.session();
         let mut result = Ok(());
-        if self.recording.is_some() {
+        if session.recording() {
             result = still_running(live.stop_recording());
         }
-        if self.acquiring {
+        if session.acquiring() {
             result = result.and(still_running(live.stop_acquisition()));
         }
-        if self.after_failure {
+        if let Joins::Failed = self.joins {
             self.processor.carry_failures_from(live);
+            self.processor.set_block_deadline(live.block_deadline());
         }
         std::mem::swap(live, &mut self.processor);
-        if self.acquiring {
-            result = result.and(live.start_acquisition());
+        if let Some(held) = &self.held {
+            held.release();
         }
-        if let Some(dir) = &self.recording {
-            result = result.and(live.start_recording(dir));
+        match &self.joins {
+            Joins::Settings { acquiring, recording } => {
+                if *acquiring {
+                    result = result.and(live.start_acquisition());
+                }
+                if let Some(dir) = recording {
+                    result = result.and(live.start_recording(dir));
+                }
+            }
+            Joins::Failed => result = result.and(live.join(&session)),
         }
         result
     }

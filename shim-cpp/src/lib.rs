@@ -22,6 +22,7 @@ mod engine_handle;
 mod error_report;
 mod fresh;
 mod grants;
+mod held_output;
 mod last_error;
 mod locks;
 mod output_relay;

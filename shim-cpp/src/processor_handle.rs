@@ -23,7 +23,7 @@ use crate::last_error::LastError;
 use crate::locks::lock;
 use crate::output_relay::OutputRelay;
 use crate::published::Published;
-use crate::replacement::{Built, Replacement};
+use crate::replacement::{Built, Ready, Replacement};
 
 /// How often the control thread looks whether its call was run.
 const POLL: Duration = Duration::from_micros(100);
@@ -46,12 +46,16 @@ struct Shared {
     mailbox: Mailbox,
     clock: BlockClock,
     replacement: Replacement,
-    /// Processors put in the live one's place so far.
-    swaps: AtomicU64,
+    /// Counts the changes to what a build makes (a processor swapped in, a new stream): a
+    /// build from earlier settings is not put in.
+    generation: AtomicU64,
     published: Published,
     last_error: LastError,
-    /// The refusal logs of every processor built, read by `denials` on the UI thread.
+    /// The refusal logs of every processor that went in, read by `denials` on the UI thread.
     denial_logs: Mutex<Vec<DenialLog>>,
+    /// Those of the replacement built last, added when it goes in: a spare's refusals
+    /// count only if it is used.
+    replacement_denials: Mutex<Vec<DenialLog>>,
     /// Where printed lines and pyproc's notes go, when the host gave a callback. Last, so
     /// that it stops (and stops calling the host) after everything that writes to it.
     output: Option<OutputRelay>,
@@ -84,19 +88,20 @@ pub unsafe fn processor_load(
             published
         },
         denial_logs: Mutex::new(processor.denial_logs()),
+        replacement_denials: Mutex::new(Vec::new()),
         live: Mutex::new(processor),
         control: Mutex::new(control),
         mailbox: Mailbox::new(),
         clock: BlockClock::new(),
-        replacement: Replacement::new(),
-        swaps: AtomicU64::new(0),
+        replacement: Replacement::new(options.spare_interpreter),
+        generation: AtomicU64::new(0),
         last_error: LastError::new(),
         output: relay,
     });
     let worker = Arc::clone(&shared);
     let replacer = std::thread::Builder::new()
         .name("pyproc-replace".into())
-        .spawn(move || worker.replacement.serve(|| worker.build_replacement()))
+        .spawn(move || worker.replacement.serve(|| worker.build_replacement(), || worker.replaced()))
         .map_err(|e| format!("pyproc: cannot start the thread that replaces failed interpreters ({e}); the system is out of threads"))?;
     let _ = shared.replacement.thread.set(replacer.thread().clone());
     Ok(Box::new(ProcessorHandle { shared, replacer: Some(replacer) }))
@@ -118,24 +123,28 @@ impl Shared {
         lock(&self.live)
     }
 
-    /// Between two blocks: a ready replacement goes in, then the posted control call runs.
+    /// Between two blocks: a replacement goes in if the live processor waits for one, then
+    /// the posted control call runs.
     fn between_blocks(&self, live: &mut ShardedProcessor) {
-        self.replacement.take_ready(|built, requested_for| self.put_in(live, built, requested_for));
+        self.take_replacement(live);
         self.mailbox.run_posted(|call| self.run_call(live, call));
     }
 
-    fn put_in(&self, live: &mut ShardedProcessor, built: &mut Built, requested_for: u64) {
-        match built {
-            // Built for a processor a reload has replaced since: it stays out.
-            Built::Fresh(_) if requested_for != self.swaps.load(Ordering::Acquire) => {}
+    fn take_replacement(&self, live: &mut ShardedProcessor) {
+        let generation = self.generation.load(Ordering::Acquire);
+        self.replacement.take_ready(generation, live.needs_replacement(), |built| match built {
             Built::Fresh(fresh) => {
                 if let Err(error) = fresh.swap_into(live) {
                     self.last_error.record_now(error);
                 }
                 self.swapped(live);
+                true
             }
-            Built::Failed(reason) => live.replacement_failed(reason),
-        }
+            Built::Failed(reason) => {
+                live.replacement_failed(reason);
+                false
+            }
+        });
     }
 
     fn run_call(&self, live: &mut ShardedProcessor, call: &mut ControlCall) -> Result<(), Error> {
@@ -150,7 +159,7 @@ impl Shared {
     }
 
     fn swapped(&self, live: &ShardedProcessor) {
-        self.swaps.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.published.num_shards.store(live.shard_count() as u32, Ordering::Relaxed);
     }
 
@@ -159,29 +168,54 @@ impl Shared {
     fn after(&self, live: &ShardedProcessor) {
         self.published.status(live.status());
         if live.needs_replacement() {
-            self.replacement.request(self.swaps.load(Ordering::Acquire));
+            self.replacement.request();
         }
     }
 
-    /// The replacement thread's work: the live processor's script, settings and state in
-    /// a fresh processor.
-    fn build_replacement(&self) -> Built {
-        let control = lock(&self.control);
-        let label = if control.options.label.is_empty() { self.script.as_str() } else { control.options.label.as_str() };
-        if let Some(output) = &self.output {
-            let why = self.last_error.read().message.lines().next().unwrap_or("").to_owned();
-            output.note(label, &format!("the interpreter stopped ({why}); starting a fresh one with the same script"));
-        }
-        match control.fresh(&self.engine, true) {
+    /// The replacement thread's work: a processor from the handle's settings, to replace
+    /// one whose interpreter stops. It builds from a copy of the settings, so control calls
+    /// do not wait for it.
+    fn build_replacement(&self) -> Ready {
+        let (control, generation) = {
+            let control = lock(&self.control);
+            (control.clone(), self.generation.load(Ordering::Acquire))
+        };
+        let built = match control.replacement(&self.engine) {
             Ok(fresh) => {
-                lock(&self.denial_logs).extend(fresh.processor.denial_logs());
+                *lock(&self.replacement_denials) = fresh.processor.denial_logs();
                 Built::Fresh(Box::new(fresh))
             }
             Err(error) => {
+                lock(&self.replacement_denials).clear();
                 let reason = error.to_string();
-                self.last_error.record_waiting(error);
+                if control.options.spare_interpreter {
+                    // The running interpreter is not affected: say so, and count it only
+                    // if this spare is needed.
+                    self.note(&control, &format!("could not prepare a spare interpreter; if the running one fails, it is counted as a failed restart: {reason}"));
+                } else {
+                    self.last_error.record_waiting(error);
+                }
                 Built::Failed(reason)
             }
+        };
+        Ready { built, generation }
+    }
+
+    /// The replacement thread, after a stopped interpreter was replaced: its successor's
+    /// refusals count from now on, and the log says what happened.
+    fn replaced(&self) {
+        let successor = std::mem::take(&mut *lock(&self.replacement_denials));
+        lock(&self.denial_logs).extend(successor);
+        let control = lock(&self.control).clone();
+        let why = self.last_error.read().message.lines().next().unwrap_or("").to_owned();
+        self.note(&control, &format!("the interpreter stopped ({why}); a fresh one with the same script took its place"));
+    }
+
+    /// A line of pyproc's own in the host's log, when it gave an output callback.
+    fn note(&self, control: &Control, text: &str) {
+        if let Some(output) = &self.output {
+            let label = if control.options.label.is_empty() { self.script.as_str() } else { control.options.label.as_str() };
+            output.note(label, text);
         }
     }
 
@@ -193,7 +227,7 @@ impl Shared {
         while !self.mailbox.is_done() {
             if self.clock.blocks_stopped() && self.mailbox.claim() {
                 let mut live = lock(&self.live);
-                self.replacement.take_ready(|built, requested_for| self.put_in(&mut live, built, requested_for));
+                self.take_replacement(&mut live);
                 self.mailbox.run_claimed(|call| self.run_call(&mut live, call));
                 self.after(&live);
                 break;
@@ -211,7 +245,7 @@ impl Shared {
     /// Builds the script afresh from `control` and swaps it in between two blocks; on
     /// failure the old processor keeps running.
     fn reload_with(&self, control: &Control) -> Status {
-        let fresh = match control.fresh(&self.engine, false) {
+        let fresh = match control.reloaded(&self.engine) {
             Ok(fresh) => fresh,
             Err(error) => return self.last_error.record_waiting(error),
         };
@@ -361,6 +395,8 @@ impl ProcessorHandle {
 
     pub fn set_stream(&self, num_channels: u32, sample_rate: f64) -> Status {
         let mut control = lock(&self.shared.control);
+        // A spare built for the old stream is not put in, from the block the call runs at.
+        self.shared.generation.fetch_add(1, Ordering::AcqRel);
         let status = self.shared.control_call(ControlCall::SetStream { num_channels, sample_rate }).1;
         if status == Status::Ok {
             control.num_channels = num_channels;
@@ -410,6 +446,10 @@ impl ProcessorHandle {
 
     pub fn num_shards(&self) -> u32 {
         self.shared.published.num_shards.load(Ordering::Relaxed)
+    }
+
+    pub fn spare_ready(&self) -> bool {
+        self.shared.replacement.spare_ready(self.shared.generation.load(Ordering::Acquire))
     }
 }
 

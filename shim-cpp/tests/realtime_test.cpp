@@ -4,7 +4,9 @@
 // after a few hundred blocks of warm-up, with a UI thread reading last_error() and
 // status_text() meanwhile. Every heap allocation is counted (operator new and delete,
 // malloc and its family are replaced in this executable) on the calling thread only, and
-// each distinct call site is printed with its count, symbolized, when there are any.
+// each distinct call site is printed with its count, symbolized, when there are any. And a
+// block that hangs past its deadline: only it passes through (the spare takes the next),
+// and the stopped interpreter is not freed on the calling thread.
 #include <pyproc/processor.h>
 
 #include "check.h"
@@ -14,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -331,6 +334,43 @@ void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& eng
     if (allocations) print_sites();
 }
 
+// A block that hangs past its deadline is the only one that passes through: the spare
+// built beforehand takes the next block, and the stopped interpreter is freed on the
+// Processor's own thread (freeing a store is a hundred frees and more).
+void only_the_hung_block_passes_through(const pyproc::Engine& engine) {
+    std::cerr << "== a hung block\n";
+    pyproc::Options options;
+    options.callback_deadline_ms = 50;
+    pyproc::Processor p(engine, source_dir + "/shim-cpp/tests/scripts/hang_once.py", 2, 30000.0, options);
+    for (int waited = 0; !p.spare_ready() && waited < 120000; ++waited)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(p.spare_ready());
+    std::vector<std::vector<float>> data(2, std::vector<float>(256));
+    std::vector<float*> channels{data[0].data(), data[1].data()};
+    auto run = [&](std::int64_t first) {
+        for (auto& channel : data) std::fill(channel.begin(), channel.end(), 1.0f);
+        return p.process(channels.data(), 2, 256, first);
+    };
+    auto all = [&](float value) {
+        for (const auto& channel : data)
+            for (float x : channel)
+                if (x != value) return false;
+        return true;
+    };
+    for (int i = 0; i < 3; ++i) CHECK(run(i * 256) == pyproc::Status::Ok && all(2.0f));
+    frees = 0;
+    armed = true;
+    const pyproc::Status hung = run(768);  // hang_once.py never ends this block
+    armed = false;
+    std::cerr << "the hung block: " << frees << " frees on the calling thread\n";
+    CHECK(hung == pyproc::Status::DeadlineExceeded && all(1.0f));
+    CHECK(frees < 20);
+    CHECK(run(1024) == pyproc::Status::Ok && all(2.0f));
+    const pyproc::PassThroughCounts counts = p.pass_through_counts();
+    CHECK(counts.deadline_exceeded == 1 && counts.restarting == 0);
+    CHECK(p.status_text() == "running");
+}
+
 }  // namespace
 
 int main() {
@@ -341,6 +381,7 @@ int main() {
         pyproc::Engine engine;
         busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1);
         busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2);
+        only_the_hung_block_passes_through(engine);
     } catch (const pyproc::Error& e) {
         std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
         ++failures;

@@ -159,6 +159,11 @@ impl Processor {
     fn drop_instance(&mut self) {
         if let Some(instance) = self.instance.take() {
             add_dropped(&mut self.stats, instance.mailbox().lock().dropped);
+            if !self.config.limits.restart_in_line {
+                // The thread that runs blocks may be a real-time one: the owner frees the
+                // interpreter with the processor, elsewhere.
+                self.stopped = Some(instance);
+            }
         }
     }
 }

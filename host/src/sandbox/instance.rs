@@ -7,7 +7,8 @@
 //! or stops for good (the future is `Ready`: a trap, or the loop ended). While a command runs, the guest also comes back `Pending`
 //! without an answer at every [`TICK`](crate::supervise::ticker::TICK) of the engine's
 //! epoch: then the clock is checked against the command's deadline (and the cancel flag),
-//! and a command past it is stopped by dropping the future (and with it the store).
+//! and a command past it is stopped by never polling the future again; the future, and
+//! with it the store, is freed with the instance.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -88,6 +89,9 @@ type Turn = Pin<Box<dyn Future<Output = wasmtime::Result<i32>> + Send>>;
 /// A live interpreter serving commands.
 pub(crate) struct GuestInstance {
     turn: Option<Turn>,
+    /// The turn (and with it the store) of an interpreter stopped mid-call. Not freed where
+    /// it stopped: a processor may keep the instance for another thread to free.
+    stopped: Option<Turn>,
     mailbox: Arc<Mailbox>,
     stderr: MemoryOutputPipe,
     cancel: CancelFlag,
@@ -187,7 +191,7 @@ impl GuestInstance {
             turn.call_async(&mut store, (ptr, len)).await
         });
         let mut instance =
-            GuestInstance { turn: Some(turn), mailbox, stderr, cancel: config.cancel.clone(), ticker: template.ticker.clone() };
+            GuestInstance { turn: Some(turn), stopped: None, mailbox, stderr, cancel: config.cancel.clone(), ticker: template.ticker.clone() };
         match instance.poll(started, start_deadline) {
             Ok(()) if matches!(instance.mailbox.lock().outcome.take(), Some(Outcome::Done)) => Ok(instance),
             Ok(()) => Err(Error::engine("starting the guest runtime", "it did not report ready")),
@@ -241,8 +245,8 @@ impl GuestInstance {
                 Poll::Pending => Ok(Stop::Deadline),
                 Poll::Ready(result) => Err(result),
             };
-            // The store goes with the future: this interpreter is done.
-            self.turn = None;
+            // This interpreter is done; its store goes with the instance (see `stopped`).
+            self.stopped = self.turn.take();
             return Err(match stop {
                 Ok(Stop::Cancelled) => self.died("it was cancelled".to_owned(), Stop::Cancelled, started.elapsed()),
                 Ok(_) => self.died("it ran past its deadline".to_owned(), Stop::Deadline, started.elapsed()),
@@ -264,7 +268,7 @@ impl GuestInstance {
     }
 
     fn kill(&mut self, reason: &str, started: Instant) -> Died {
-        self.turn = None;
+        self.stopped = self.turn.take();
         self.died(reason.to_owned(), Stop::Failure, started.elapsed())
     }
 

@@ -10,7 +10,7 @@ use crate::denied::{DenialLog, Denials};
 use crate::error::{Error, Result};
 use crate::events::{Emitted, SpikeIn, TtlEvent, TtlEventIn};
 use crate::outcome::PassThrough;
-use crate::processor::{Processor, Stats, StreamInfo};
+use crate::processor::{Processor, Session, Stats, StreamInfo};
 use crate::shards::groups::ChannelGroups;
 use crate::shards::merge::{merge_events, merge_spikes};
 use crate::shards::outcome::ShardedProcessed;
@@ -164,6 +164,11 @@ impl ShardedProcessor {
         }
     }
 
+    /// How long blocks may run (the shards share it); see [`Processor::block_deadline`].
+    pub fn block_deadline(&self) -> Option<std::time::Duration> {
+        self.pool.shards().next().and_then(|s| s.processor.block_deadline())
+    }
+
     pub fn stop_acquisition(&mut self) -> Result<()> {
         self.broadcast(Processor::stop_acquisition)
     }
@@ -178,6 +183,17 @@ impl ShardedProcessor {
 
     pub fn stop_recording(&mut self) -> Result<()> {
         self.broadcast(Processor::stop_recording)
+    }
+
+    /// What the shards are in the middle of (they are told the same); see
+    /// [`Processor::session`].
+    pub fn session(&self) -> Session {
+        self.pool.shards().next().map(|s| s.processor.session()).unwrap_or_default()
+    }
+
+    /// Every shard joins `session`; see [`Processor::join`].
+    pub fn join(&mut self, session: &Session) -> Result<()> {
+        self.broadcast(|p| p.join(session))
     }
 
     /// Splits the new stream's channels between the same shards again and re-creates each

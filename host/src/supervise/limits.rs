@@ -42,7 +42,8 @@ pub struct Limits {
     /// [`PassThrough::AwaitingReplacement`](crate::PassThrough::AwaitingReplacement) and
     /// [`Processor::needs_replacement`](crate::Processor::needs_replacement) says so, for
     /// a caller that builds the replacement on another thread (a real-time audio thread
-    /// must not spend milliseconds to seconds starting an interpreter).
+    /// must not spend milliseconds to seconds starting an interpreter). Nor does it free
+    /// the stopped interpreter: that goes with the processor, on the thread that drops it.
     pub restart_in_line: bool,
 }
 

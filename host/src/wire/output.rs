@@ -24,6 +24,12 @@ pub struct OutputLine<'a> {
     pub text: &'a str,
 }
 
+impl<'a> OutputLine<'a> {
+    pub fn new(instance: &'a str, stream: OutputStream, text: &'a str) -> Self {
+        OutputLine { instance, stream, text }
+    }
+}
+
 /// Where printed lines go.
 #[derive(Clone)]
 pub struct OutputSink(Arc<dyn Fn(OutputLine<'_>) + Send + Sync>);
@@ -31,6 +37,12 @@ pub struct OutputSink(Arc<dyn Fn(OutputLine<'_>) + Send + Sync>);
 impl OutputSink {
     pub fn new(sink: impl Fn(OutputLine<'_>) + Send + Sync + 'static) -> Self {
         OutputSink(Arc::new(sink))
+    }
+
+    /// Hands `line` to the sink, as the processor does: for sinks that pass lines on to
+    /// another.
+    pub fn send(&self, line: OutputLine<'_>) {
+        (self.0)(line)
     }
 
     /// INFO events for stdout, WARN for stderr, on target `pyproc::script`.

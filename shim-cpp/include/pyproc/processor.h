@@ -16,17 +16,20 @@
 // blocks, and the control thread waits for it; made while no blocks flow, it runs on the
 // control thread and a block that arrives meanwhile waits for it (no longer than the
 // callback's deadline). No block passes through because of a control call. After a
-// deadline or a trap the fresh interpreter is started on a thread of the Processor's own:
-// blocks pass through with Status::Restarting (allocating nothing) until it is swapped in
-// between two blocks. handle_ttl_event() and handle_spike() queue (no allocation); the
-// next process() hands the queue to the script's handlers before its process(), and
-// reports their failures. A block that emits nothing and does not fail allocates only what
+// deadline or a trap a fresh interpreter takes the stopped one's place between two
+// blocks: the spare a thread of the Processor's own built beforehand
+// (Options::spare_interpreter), so only the failed block passes through; or, without a
+// spare or before it is ready, one that thread starts then, while blocks pass through
+// with Status::Restarting (allocating nothing). The stopped interpreter is freed on that
+// thread too. handle_ttl_event() and handle_spike() queue (no allocation); the next
+// process() hands the queue to the script's handlers before its process(), and reports
+// their failures. A block that emits nothing and does not fail allocates only what
 // wasmtime's calls into the guest do (two small boxes each: one call, or two with queued
 // events). On any status but Ok the block is left exactly as it came in. One control
 // thread calls the rest; constructors throw pyproc::Error, the other control calls return
 // a Status and keep the details in last_error(). The readers (status_text(), last_error(),
-// denials(), num_shards(), pass_through_counts()) may be called from any thread and never
-// wait for a block or a control call.
+// denials(), num_shards(), pass_through_counts(), spare_ready()) may be called from any
+// thread and never wait for a block or a control call.
 #pragma once
 
 #include <cstddef>
@@ -133,6 +136,15 @@ struct Options {
     // Split the channels even though the script does not declare it: only for scripts
     // that never mix channels; equal output is then the caller's to check.
     bool assume_channel_independent = false;
+
+    // A processor whose interpreter fails (a deadline, a crash) gets a new one with the
+    // same script; until it is in, blocks pass through (status Restarting). With a spare,
+    // the new one is built before anything fails (its import and __init__ run while the
+    // running one works, and it takes the running one's memory again), so it goes in at
+    // the next block and only the failed block passes through; the next spare is then
+    // built in the background. Without, it is built after the failure: for scripts whose
+    // __init__ takes something only one may hold (a serial port), or when memory is short.
+    bool spare_interpreter = true;
 };
 
 namespace detail {
@@ -160,7 +172,8 @@ inline ffi::ProcessorOptions to_ffi(const Options& o) {
                                  strings(o.allow_net),
                                  std::move(listen),
                                  o.shards,
-                                 o.assume_channel_independent};
+                                 o.assume_channel_independent,
+                                 o.spare_interpreter};
 }
 
 // How many times the calling thread has waited for a lock of pyproc's that another thread
@@ -312,6 +325,10 @@ public:
     int num_channels() const noexcept { return static_cast<int>(handle_->num_channels()); }
     // Interpreters running the script (see Options::shards); 1 without the declaration.
     int num_shards() const noexcept { return static_cast<int>(handle_->num_shards()); }
+    // Whether a spare waits built (Options::spare_interpreter): an interpreter that fails
+    // now is replaced at the next block. False for a moment after a swap and after a
+    // reload, while the next one is built.
+    bool spare_ready() const noexcept { return handle_->spare_ready(); }
     // TTL events the running interpreter's script emitted outside acquisition (in __init__,
     // stop_acquisition, or waiting for a block when acquisition stopped): dropped, as the
     // original plugin drops them. Any thread.

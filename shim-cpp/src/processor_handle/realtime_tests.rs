@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::allocation_count::allocations_in;
+use crate::allocation_count::{allocations_in, frees_in};
 use crate::engine_handle::engine_new;
 use super::tests::options;
 
@@ -116,26 +116,94 @@ fn slow_recording_calls_and_a_reload_run_between_blocks_and_every_block_reaches_
 }
 
 #[test]
-fn a_hung_block_is_replaced_off_the_real_time_thread_which_passes_blocks_through_without_allocating() {
+fn a_hung_block_is_replaced_by_the_spare_at_the_next_block_and_freed_off_the_real_time_thread() {
+    spare_replaces_hung_block(1);
+}
+
+#[test]
+fn with_shards_the_spare_replaces_every_group_at_the_next_block() {
+    spare_replaces_hung_block(2);
+}
+
+/// `blocks_before` blocks of 256 samples that end where the hanging block starts (see
+/// hang_once.py), each multiplied by `gain`, then the hanging block; its status.
+fn run_to_hang(handle: &ProcessorHandle, data: &mut [Vec<f32>], blocks_before: i64, gain: f32) -> Status {
+    for i in 0..blocks_before {
+        assert_eq!(block(handle, data, 768 - (blocks_before - i) * 256, 1.0).0, Status::Ok);
+        assert_eq!(uniform(data), Some(gain));
+    }
+    let ((status, frees), _) = allocations_in(|| frees_in(|| block(handle, data, 768, 1.0).0));
+    assert_eq!(uniform(data), Some(1.0), "the hung block passed through");
+    // Freeing an interpreter's store is a hundred frees and more; the failed block itself
+    // makes a couple.
+    assert!(frees < 20, "the stopped interpreter was freed on the real-time thread ({frees} frees)");
+    status
+}
+
+fn spare_replaces_hung_block(shards: u32) {
+    let engine = engine_new("").expect("the interpreter is prepared");
+    let root = folder(&format!("spare-{shards}"));
+    let session = root.join("session");
+    std::fs::create_dir_all(&session).unwrap();
+    let options = ProcessorOptions { callback_deadline_ms: 50, shards, recording_root: root.to_str().unwrap().to_owned(), ..options() };
+    let handle = unsafe { processor_load(&engine, &script("hang_once_recording.py"), 2, 30_000.0, &options, std::ptr::null()) }.expect("the script loads");
+    assert_eq!(handle.num_shards(), shards);
+    let mut data = vec![vec![0.0f32; 256]; 2];
+    assert_eq!(handle.start_acquisition(), Status::Ok);
+    assert_eq!(handle.start_recording(session.to_str().unwrap()), Status::Ok);
+    for round in 1..=2 {
+        wait_until("the spare", || handle.spare_ready());
+        assert_eq!(run_to_hang(&handle, &mut data, 3, 1002.0), Status::DeadlineExceeded);
+        // The next block goes to the spare, which joined the acquisition and the recording.
+        assert_eq!(block(&handle, &mut data, 1024, 1.0).0, Status::Ok, "round {round}");
+        assert_eq!(uniform(&data), Some(1002.0), "the spare processes the block after the hung one, acquiring and recording");
+        assert_eq!(handle.status_text(), "running");
+        let counts = handle.pass_through_counts();
+        assert_eq!((counts.deadline_exceeded, counts.restarting), (round, 0), "only the hung blocks passed through");
+    }
+    assert_eq!(handle.stop_recording(), Status::Ok);
+    assert_eq!(handle.num_shards(), shards);
+    // Each shard of the first interpreters and of the two spares started recording; only
+    // the last ones stopped (the others were stopped mid-block).
+    let log = std::fs::read_to_string(session.join("log.txt")).unwrap();
+    let expected = "start\n".repeat(3 * shards as usize) + &"stop\n".repeat(shards as usize);
+    assert_eq!(log, expected);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_spare_built_for_the_old_stream_is_not_put_in() {
+    let engine = engine_new("").expect("the interpreter is prepared");
+    let options = ProcessorOptions { callback_deadline_ms: 50, ..options() };
+    let handle = unsafe { processor_load(&engine, &script("hang_once.py"), 2, 30_000.0, &options, std::ptr::null()) }.expect("the script loads");
+    wait_until("the spare", || handle.spare_ready());
+    assert_eq!(handle.set_stream(3, 30_000.0), Status::Ok);
+    let mut data = vec![vec![0.0f32; 256]; 3];
+    // This block finds the spare built for two channels and throws it away.
+    assert_eq!(block(&handle, &mut data, 0, 1.0).0, Status::Ok);
+    wait_until("the spare for three channels", || handle.spare_ready());
+    assert_eq!(run_to_hang(&handle, &mut data, 2, 2.0), Status::DeadlineExceeded);
+    assert_eq!(block(&handle, &mut data, 1024, 1.0).0, Status::Ok);
+    assert_eq!(uniform(&data), Some(2.0), "a spare for three channels went in");
+}
+
+#[test]
+fn without_a_spare_a_hung_block_is_replaced_off_the_real_time_thread_which_passes_blocks_through_without_allocating() {
     hung_block_is_replaced(1);
 }
 
 #[test]
-fn with_shards_the_hung_groups_are_replaced_off_the_real_time_thread_too() {
+fn without_a_spare_with_shards_the_hung_groups_are_replaced_off_the_real_time_thread_too() {
     hung_block_is_replaced(2);
 }
 
 fn hung_block_is_replaced(shards: u32) {
     let engine = engine_new("").expect("the interpreter is prepared");
-    let options = ProcessorOptions { callback_deadline_ms: 50, shards, ..options() };
+    let options = ProcessorOptions { callback_deadline_ms: 50, shards, spare_interpreter: false, ..options() };
     let handle = unsafe { processor_load(&engine, &script("hang_once.py"), 2, 30_000.0, &options, std::ptr::null()) }.expect("the script loads");
     assert_eq!(handle.num_shards(), shards);
     let mut data = vec![vec![0.0f32; 256]; 2];
-    for i in 0..3 {
-        assert_eq!(block(&handle, &mut data, i * 256, 1.0).0, Status::Ok);
-    }
-    assert_eq!(block(&handle, &mut data, 3 * 256, 1.0).0, Status::DeadlineExceeded);
-    assert_eq!(uniform(&data), Some(1.0), "the hung block passed through");
+    assert_eq!(run_to_hang(&handle, &mut data, 3, 2.0), Status::DeadlineExceeded);
 
     let start = Instant::now();
     let mut restarting = 0;

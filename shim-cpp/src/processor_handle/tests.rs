@@ -27,6 +27,7 @@ pub(super) fn options() -> ProcessorOptions {
         allow_listen: Vec::new(),
         shards: 1,
         assume_channel_independent: false,
+        spare_interpreter: true,
     }
 }
 
