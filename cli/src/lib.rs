@@ -1,7 +1,8 @@
 //! `pyproc`: run Open Ephys PyProcessor scripts in a WebAssembly sandbox, offline.
 //!
 //! Thin glue over `pyproc-host` (scripts) and `pyproc-oebin` (recordings): argument
-//! parsing, progress and the report live here. The `pyproc` binary is [`main_from_args`];
+//! parsing, progress, the report, the figures of `--plots` ([`plots`]) and the page of
+//! `--live` ([`live`]) live here. The `pyproc` binary is [`main_from_args`];
 //! the Python package (`python/`) runs the same command through [`exit_status_from_args`],
 //! and calls [`run::run`] (with its [`report`]), [`synthetic`] and [`synthetic_input`] for
 //! `pyproc.run` and `pyproc.testing`.

@@ -41,8 +41,10 @@ impl LiveServer {
     /// Listens on 127.0.0.1:`port` (0: a free port the system picks) and serves the page
     /// from a thread of its own.
     pub fn start(port: u16) -> anyhow::Result<LiveServer> {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
-            .with_context(|| format!("--live-port {port}: cannot listen on 127.0.0.1:{port}; choose another port, or leave --live-port out for one the system picks"))?;
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).with_context(|| match port {
+            0 => "--live: cannot listen on 127.0.0.1 (no free port?)".to_owned(),
+            _ => format!("--live-port {port}: cannot listen on 127.0.0.1:{port}; choose another port, or leave --live-port out for one the system picks"),
+        })?;
         listener.set_nonblocking(true).context("--live: making the listening socket non-blocking")?;
         let url = format!("http://{}/", listener.local_addr().context("--live: reading the listening address")?);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build().context("--live: starting the server's runtime")?;
