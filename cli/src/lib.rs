@@ -146,7 +146,7 @@ struct RunArgs {
     /// Serve a page on 127.0.0.1 (its address is printed on stderr at the start) that shows
     /// the script's `PyVisualizer` figure as it is drawn, with the run's progress and
     /// per-block latency; with or without --plots. When the run is over the page shows
-    /// the result until Ctrl-C (see --live-linger).
+    /// the result: until Ctrl-C when stdin is a terminal, else see --live-linger.
     #[arg(long)]
     live: bool,
     /// The port of --live's page (default: a free one the system picks).

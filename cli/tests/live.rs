@@ -70,7 +70,7 @@ fn live_page_shows_the_viewers_figures_changing_in_a_real_browser_then_finished(
     // Small blocks over a long stream: enough blocks for several seconds of run, and so
     // many figures at 10 a second, after the browser is up.
     let mut pyproc = Command::new(env!("CARGO_BIN_EXE_pyproc"))
-        .args(["run", s(&example), "--channels", "1", "--seconds", "60", "--block-size", "64", "--live", "--live-linger", "1", "--json"])
+        .args(["run", s(&example), "--channels", "1", "--seconds", "120", "--block-size", "64", "--live", "--live-linger", "1", "--json"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
