@@ -149,3 +149,21 @@ fn live_page_port_taken_names_the_flag_and_the_fix() {
     let err = text(&out.stderr);
     assert!(err.contains(&format!("--live-port {port}")) && err.contains("leave --live-port out"), "{err}");
 }
+
+#[test]
+fn live_with_plots_writes_every_figure_and_reports_both_in_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("frames");
+    let example = repo("examples/threshold_plot.py");
+    let out = common::pyproc(&["run", s(&example), "--seconds", "2", "--channels", "2", "--live", "--plots", s(&dir), "--plot-rate", "1000", "--json"]);
+    let (report, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{report}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&report).unwrap_or_else(|e| panic!("{e}: {report}"));
+    let plots = &json["plots"];
+    let url = plots["live_url"].as_str().unwrap_or_else(|| panic!("no live_url: {report}"));
+    assert!(stderr.contains(&format!("pyproc: live page at {url}")), "{stderr}");
+    assert_eq!(plots["dir"].as_str(), Some(s(&dir)), "{report}");
+    let written = std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("frame-")).count();
+    assert!(written > 0 && plots["frames"].as_u64() == Some(written as u64), "{written} files: {report}");
+    assert_eq!(plots["viewer_errors"], serde_json::json!([]), "{report}");
+}
