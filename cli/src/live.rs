@@ -4,8 +4,9 @@
 //!
 //! The server ([`LiveServer`], axum on a single-threaded tokio runtime) runs on a thread
 //! of its own. The block loop hands it the newest state through a [`LiveFeed`] (a tokio
-//! `watch` channel: replacing the value never waits for a reader, and a reader only clones
-//! it), so a slow or absent browser costs the run nothing. Figures cross as the viewer's
+//! `watch` channel: replacing the value waits at most while a request clones it, a few
+//! numbers and a pointer to the frame, never for the browser or the network), so a slow or
+//! absent browser costs the run nothing. Figures cross as the viewer's
 //! RGBA pixels and are encoded as PNG by the server when the page asks for them.
 
 mod page;
@@ -124,7 +125,8 @@ pub enum Linger {
     UntilInterrupted,
 }
 
-/// The run's side of the page: hands over the newest figure and progress without waiting.
+/// The run's side of the page: hands over the newest figure and progress without waiting
+/// for the browser.
 /// Cloning gives another handle to the same page.
 #[derive(Clone)]
 pub struct LiveFeed(Arc<FeedInner>);
