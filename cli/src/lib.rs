@@ -1,7 +1,8 @@
 //! `pyproc`: run Open Ephys PyProcessor scripts in a WebAssembly sandbox, offline.
 //!
 //! Thin glue over `pyproc-host` (scripts) and `pyproc-oebin` (recordings): argument
-//! parsing, progress and the report live here. The `pyproc` binary is [`main_from_args`];
+//! parsing, progress, the report, the figures of `--plots` ([`plots`]) and the page of
+//! `--live` ([`live`]) live here. The `pyproc` binary is [`main_from_args`];
 //! the Python package (`python/`) runs the same command through [`exit_status_from_args`],
 //! and calls [`run::run`] (with its [`report`]), [`synthetic`] and [`synthetic_input`] for
 //! `pyproc.run` and `pyproc.testing`.
@@ -10,6 +11,7 @@ mod check;
 mod compare;
 mod grant_args;
 mod input;
+pub mod live;
 mod new_script;
 mod output;
 mod progress;
@@ -103,6 +105,7 @@ struct InputArgs {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("viewer").args(["plots", "live"]).multiple(true)))]
 struct RunArgs {
     /// A Python file that defines `class PyProcessor`.
     script: PathBuf,
@@ -137,9 +140,22 @@ struct RunArgs {
     /// frame-NNNNNN-sSAMPLE.png, plus final.png.
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
-    /// Figures drawn per second at most, with --plots.
-    #[arg(long, value_name = "HZ", default_value_t = 10.0, requires = "plots", value_parser = positive_rate)]
+    /// Figures drawn per second at most, with --plots or --live.
+    #[arg(long, value_name = "HZ", default_value_t = 10.0, requires = "viewer", value_parser = positive_rate)]
     plot_rate: f64,
+    /// Serve a page on 127.0.0.1 (its address is printed on stderr at the start) that shows
+    /// the script's `PyVisualizer` figure as it is drawn, with the run's progress and
+    /// per-block latency; with or without --plots. When the run is over the page shows
+    /// the result: until Ctrl-C when stdin is a terminal, else see --live-linger.
+    #[arg(long)]
+    live: bool,
+    /// The port of --live's page (default: a free one the system picks).
+    #[arg(long, value_name = "PORT", requires = "live")]
+    live_port: Option<u16>,
+    /// Keep --live's page up this many seconds after the run, then exit (default: until
+    /// Ctrl-C when stdin is a terminal, otherwise 0: exit at once).
+    #[arg(long, value_name = "SECONDS", requires = "live", value_parser = linger_seconds)]
+    live_linger: Option<f64>,
     #[command(flatten)]
     grants: GrantArgs,
 }
@@ -148,6 +164,13 @@ fn positive_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(hz) if hz > 0.0 && hz.is_finite() => Ok(hz),
         _ => Err(format!("{text} is not a rate above 0 (figures per second)")),
+    }
+}
+
+fn linger_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s >= 0.0 && s.is_finite() => Ok(s),
+        _ => Err(format!("{text} is not a number of seconds (0 or more)")),
     }
 }
 
@@ -260,17 +283,34 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
 
 fn run(args: RunArgs) -> anyhow::Result<u8> {
     let interrupted = Arc::new(AtomicBool::new(false));
+    // Set once the run is over and only the live page is still up.
+    let lingering = Arc::new(AtomicBool::new(false));
     {
-        let flag = interrupted.clone();
+        let (flag, lingering) = (interrupted.clone(), lingering.clone());
         ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::Relaxed) {
                 std::process::exit(130); // a second Ctrl-C: stop now
             }
-            eprintln!("\npyproc: stopping after this block (Ctrl-C again to abort at once)");
+            if lingering.load(Ordering::Relaxed) {
+                eprintln!("\npyproc: closing the live page");
+            } else {
+                eprintln!("\npyproc: stopping after this block (Ctrl-C again to abort at once)");
+            }
         })
         .context("installing the Ctrl-C handler")?;
     }
     let (input, _scratch) = recording(&args.input)?;
+    let live = if args.live {
+        let server = live::LiveServer::start(args.live_port.unwrap_or(0))?;
+        eprintln!("pyproc: live page at {}", server.url());
+        Some(server)
+    } else {
+        None
+    };
+    let plots = match (args.plots, &live) {
+        (None, None) => None,
+        (dir, live) => Some(plots::PlotOptions { dir, rate_hz: args.plot_rate, live: live.as_ref().map(live::LiveServer::feed) }),
+    };
     let options = run::RunOptions {
         script: args.script.clone(),
         input,
@@ -283,13 +323,30 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         shards: args.shards.map(|k| k as usize),
         assume_channel_independent: args.assume_channel_independent,
         progress: None,
-        plots: args.plots.map(|dir| plots::PlotOptions { dir, rate_hz: args.plot_rate }),
+        plots,
     };
-    let report = run::run(engine, options, interrupted)?;
+    let report = run::run(engine, options, interrupted.clone())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
         println!("pyproc run {}\n{report}", args.script.display());
+    }
+    if let Some(server) = live {
+        let linger = match args.live_linger {
+            Some(seconds) => live::Linger::For(std::time::Duration::from_secs_f64(seconds)),
+            None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => live::Linger::UntilInterrupted,
+            None => live::Linger::For(std::time::Duration::ZERO),
+        };
+        match linger {
+            live::Linger::UntilInterrupted => eprintln!("pyproc: the run is over; {} shows it until Ctrl-C", server.url()),
+            live::Linger::For(d) if !d.is_zero() => eprintln!("pyproc: the run is over; {} shows it for {:.0} s more (Ctrl-C to stop sooner)", server.url(), d.as_secs_f64()),
+            live::Linger::For(_) => {}
+        }
+        // A Ctrl-C that stopped the run does not also close the page at once.
+        interrupted.store(false, Ordering::Relaxed);
+        lingering.store(true, Ordering::Relaxed);
+        server.linger(linger, &interrupted);
+        server.stop();
     }
     Ok(report.exit_status())
 }

@@ -1,64 +1,79 @@
-//! `pyproc run --plots DIR`: the script's `PyVisualizer` draws what its `PyProcessor`
-//! published, in a second interpreter on a thread of its own, at most `--plot-rate` times a
-//! second; each figure is written as a PNG named with the sample number it shows. The block
-//! loop only offers the latest values and never waits for the viewer.
+//! `pyproc run --plots DIR` and `--live`: the script's `PyVisualizer` draws what its
+//! `PyProcessor` published, in a second interpreter on a thread of its own, at most
+//! `--plot-rate` times a second; each figure is written as a PNG named with the sample
+//! number it shows, and/or handed to the live page. The block loop only offers the latest
+//! values and never waits for the viewer.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use pyproc_host::{Frame, Published, Rendered, ShardedProcessor, Viewer, ViewerThread};
 
+use crate::live::LiveFeed;
+
 /// Where and how often to draw.
 #[derive(Debug, Clone)]
 pub struct PlotOptions {
-    pub dir: PathBuf,
+    /// Write each figure here (`--plots DIR`); None: only the live page shows them.
+    pub dir: Option<PathBuf>,
     /// Figures per second of wall time, at most.
     pub rate_hz: f64,
+    /// Hand each figure and the run's progress to the live page (`--live`).
+    pub live: Option<LiveFeed>,
 }
 
-/// The viewer's thread and what it has written.
+/// The viewer's thread and what it has drawn.
 pub(crate) struct Plotter {
     /// None once finished.
     thread: Option<ViewerThread>,
-    dir: PathBuf,
+    dir: Option<PathBuf>,
+    live: Option<LiveFeed>,
     interval: Duration,
     last_offer: Option<Instant>,
     /// The sum of the published values' update counts at the last offer: unchanged values
     /// are not drawn again.
     offered_updates: u64,
-    written: usize,
-    last: Option<Frame>,
+    frames: usize,
+    last: Option<Arc<Frame>>,
     errors: Vec<String>,
 }
 
-/// What `--plots` did, for the report.
+/// What `--plots` and `--live` did, for the report.
 #[derive(Debug, Default, Clone)]
 pub struct PlotSummary {
-    pub dir: String,
+    /// The folder the frames were written to (None without `--plots`).
+    pub dir: Option<String>,
+    /// Figures the viewer drew (each written to `dir`, with `--plots`).
     pub frames: usize,
     /// Each distinct viewer error, with how often it happened.
     pub errors: Vec<(String, usize)>,
+    /// The live page's address (None without `--live`).
+    pub live_url: Option<String>,
 }
 
 impl Plotter {
     pub fn start(viewer: Viewer, options: &PlotOptions) -> anyhow::Result<Plotter> {
-        std::fs::create_dir_all(&options.dir).with_context(|| format!("--plots: creating {}", options.dir.display()))?;
+        if let Some(dir) = &options.dir {
+            std::fs::create_dir_all(dir).with_context(|| format!("--plots: creating {}", dir.display()))?;
+        }
         Ok(Plotter {
             thread: Some(ViewerThread::spawn(viewer)),
             dir: options.dir.clone(),
+            live: options.live.clone(),
             interval: Duration::from_secs_f64(1.0 / options.rate_hz),
             last_offer: None,
             offered_updates: 0,
-            written: 0,
+            frames: 0,
             last: None,
             errors: Vec::new(),
         })
     }
 
-    /// After a block: offers the latest values when it is time and they changed, and writes
+    /// After a block: offers the latest values when it is time and they changed, and keeps
     /// what the viewer has drawn since. Never waits for the viewer.
     pub fn after_block(&mut self, processor: &ShardedProcessor) -> anyhow::Result<()> {
         if self.last_offer.is_none_or(|t| t.elapsed() >= self.interval) {
@@ -75,7 +90,7 @@ impl Plotter {
         Ok(())
     }
 
-    /// Draws the last values once more, waits for the viewer, writes its frames and
+    /// Draws the last values once more, waits for the viewer, keeps its frames and writes
     /// `final.png` (the last frame drawn).
     pub fn finish(mut self, processor: &ShardedProcessor) -> anyhow::Result<PlotSummary> {
         let published = processor.published();
@@ -83,8 +98,8 @@ impl Plotter {
         for rendered in self.thread.take().map(|t| t.finish(last)).unwrap_or_default() {
             self.keep(rendered)?;
         }
-        if let Some(frame) = &self.last {
-            write_png(&self.dir.join("final.png"), frame)?;
+        if let (Some(dir), Some(frame)) = (&self.dir, &self.last) {
+            write_png(&dir.join("final.png"), frame)?;
         }
         let mut errors: Vec<(String, usize)> = Vec::new();
         for error in self.errors {
@@ -93,19 +108,35 @@ impl Plotter {
                 None => errors.push((error, 1)),
             }
         }
-        Ok(PlotSummary { dir: self.dir.display().to_string(), frames: self.written, errors })
+        Ok(PlotSummary {
+            dir: self.dir.map(|d| d.display().to_string()),
+            frames: self.frames,
+            errors,
+            live_url: self.live.map(|l| l.url().to_owned()),
+        })
     }
 
     fn keep(&mut self, rendered: Rendered) -> anyhow::Result<()> {
         match rendered {
             Rendered::Frame(frame) => {
-                let name = format!("frame-{:06}-s{:09}.png", self.written, frame.sample_number);
-                write_png(&self.dir.join(name), &frame)?;
-                self.written += 1;
+                if let Some(dir) = &self.dir {
+                    let name = format!("frame-{:06}-s{:09}.png", self.frames, frame.sample_number);
+                    write_png(&dir.join(name), &frame)?;
+                }
+                let frame = Arc::new(frame);
+                if let Some(live) = &self.live {
+                    live.frame(self.frames, frame.clone());
+                }
+                self.frames += 1;
                 self.last = Some(frame);
             }
             Rendered::Unchanged => {}
-            Rendered::Failed(error) => self.errors.push(error.to_string()),
+            Rendered::Failed(error) => {
+                if let Some(live) = &self.live {
+                    live.viewer_failed(&error.to_string());
+                }
+                self.errors.push(error.to_string());
+            }
         }
         Ok(())
     }
@@ -115,14 +146,18 @@ fn updates(published: &Published) -> u64 {
     published.iter().map(|v| v.updates()).sum()
 }
 
-/// Writes the frame's RGBA pixels as an 8-bit RGBA PNG.
+/// Writes the frame's RGBA pixels as an 8-bit RGBA PNG file.
 pub fn write_png(path: &Path, frame: &Frame) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("--plots: creating {}", path.display()))?;
-    let mut encoder = png::Encoder::new(BufWriter::new(file), frame.width, frame.height);
+    encode_png(BufWriter::new(file), frame).with_context(|| format!("--plots: writing {}", path.display()))
+}
+
+/// The frame's RGBA pixels as an 8-bit RGBA PNG, into `out`.
+pub fn encode_png(out: impl Write, frame: &Frame) -> Result<(), png::EncodingError> {
+    let mut encoder = png::Encoder::new(out, frame.width, frame.height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().with_context(|| format!("--plots: writing {}", path.display()))?;
-    writer.write_image_data(&frame.rgba).with_context(|| format!("--plots: writing {}", path.display()))?;
-    writer.finish().with_context(|| format!("--plots: writing {}", path.display()))?;
-    Ok(())
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&frame.rgba)?;
+    writer.finish()
 }

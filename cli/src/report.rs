@@ -38,7 +38,7 @@ pub struct Report {
     /// What the script tried to reach and was refused.
     pub denials: pyproc_host::Denials,
     pub stream_seconds: f64,
-    /// What `--plots` wrote.
+    /// What `--plots` and `--live` drew.
     pub plots: Option<crate::plots::PlotSummary>,
     /// Blocks that passed the script by untouched (its interpreter restarting or switched
     /// off), and why the first did.
@@ -96,6 +96,11 @@ impl Report {
         self.errors.values().map(|e| e.count).sum()
     }
 
+    /// The per-block latencies in microseconds; None before the first block.
+    pub fn latency_json(&self) -> Option<LatencyJson> {
+        self.latency_percentiles().map(|(p50, p99, max)| LatencyJson { p50_us: us(p50), p99_us: us(p99), max_us: us(max) })
+    }
+
     /// (p50, p99, max) of the per-block latencies.
     pub fn latency_percentiles(&self) -> Option<(Duration, Duration, Duration)> {
         let h = &self.latencies.0;
@@ -138,6 +143,7 @@ pub struct JsonReport<'a> {
     events_outside_acquisition: u64,
     spikes_dropped: u64,
     output_bytes_dropped: u64,
+    plots: Option<PlotsJson<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -153,11 +159,31 @@ struct DenialJson {
     fix: String,
 }
 
+/// The per-block latencies in microseconds, as `--json` and the live page show them.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyJson {
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+}
+
+/// What `--plots` and `--live` did: null when neither was asked for.
 #[derive(Debug, Serialize)]
-struct LatencyJson {
-    p50_us: f64,
-    p99_us: f64,
-    max_us: f64,
+struct PlotsJson<'a> {
+    /// The `--plots` folder; null with `--live` alone.
+    dir: Option<&'a str>,
+    /// Figures the viewer drew (each also written to `dir`).
+    frames: usize,
+    /// Each distinct viewer error with how often it happened.
+    viewer_errors: Vec<ViewerErrorJson<'a>>,
+    /// The `--live` page's address; null without `--live`.
+    live_url: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct ViewerErrorJson<'a> {
+    count: usize,
+    error: &'a str,
 }
 
 impl Report {
@@ -175,7 +201,7 @@ impl Report {
             wall_seconds: self.wall.as_secs_f64(),
             real_time_factor: self.real_time_factor(),
             shards: self.shard_count,
-            per_block_latency: self.latency_percentiles().map(|(p50, p99, max)| LatencyJson { p50_us: us(p50), p99_us: us(p99), max_us: us(max) }),
+            per_block_latency: self.latency_json(),
             events_in: self.events_in,
             spikes_in: self.spikes_in,
             events_out: self.events_out,
@@ -198,6 +224,12 @@ impl Report {
             events_outside_acquisition: self.stats.events_outside_acquisition,
             spikes_dropped: self.stats.spikes_dropped,
             output_bytes_dropped: self.stats.output_bytes_dropped,
+            plots: self.plots.as_ref().map(|p| PlotsJson {
+                dir: p.dir.as_deref(),
+                frames: p.frames,
+                viewer_errors: p.errors.iter().map(|(error, count)| ViewerErrorJson { count: *count, error }).collect(),
+                live_url: p.live_url.as_deref(),
+            }),
         }
     }
 
@@ -240,7 +272,13 @@ impl fmt::Display for Report {
         writeln!(f, "clipped       {} samples outside int16, clipped (never wrapped)", self.clipped)?;
         writeln!(f, "output        {}", self.output)?;
         if let Some(plots) = &self.plots {
-            writeln!(f, "plots         {} frames written to {} (and final.png, the last)", plots.frames, plots.dir)?;
+            match &plots.dir {
+                Some(dir) => writeln!(f, "plots         {} frames written to {dir} (and final.png, the last)", plots.frames)?,
+                None => writeln!(f, "plots         {} frames drawn", plots.frames)?,
+            }
+            if let Some(url) = &plots.live_url {
+                writeln!(f, "live          {url}")?;
+            }
             for (error, count) in &plots.errors {
                 writeln!(f, "  viewer failed {count} times; the first: {}", error.lines().next().unwrap_or_default())?;
             }
@@ -337,7 +375,7 @@ mod tests {
             keys,
             [
                 "blocks", "channels", "clipped_samples", "denied", "errors", "events_dropped", "events_in", "events_out", "events_outside_acquisition", "input", "interrupted",
-                "output", "output_bytes_dropped", "passed_through", "per_block_latency", "real_time_factor", "restarts", "samples", "seconds_of_data", "shards",
+                "output", "output_bytes_dropped", "passed_through", "per_block_latency", "plots", "real_time_factor", "restarts", "samples", "seconds_of_data", "shards",
                 "spikes_dropped", "spikes_in", "spikes_out", "status", "stream", "wall_seconds",
             ]
         );
@@ -347,6 +385,27 @@ mod tests {
         assert!((json["per_block_latency"]["max_us"].as_f64().unwrap() - 10.0).abs() < 0.01, "{json}");
         assert_eq!(json["errors"]["process"]["count"], 2);
         assert_eq!(json["errors"]["process"]["first"], err.to_string());
+    }
+
+    #[test]
+    fn the_json_report_has_the_plots_frames_folder_viewer_errors_and_live_address() {
+        let plots = crate::plots::PlotSummary {
+            dir: Some("frames".into()),
+            frames: 12,
+            errors: vec![("ValueError: boom".into(), 3)],
+            live_url: Some("http://127.0.0.1:8000/".into()),
+        };
+        let r = Report { plots: Some(plots), ..Report::default() };
+        let json = serde_json::to_value(r.to_json()).unwrap();
+        assert_eq!(
+            json["plots"],
+            serde_json::json!({"dir": "frames", "frames": 12, "viewer_errors": [{"count": 3, "error": "ValueError: boom"}], "live_url": "http://127.0.0.1:8000/"})
+        );
+    }
+
+    #[test]
+    fn without_plots_or_live_the_json_plots_are_null() {
+        assert!(serde_json::to_value(Report::default().to_json()).unwrap()["plots"].is_null());
     }
 
     #[test]

@@ -43,7 +43,8 @@ pub struct RunOptions {
     /// Counts for a caller that draws its own progress (the Python package's tqdm); None:
     /// the CLI's bar, drawn on a terminal.
     pub progress: Option<Arc<RunProgress>>,
-    /// Draw the script's `PyVisualizer` into PNG files (`--plots DIR`).
+    /// Draw the script's `PyVisualizer` into PNG files (`--plots DIR`) and/or onto the
+    /// live page (`--live`).
     pub plots: Option<PlotOptions>,
 }
 
@@ -100,7 +101,8 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     // The viewer first: a script without PyVisualizer is reported before any data moves.
     let mut plotter = match &options.plots {
         Some(plots) => {
-            let viewer = settings().label("viewer").build_viewer().map_err(|e| anyhow::anyhow!("--plots: {e}"))?;
+            let flag = if plots.dir.is_some() { "--plots" } else { "--live" };
+            let viewer = settings().label("viewer").build_viewer().map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
             Some(Plotter::start(viewer, plots)?)
         }
         None => None,
@@ -112,6 +114,7 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
         sharded = sharded.shards(shards);
     }
     let mut processor = sharded.build()?;
+    let live = options.plots.as_ref().and_then(|p| p.live.clone());
 
     let mut report = Report::default();
     report.channels = info.num_channels;
@@ -190,6 +193,9 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
             if let Some(counts) = &options.progress {
                 counts.samples_done.fetch_add(n as u64, Ordering::Relaxed);
             }
+            if let Some(live) = &live {
+                live.progress(&report, total, info.sample_rate);
+            }
             // The reader may be done already; then the block is simply dropped.
             let _ = recycle.send(block);
         }
@@ -200,6 +206,9 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     report.wall = started.elapsed();
     if let Some(plotter) = plotter {
         report.plots = Some(plotter.finish(&processor)?);
+    }
+    if let Some(live) = &live {
+        live.finished(&report, total, info.sample_rate);
     }
     report.status = status_line(&processor.statuses());
     report.stats = processor.stats();

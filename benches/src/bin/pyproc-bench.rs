@@ -63,6 +63,7 @@ fn main() {
     offline::run_vs_copy(&mut bench);
     plots::publish(&mut bench, &engine);
     plots::viewer(&mut bench, &engine);
+    plots::with_viewer(&mut bench, &engine);
     // Last: compiling that variant (first run only) would inflate the memory figures.
     without_deadlines(&mut bench);
 }
