@@ -46,9 +46,9 @@ def check_class(module, path):
     cls = getattr(module, "PyVisualizer", None)
     if not isinstance(cls, type):
         raise AttributeError(
-            f"{path} defines no class PyVisualizer; --plots draws with one: add `class PyVisualizer` "
+            f"{path} defines no class PyVisualizer, which draws the plots: add `class PyVisualizer` "
             f"with __init__(self, num_channels, sample_rate) and update(self, published) returning a "
-            f"matplotlib Figure (or None), or run without --plots")
+            f"matplotlib Figure (or None)")
     return cls
 
 

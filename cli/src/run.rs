@@ -102,7 +102,7 @@ pub fn run(engine: impl FnOnce() -> anyhow::Result<Engine>, options: RunOptions,
     let mut plotter = match &options.plots {
         Some(plots) => {
             let flag = if plots.dir.is_some() { "--plots" } else { "--live" };
-            let viewer = settings().label("viewer").build_viewer().map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+            let viewer = settings().label("viewer").build_viewer().map_err(|e| anyhow::anyhow!("{flag}: {e}; or run without {flag}"))?;
             Some(Plotter::start(viewer, plots)?)
         }
         None => None,
