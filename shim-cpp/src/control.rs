@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pyproc_host::{Engine, Error, Limits, OutputSink, Processor, ShardedProcessor};
+use pyproc_host::{Engine, Error, Limits, OutputSink, Processor, ProcessorBuilder, ShardedProcessor};
 
 use crate::ffi::ProcessorOptions;
 use crate::fresh::Fresh;
@@ -26,6 +26,23 @@ impl Control {
     /// processor never restarts an interpreter itself: the handle's replacement thread does.
     pub fn build(&self, engine: &Engine) -> Result<ShardedProcessor, Error> {
         let o = &self.options;
+        let mut builder = self.builder(engine, false)?;
+        if !o.recording_root.is_empty() {
+            builder = builder.recording_root(o.recording_root.as_str());
+        }
+        let mut sharded = builder.sharded().assume_channel_independent(o.assume_channel_independent);
+        if o.shards != 0 {
+            sharded = sharded.shards(o.shards as usize);
+        }
+        sharded.build()
+    }
+
+    /// The settings of one interpreter running the script: the stream, seed, limits,
+    /// grants, label and output (no recording folder: the viewer is built from these).
+    /// `restart_in_line`: a stopped interpreter is restarted by the next call on the
+    /// calling thread (the viewer's), instead of by the handle's replacement thread.
+    pub fn builder(&self, engine: &Engine, restart_in_line: bool) -> Result<ProcessorBuilder, Error> {
+        let o = &self.options;
         let defaults = Limits::default();
         let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
         let limits = Limits {
@@ -33,7 +50,7 @@ impl Control {
             block_deadline: (o.block_deadline_ms > 0).then(|| Duration::from_millis(o.block_deadline_ms.into())),
             init_deadline: ms(o.init_deadline_ms, defaults.init_deadline),
             memory_bytes: if o.memory_limit_mb == 0 { defaults.memory_bytes } else { o.memory_limit_mb as usize * 1024 * 1024 },
-            restart_in_line: false,
+            restart_in_line,
             ..defaults
         };
         let mut builder = Processor::builder(engine, &self.script)
@@ -47,14 +64,7 @@ impl Control {
         if let Some(sink) = &self.output {
             builder = builder.output(sink.clone());
         }
-        if !o.recording_root.is_empty() {
-            builder = builder.recording_root(o.recording_root.as_str());
-        }
-        let mut sharded = builder.sharded().assume_channel_independent(o.assume_channel_independent);
-        if o.shards != 0 {
-            sharded = sharded.shards(o.shards as usize);
-        }
-        sharded.build()
+        Ok(builder)
     }
 
     /// A processor to put in the live one's place, with the state it joins in.

@@ -25,6 +25,7 @@ mod grants;
 mod last_error;
 mod locks;
 mod output_relay;
+mod plots;
 mod processor_handle;
 mod published;
 mod replacement;

@@ -22,6 +22,7 @@ use crate::ffi::{DenialReport, ErrorReport, OutputTarget, PassThroughCounts, Pro
 use crate::last_error::LastError;
 use crate::locks::lock;
 use crate::output_relay::OutputRelay;
+use crate::plots::{Plots, Spec};
 use crate::published::Published;
 use crate::replacement::{Built, Replacement};
 
@@ -52,6 +53,7 @@ struct Shared {
     last_error: LastError,
     /// The refusal logs of every processor built, read by `denials` on the UI thread.
     denial_logs: Mutex<Vec<DenialLog>>,
+    plots: Plots,
     /// Where printed lines and pyproc's notes go, when the host gave a callback. Last, so
     /// that it stops (and stops calling the host) after everything that writes to it.
     output: Option<OutputRelay>,
@@ -75,6 +77,8 @@ pub unsafe fn processor_load(
     let sink = relay.as_ref().map(OutputRelay::sink);
     let control = Control { script: script.to_owned(), options: options.clone(), num_channels, sample_rate, acquiring: false, recording: None, output: sink };
     let processor = control.build(&engine.0)?;
+    let plots = Plots::start().map_err(|e| format!("pyproc: cannot start the thread that draws the script's plots ({e}); the system is out of threads"))?;
+    plots.rebuild(Spec::of(&control, &engine.0));
     let shared = Arc::new(Shared {
         engine: engine.0.clone(),
         script: script.to_owned(),
@@ -91,6 +95,7 @@ pub unsafe fn processor_load(
         replacement: Replacement::new(),
         swaps: AtomicU64::new(0),
         last_error: LastError::new(),
+        plots,
         output: relay,
     });
     let worker = Arc::clone(&shared);
@@ -274,6 +279,7 @@ impl ProcessorHandle {
         }
         s.published.block(result.status);
         s.after(&live);
+        s.plots.offer(&live);
         drop(live);
         s.clock.block_ends();
         result
@@ -366,13 +372,18 @@ impl ProcessorHandle {
             control.num_channels = num_channels;
             control.sample_rate = sample_rate;
             self.shared.published.num_channels.store(num_channels, Ordering::Relaxed);
+            self.shared.plots.rebuild(Spec::of(&control, &self.shared.engine));
         }
         status
     }
 
     pub fn reload(&self) -> Status {
         let control = lock(&self.shared.control);
-        self.shared.reload_with(&control)
+        let status = self.shared.reload_with(&control);
+        if status == Status::Ok {
+            self.shared.plots.rebuild(Spec::of(&control, &self.shared.engine));
+        }
+        status
     }
 
     pub fn denials(&self) -> DenialReport {
@@ -412,6 +423,8 @@ impl ProcessorHandle {
         self.shared.published.num_shards.load(Ordering::Relaxed)
     }
 }
+
+mod viewer;
 
 #[cfg(test)]
 mod realtime_tests;
