@@ -61,8 +61,10 @@ void PyprocCanvas::refresh()
                 panel.state = status.state;
                 panel.errorSequence = status.error.sequence;
                 panel.error = String::fromUTF8 (status.error.message.data(), (int) status.error.message.size());
-                if (status.error.traceback.size() > 0)
-                    panel.error << "\n" << String::fromUTF8 (status.error.traceback.data(), (int) status.error.traceback.size());
+                // The message of an exception holds its traceback already.
+                const String traceback = String::fromUTF8 (status.error.traceback.data(), (int) status.error.traceback.size());
+                if (traceback.isNotEmpty() && ! panel.error.contains (traceback.trim()))
+                    panel.error << "\n" << traceback;
                 changed = true;
             }
             // A viewer starting afresh (a reload, a new stream) or none: the old frame goes.
@@ -165,7 +167,7 @@ void PyprocCanvas::paintPanel (Graphics& g, const Panel& panel, Rectangle<int> a
     if (failed)
     {
         g.setColour (Colour (0xffff7070));
-        g.setFont (Font (Font::getDefaultMonospacedFontName(), 13.0f, Font::plain));
+        g.setFont (FontOptions (Font::getDefaultMonospacedFontName(), 13.0f, Font::plain));
         g.drawFittedText ("PyVisualizer failed (processing goes on):\n" + panel.error, errorArea.reduced (6), Justification::topLeft, 40);
     }
 }
