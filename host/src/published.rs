@@ -95,6 +95,19 @@ impl PublishedValue {
         self.updates
     }
 
+    /// `other` into `self` in `self`'s storage (a derived `clone_from` would allocate anew).
+    fn copy_from(&mut self, other: &PublishedValue) {
+        self.name.clear();
+        self.name.push_str(&other.name);
+        self.dtype = other.dtype;
+        self.shape = other.shape;
+        self.ndim = other.ndim;
+        self.bytes.clear();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.sample_number = other.sample_number;
+        self.updates = other.updates;
+    }
+
     /// The values as float32 when the dtype is `F32` (None otherwise).
     ///
     /// ```
@@ -182,24 +195,35 @@ impl Published {
         Ok(())
     }
 
-    /// Adds `other`'s values under names `self` does not have yet.
-    pub(crate) fn absorb(&mut self, other: &Published) {
+    /// Copies `other`'s values in place after the first `kept` of `self`'s, skipping the
+    /// names among those; returns how many values lead `self` now (the rest are stale, for
+    /// [`keep_first`](Self::keep_first)). Reuses `self`'s storage: once it has held values
+    /// of these names and sizes, this allocates nothing.
+    pub(crate) fn copy_after(&mut self, kept: usize, other: &Published) -> usize {
+        let mut at = kept;
         for v in &other.values {
-            if self.get(&v.name).is_none() {
-                self.values.push(v.clone());
+            if self.values[..kept].iter().any(|mine| mine.name == v.name) {
+                continue;
             }
-        }
-    }
-
-    /// Copies `other` into `self`, reusing `self`'s storage.
-    pub fn clone_from_published(&mut self, other: &Published) {
-        self.values.truncate(other.values.len());
-        for (i, v) in other.values.iter().enumerate() {
-            match self.values.get_mut(i) {
-                Some(mine) => mine.clone_from(v),
+            match self.values.get_mut(at) {
+                Some(mine) => mine.copy_from(v),
                 None => self.values.push(v.clone()),
             }
+            at += 1;
         }
+        at
+    }
+
+    /// Drops every value after the first `n`.
+    pub(crate) fn keep_first(&mut self, n: usize) {
+        self.values.truncate(n);
+    }
+
+    /// Copies `other` into `self`, reusing `self`'s storage (no allocation once `self` has
+    /// held values of these names and sizes).
+    pub fn clone_from_published(&mut self, other: &Published) {
+        let n = self.copy_after(0, other);
+        self.keep_first(n);
     }
 }
 
@@ -230,5 +254,22 @@ mod tests {
         assert_eq!(p.store(&frame("one-more", 0), &[0; 8]), Err(PublishRefused::TooManyNames("one-more".into())));
         assert!(p.store(&frame("n3", 5), &[0; 8]).is_ok(), "a known name is still updated");
         assert_eq!(p.len(), PUBLISH_MAX_NAMES);
+    }
+
+    #[test]
+    fn copying_after_keeps_the_first_value_of_a_name_and_drops_stale_ones_on_keep_first() {
+        let (mut a, mut b, mut out) = (Published::default(), Published::default(), Published::default());
+        a.store(&frame("x", 1), &[1; 8]).unwrap();
+        b.store(&frame("x", 2), &[2; 8]).unwrap();
+        b.store(&frame("y", 2), &[3; 8]).unwrap();
+        out.store(&frame("stale", 0), &[0; 8]).unwrap();
+        out.store(&frame("stale too", 0), &[0; 8]).unwrap();
+        out.store(&frame("and this", 0), &[0; 8]).unwrap();
+        let n = out.copy_after(0, &a);
+        let n = out.copy_after(n, &b);
+        out.keep_first(n);
+        let names: Vec<_> = out.iter().map(|v| (v.name(), v.sample_number())).collect();
+        assert_eq!(names, [("x", 1), ("y", 2)]);
+        assert_eq!(out.get("y").unwrap().bytes(), &[3; 8]);
     }
 }

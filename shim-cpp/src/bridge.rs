@@ -149,6 +149,43 @@ pub mod ffi {
         kept: Vec<String>,
     }
 
+    /// What a processor's plots are doing (its script's `PyVisualizer`).
+    #[derive(Debug)]
+    enum PlotState {
+        /// The host has not asked for a frame yet: no viewer runs.
+        Off,
+        /// The viewer's interpreter is starting (importing the script, `__init__`).
+        Starting,
+        /// The script has no `PyVisualizer`: nothing to draw (processing is unaffected).
+        NoVisualizer,
+        /// The viewer draws; frames come as the script publishes.
+        Drawing,
+        /// Starting the viewer or its last `update` failed; `PlotStatus::error` says why.
+        /// The last frame, if any, stays.
+        Failed,
+    }
+
+    /// A figure the viewer drew: `height` rows of `width` RGBA pixels, top row first.
+    #[derive(Debug, Clone, Default)]
+    struct PlotFrame {
+        /// Which frame (1, 2, …; 0: none yet): `latest_frame` copies only a newer one.
+        number: u64,
+        width: u32,
+        height: u32,
+        /// The latest sample number among the values it was drawn from.
+        sample_number: i64,
+        rgba: Vec<u8>,
+    }
+
+    /// The viewer's state, the number of its latest frame (0: none), and its last error.
+    #[derive(Debug, Clone)]
+    struct PlotStatus {
+        state: PlotState,
+        frames: u64,
+        /// While `state` is `Failed`: what failed (`sequence` counts the failures).
+        error: ErrorReport,
+    }
+
     unsafe extern "C++" {
         include!("pyproc/output.h");
         /// The host's output callback (`pyproc/output.h`).
@@ -266,5 +303,17 @@ pub mod ffi {
         /// `__init__`, `stop_acquisition`, or waiting for a block when acquisition
         /// stopped), dropped as the original plugin drops them.
         fn events_outside_acquisition(self: &ProcessorHandle) -> u64;
+
+        // Plots: the script's PyVisualizer in an interpreter of its own, on a thread of the
+        // processor's own, fed by the real-time thread without waiting or allocating.
+        // Call from the host's message thread; the first call starts the viewer.
+
+        /// Copies the latest frame into `frame` when it is newer than the one `frame`
+        /// holds (by `number`); reuses `frame.rgba`. False: nothing newer.
+        fn latest_frame(self: &ProcessorHandle, frame: &mut PlotFrame) -> bool;
+        fn plot_status(self: &ProcessorHandle) -> PlotStatus;
+        /// How often blocks hand the viewer their published values, at most (default 10
+        /// a second; 0 or less: the default).
+        fn set_plots_per_second(self: &ProcessorHandle, per_second: f64);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pyproc_host::{Engine, Error, Limits, OutputSink, Processor, ShardedProcessor};
+use pyproc_host::{Engine, Error, Limits, OutputSink, Processor, ProcessorBuilder, ShardedProcessor};
 
 use crate::ffi::ProcessorOptions;
 use crate::fresh::{Fresh, Joins};
@@ -27,30 +27,14 @@ impl Control {
     /// Starts the script's interpreters (import and `__init__`) with these settings. The
     /// processor never restarts an interpreter itself: the handle's replacement thread does.
     pub fn build(&self, engine: &Engine) -> Result<ShardedProcessor, Error> {
-        self.build_printing_to(engine, self.output.clone())
+        self.build_printing_to(engine, None)
     }
 
-    /// [`build`](Self::build), with the interpreters' printed lines going to `output`.
+    /// [`build`](Self::build), with the interpreters' printed lines going to `output`
+    /// instead of where the handle's go.
     fn build_printing_to(&self, engine: &Engine, output: Option<OutputSink>) -> Result<ShardedProcessor, Error> {
         let o = &self.options;
-        let defaults = Limits::default();
-        let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
-        let limits = Limits {
-            callback_deadline: ms(o.callback_deadline_ms, defaults.callback_deadline),
-            block_deadline: (o.block_deadline_ms > 0).then(|| Duration::from_millis(o.block_deadline_ms.into())),
-            init_deadline: ms(o.init_deadline_ms, defaults.init_deadline),
-            memory_bytes: if o.memory_limit_mb == 0 { defaults.memory_bytes } else { o.memory_limit_mb as usize * 1024 * 1024 },
-            restart_in_line: false,
-            ..defaults
-        };
-        let mut builder = Processor::builder(engine, &self.script)
-            .stream(self.num_channels as usize, self.sample_rate)
-            .seed(o.seed)
-            .limits(limits)
-            .grants(grants_of(o)?);
-        if !o.label.is_empty() {
-            builder = builder.label(o.label.as_str());
-        }
+        let mut builder = self.builder(engine, false)?;
         if let Some(sink) = output {
             builder = builder.output(sink);
         }
@@ -62,6 +46,36 @@ impl Control {
             sharded = sharded.shards(o.shards as usize);
         }
         sharded.build()
+    }
+
+    /// The settings of one interpreter running the script: the stream, seed, limits,
+    /// grants, label and output (no recording folder: the viewer is built from these).
+    /// `restart_in_line`: a stopped interpreter is restarted by the next call on the
+    /// calling thread (the viewer's), instead of by the handle's replacement thread.
+    pub fn builder(&self, engine: &Engine, restart_in_line: bool) -> Result<ProcessorBuilder, Error> {
+        let o = &self.options;
+        let defaults = Limits::default();
+        let ms = |value: u32, default: Duration| if value == 0 { default } else { Duration::from_millis(value.into()) };
+        let limits = Limits {
+            callback_deadline: ms(o.callback_deadline_ms, defaults.callback_deadline),
+            block_deadline: (o.block_deadline_ms > 0).then(|| Duration::from_millis(o.block_deadline_ms.into())),
+            init_deadline: ms(o.init_deadline_ms, defaults.init_deadline),
+            memory_bytes: if o.memory_limit_mb == 0 { defaults.memory_bytes } else { o.memory_limit_mb as usize * 1024 * 1024 },
+            restart_in_line,
+            ..defaults
+        };
+        let mut builder = Processor::builder(engine, &self.script)
+            .stream(self.num_channels as usize, self.sample_rate)
+            .seed(o.seed)
+            .limits(limits)
+            .grants(grants_of(o)?);
+        if !o.label.is_empty() {
+            builder = builder.label(o.label.as_str());
+        }
+        if let Some(sink) = &self.output {
+            builder = builder.output(sink.clone());
+        }
+        Ok(builder)
     }
 
     /// A processor to put in the live one's place for a reload: it joins in the state set

@@ -26,6 +26,7 @@ mod held_output;
 mod last_error;
 mod locks;
 mod output_relay;
+mod plots;
 mod processor_handle;
 mod published;
 mod replacement;

@@ -22,6 +22,7 @@ use crate::ffi::{DenialReport, ErrorReport, OutputTarget, PassThroughCounts, Pro
 use crate::last_error::LastError;
 use crate::locks::lock;
 use crate::output_relay::OutputRelay;
+use crate::plots::{Plots, Spec};
 use crate::published::Published;
 use crate::replacement::{Built, Ready, Replacement};
 
@@ -56,6 +57,7 @@ struct Shared {
     /// Those of the replacement built last, added when it goes in: a spare's refusals
     /// count only if it is used.
     replacement_denials: Mutex<Vec<DenialLog>>,
+    plots: Plots,
     /// Where printed lines and pyproc's notes go, when the host gave a callback. Last, so
     /// that it stops (and stops calling the host) after everything that writes to it.
     output: Option<OutputRelay>,
@@ -79,6 +81,8 @@ pub unsafe fn processor_load(
     let sink = relay.as_ref().map(OutputRelay::sink);
     let control = Control { script: script.to_owned(), options: options.clone(), num_channels, sample_rate, acquiring: false, recording: None, output: sink };
     let processor = control.build(&engine.0)?;
+    let plots = Plots::start().map_err(|e| format!("pyproc: cannot start the thread that draws the script's plots ({e}); the system is out of threads"))?;
+    plots.rebuild(Spec::of(&control, &engine.0));
     let shared = Arc::new(Shared {
         engine: engine.0.clone(),
         script: script.to_owned(),
@@ -96,6 +100,7 @@ pub unsafe fn processor_load(
         replacement: Replacement::new(options.spare_interpreter),
         generation: AtomicU64::new(0),
         last_error: LastError::new(),
+        plots,
         output: relay,
     });
     let worker = Arc::clone(&shared);
@@ -308,6 +313,7 @@ impl ProcessorHandle {
         }
         s.published.block(result.status);
         s.after(&live);
+        s.plots.offer(&live);
         drop(live);
         s.clock.block_ends();
         result
@@ -402,13 +408,18 @@ impl ProcessorHandle {
             control.num_channels = num_channels;
             control.sample_rate = sample_rate;
             self.shared.published.num_channels.store(num_channels, Ordering::Relaxed);
+            self.shared.plots.rebuild(Spec::of(&control, &self.shared.engine));
         }
         status
     }
 
     pub fn reload(&self) -> Status {
         let control = lock(&self.shared.control);
-        self.shared.reload_with(&control)
+        let status = self.shared.reload_with(&control);
+        if status == Status::Ok {
+            self.shared.plots.rebuild(Spec::of(&control, &self.shared.engine));
+        }
+        status
     }
 
     pub fn denials(&self) -> DenialReport {
@@ -452,6 +463,8 @@ impl ProcessorHandle {
         self.shared.replacement.spare_ready(self.shared.generation.load(Ordering::Acquire))
     }
 }
+
+mod viewer;
 
 #[cfg(test)]
 mod realtime_tests;

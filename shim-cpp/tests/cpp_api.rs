@@ -1,6 +1,6 @@
 //! The C++ side, in the workspace's one test command: configures `shim-cpp/` with CMake,
 //! builds the library and the C++ tests (`tests/processor_test.cpp`,
-//! `tests/realtime_test.cpp`), and runs each under ctest.
+//! `tests/realtime_test.cpp`, `tests/viewer_test.cpp`), and runs each under ctest.
 //!
 //! Needs `cmake` and a C++17 compiler (`.ci/run` installs cmake when it is missing).
 
@@ -49,6 +49,11 @@ fn ctest(name: &str) {
 #[test]
 fn the_cpp_api_test_passes_under_ctest() {
     ctest("pyproc_cpp_api");
+}
+
+#[test]
+fn plots_draw_frames_for_the_message_thread_under_ctest() {
+    ctest("pyproc_cpp_viewer");
 }
 
 #[test]

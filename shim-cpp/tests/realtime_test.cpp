@@ -2,7 +2,9 @@
 // 10 000 busy blocks (30 TTL events and 10 spikes in, 30 events and 10 spikes out, a
 // Python exception every 100th block) through handle_ttl_event, handle_spike and process,
 // after a few hundred blocks of warm-up, with a UI thread reading last_error() and
-// status_text() meanwhile. Every heap allocation is counted (operator new and delete,
+// status_text() meanwhile; and again with the script's PyVisualizer drawing what the
+// blocks publish (handed over a thousand times a second) while the UI thread copies the
+// frames out. Every heap allocation is counted (operator new and delete,
 // malloc and its family are replaced in this executable) on the calling thread only, and
 // each distinct call site is printed with its count, symbolized, when there are any. And a
 // block that hangs past its deadline: only it passes through (the spare takes the next),
@@ -229,6 +231,8 @@ void print_sites() {
 
 const std::string source_dir = PYPROC_SOURCE_DIR;
 const std::string script = source_dir + "/host/tests/scripts/realtime_load.py";  // the Rust test's script
+// The same with a PyVisualizer.
+const std::string script_with_plots = source_dir + "/shim-cpp/tests/scripts/realtime_plots.py";
 
 constexpr int kChannels = 16;
 constexpr int kSamples = 256;
@@ -237,12 +241,13 @@ constexpr int kCounted = 10000;
 constexpr int kEventsIn = 30;
 constexpr int kSpikesIn = 10;
 
-void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& engine, int shards) {
-    std::cerr << "== " << shards << " shard(s)\n";
+void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& engine, int shards, bool plots) {
+    std::cerr << "== " << shards << " shard(s)" << (plots ? ", plots drawing" : "") << "\n";
     pyproc::Options options;
     options.shards = static_cast<std::uint32_t>(shards);
     options.assume_channel_independent = shards > 1;
-    pyproc::Processor p(engine, script, kChannels, 30000.0, options);
+    pyproc::Processor p(engine, plots ? script_with_plots : script, kChannels, 30000.0, options);
+    p.set_plots_per_second(1000);
     CHECK(p.num_shards() == shards);
     CHECK(p.start_acquisition() == pyproc::Status::Ok);
 
@@ -257,9 +262,12 @@ void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& eng
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> reads{0};
     std::atomic<bool> sequence_went_back{false};
+    std::atomic<std::uint64_t> frames{0};
     std::thread ui([&] {
         std::uint64_t last = 0;
+        pyproc::PlotFrame frame{};
         while (!stop.load()) {
+            if (plots && p.latest_frame(frame)) frames = frame.number;
             const pyproc::ErrorReport error = p.last_error();
             if (error.sequence < last) sequence_went_back = true;
             last = error.sequence;
@@ -271,9 +279,15 @@ void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& eng
     });
 
     std::uint64_t done = 0, failed = 0, other = 0, events_out = 0, spikes_out = 0, waits_before = 0;
+    std::uint64_t frames_before = 0;
     bool events_in_order = true;
-    for (int i = 0; i < kWarmUp + kCounted; ++i) {
-        if (i == kWarmUp) {
+    // With plots, the warm-up lasts until the viewer has drawn a few frames: each of the
+    // two buffers the values go round in has then held them.
+    int warm_up = kWarmUp;
+    for (int i = 0; i < warm_up + kCounted; ++i) {
+        if (i == warm_up && plots && frames.load() < 3) ++warm_up;
+        if (i == warm_up) {
+            frames_before = frames.load();
             allocations = frees = 0;
             num_sites = 0;
             unsited = 0;
@@ -304,14 +318,18 @@ void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& eng
     }
     armed = false;
     const std::uint64_t waits = pyproc::detail::lock_waits_on_this_thread() - waits_before;
+    const std::uint64_t frames_during = frames.load() - frames_before;
     stop = true;
     ui.join();
 
-    const std::uint64_t blocks = kWarmUp + kCounted;
+    const std::uint64_t blocks = warm_up + kCounted;
     std::cerr << "blocks " << blocks << ": " << done << " done, " << failed << " raised, " << other
               << " other; events out " << events_out << ", spikes out " << spikes_out << "; UI reads " << reads.load()
               << "\nafter warm-up, on the calling thread: " << allocations << " allocations, " << frees << " frees, "
-              << waits << " lock waits\n";
+              << waits << " lock waits";
+    if (plots) std::cerr << "; warm-up " << warm_up << " blocks, frames drawn while counting " << frames_during
+                         << " (" << pyproc::to_string(p.plot_status().state) << ")";
+    std::cerr << "\n";
     CHECK(failed == blocks / 100);
     CHECK(done + failed == blocks);
     CHECK(other == 0);
@@ -324,11 +342,16 @@ void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& eng
     CHECK(error.status == pyproc::Status::ScriptError);
     CHECK(error.sequence >= 1 && error.sequence <= failed * shards);
     CHECK(std::string(error.callback) == "process");
-    CHECK(std::string(error.message).find("realtime_load.py") != std::string::npos);
+    CHECK(std::string(error.message).find(plots ? "realtime_plots.py" : "realtime_load.py") != std::string::npos);
     CHECK(std::string(error.traceback).find("is a hundredth block") != std::string::npos);
     CHECK(!sequence_went_back.load());
     CHECK(p.pass_through_counts().script_error == failed);
     CHECK(p.status_text() == "running");
+    if (plots) {
+        CHECK(p.plot_status().state == pyproc::PlotState::Drawing);
+        // The hand-off ran while counting: the viewer drew values of counted blocks.
+        CHECK(frames_during > 0);
+    }
     CHECK(waits == 0);
     CHECK(allocations == 0);
     if (allocations) print_sites();
@@ -379,8 +402,10 @@ int main() {
     (void)backtrace(frames, 4);
     try {
         pyproc::Engine engine;
-        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1);
-        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2);
+        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1, false);
+        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2, false);
+        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1, true);
+        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2, true);
         only_the_hung_block_passes_through(engine);
     } catch (const pyproc::Error& e) {
         std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";

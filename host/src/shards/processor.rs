@@ -257,10 +257,18 @@ impl ShardedProcessor {
     /// order; a name several shards publish keeps the first shard's value.
     pub fn published(&self) -> crate::published::Published {
         let mut all = crate::published::Published::default();
-        for shard in self.pool.shards() {
-            shard.processor.with_published(|p| all.absorb(p));
-        }
+        self.published_into(&mut all);
         all
+    }
+
+    /// [`published`](Self::published) into `out`, reusing its storage: once `out` has held
+    /// values of these names and sizes, this allocates nothing.
+    pub fn published_into(&self, out: &mut crate::published::Published) {
+        let mut kept = 0;
+        for shard in self.pool.shards() {
+            shard.processor.with_published(|p| kept = out.copy_after(kept, p));
+        }
+        out.keep_first(kept);
     }
 
     /// The shards' restarts and dropped output, added up.

@@ -30,6 +30,15 @@
 // a Status and keep the details in last_error(). The readers (status_text(), last_error(),
 // denials(), num_shards(), pass_through_counts(), spare_ready()) may be called from any
 // thread and never wait for a block or a control call.
+//
+// Plots: a script that defines `class PyVisualizer` gets it run in a second interpreter
+// on a thread of the Processor's own once the host first calls latest_frame() or
+// plot_status() (a host that shows no plots never starts it). process() hands it the
+// script's published values at most 10 times a second (set_plots_per_second) through
+// storage it reuses and a lock it only tries: no allocation, no wait. The viewer draws;
+// the message thread copies the latest frame out. A viewer that raises, runs slow or
+// stops shows in plot_status() and never affects process(). reload() and set_stream()
+// start a fresh viewer.
 #pragma once
 
 #include <cstddef>
@@ -55,6 +64,12 @@ using Spike = ffi::SpikeOut;
 using ErrorReport = ffi::ErrorReport;
 using DenialReport = ffi::DenialReport;
 using PassThroughCounts = ffi::PassThroughCounts;
+// Plots (see Processor::latest_frame): a frame the script's PyVisualizer drew (number,
+// width, height, sample_number, rgba as rust::Vec<uint8_t>: height rows of width RGBA
+// pixels, top row first), the viewer's state, and its status.
+using PlotFrame = ffi::PlotFrame;
+using PlotState = ffi::PlotState;
+using PlotStatus = ffi::PlotStatus;
 
 // A failure to set up an engine or load a script; what() says what and how to fix it.
 class Error : public std::runtime_error {
@@ -72,6 +87,17 @@ inline const char* to_string(Status status) noexcept {
         case Status::Disabled: return "switched off";
         case Status::BadBlock: return "bad block";
         case Status::Failed: return "failed";
+    }
+    return "unknown";
+}
+
+inline const char* to_string(PlotState state) noexcept {
+    switch (state) {
+        case PlotState::Off: return "off";
+        case PlotState::Starting: return "starting";
+        case PlotState::NoVisualizer: return "no PyVisualizer";
+        case PlotState::Drawing: return "drawing";
+        case PlotState::Failed: return "failed";
     }
     return "unknown";
 }
@@ -333,6 +359,21 @@ public:
     // stop_acquisition, or waiting for a block when acquisition stopped): dropped, as the
     // original plugin drops them. Any thread.
     std::uint64_t events_outside_acquisition() const noexcept { return handle_->events_outside_acquisition(); }
+
+    // --- message thread: plots ------------------------------------------------------------
+
+    // Copies the latest frame the viewer drew into `frame` when it is newer than the one
+    // `frame` holds (frame.number; start from a PlotFrame{}), reusing frame.rgba's storage;
+    // false when there is nothing newer, so a UI repaints only on true. The first call
+    // starts the viewer (see the top of this file).
+    bool latest_frame(PlotFrame& frame) const { return handle_->latest_frame(frame); }
+    // The viewer's state: Off (not asked for yet), Starting, NoVisualizer (the script
+    // defines none; processing is unaffected), Drawing, or Failed (error says why; the
+    // last frame stays). frames: the number of the latest frame (0: none).
+    PlotStatus plot_status() const { return handle_->plot_status(); }
+    // How often process() hands the viewer the published values, at most (default 10 a
+    // second; 0 or less: the default). Any thread.
+    void set_plots_per_second(double per_second) noexcept { handle_->set_plots_per_second(per_second); }
 
 private:
     static rust::Box<ffi::ProcessorHandle> make(const Engine& engine, const std::string& script, int num_channels,

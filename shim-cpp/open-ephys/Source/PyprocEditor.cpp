@@ -1,10 +1,10 @@
 #include "PyprocEditor.h"
 
+#include "PyprocCanvas.h"
 #include "PyprocProcessor.h"
 
-PyprocEditor::PyprocEditor (PyprocProcessor* processor) : GenericEditor (processor), pyproc (processor)
+PyprocEditor::PyprocEditor (PyprocProcessor* processor) : VisualizerEditor (processor, "pyproc plots", 330), pyproc (processor)
 {
-    desiredWidth = 330;
 
     addPathParameterEditor (Parameter::PROCESSOR_SCOPE, "script", 10, 25);
     addSelectedStreamParameterEditor (Parameter::PROCESSOR_SCOPE, "stream", 10, 47);
@@ -30,6 +30,11 @@ PyprocEditor::PyprocEditor (PyprocProcessor* processor) : GenericEditor (process
     addAndMakeVisible (statusButton.get());
 
     startTimer (250);
+}
+
+Visualizer* PyprocEditor::createNewCanvas()
+{
+    return new PyprocCanvas (pyproc);
 }
 
 void PyprocEditor::buttonClicked (Button* button)

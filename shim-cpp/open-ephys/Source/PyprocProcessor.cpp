@@ -201,6 +201,14 @@ String PyprocProcessor::streamLabel (uint16 id)
     return String (id);
 }
 
+std::vector<PyprocProcessor::PlotSource> PyprocProcessor::getPlotSources()
+{
+    std::vector<PlotSource> sources;
+    for (auto& [id, entry] : streams)
+        sources.push_back ({ id, streamLabel (id), entry.processor.get() });
+    return sources;
+}
+
 void PyprocProcessor::noteError (const String& what)
 {
     LOGE ("pyproc: ", what);

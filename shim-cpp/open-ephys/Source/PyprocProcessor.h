@@ -37,6 +37,16 @@ public:
     /** The last error in full (message and traceback), or empty. */
     String getLastErrorDetails() const;
 
+    /** A stream the script runs on, for the plots tab: its name and its processor (null
+        when loading failed). Message thread; valid until the next load. */
+    struct PlotSource
+    {
+        uint16 streamId;
+        String label;
+        pyproc::Processor* processor;
+    };
+    std::vector<PlotSource> getPlotSources();
+
 private:
     void handleTTLEvent (TTLEventPtr event) override;
     void handleSpike (SpikePtr spike) override;
