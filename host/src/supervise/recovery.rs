@@ -78,8 +78,8 @@ impl Recovery {
         let (n, max) = (self.consecutive, self.max_consecutive);
         match &self.disabled {
             Some(_) => format!("pyproc has switched this processor off after {n} consecutive failures: blocks now pass through unchanged; reload the script to try again"),
-            None if !in_line && self.pause == 0 => format!("pyproc starts a fresh interpreter with the same script and stream in the background; blocks pass through until it runs (failure {n} of {max} allowed in a row)"),
-            None if !in_line => format!("pyproc starts a fresh interpreter in the background after {} more blocks, passed through unchanged (failure {n} of {max} allowed in a row)", self.pause),
+            None if !in_line && self.pause == 0 => format!("pyproc puts a fresh interpreter with the same script and stream in its place, built in the background (a spare goes in at the next block); blocks pass through until it is in (failure {n} of {max} allowed in a row)"),
+            None if !in_line => format!("pyproc puts a fresh interpreter, built in the background, in its place after {} more blocks, passed through unchanged (failure {n} of {max} allowed in a row)", self.pause),
             None if self.pause == 0 => format!("pyproc restarts it with the same script and stream at the next call (failure {n} of {max} allowed in a row)"),
             None => format!("pyproc restarts it after {} more blocks, passed through unchanged (failure {n} of {max} allowed in a row)", self.pause),
         }
