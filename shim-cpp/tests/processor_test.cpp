@@ -455,30 +455,24 @@ int main() {
         std::perror("mkdtemp");
         return 2;
     }
-    try {
-        pyproc::Engine engine;
-        if_prepared_loads_only_what_is_installed(dir);
-        printed_lines_reach_the_output_callback_off_the_calling_thread(engine);
-        in_place_processing_matches_the_script(engine);
-        events_out_carry_their_sample_numbers(engine);
-        events_and_spikes_in_reach_the_script(engine);
-        a_raising_script_leaves_the_block_and_reports_the_traceback(engine);
-        a_script_that_does_not_load_throws_with_its_traceback(engine, dir);
-        reload_swaps_in_the_new_script_and_keeps_the_old_on_failure(engine, dir);
-        two_processors_are_independent(engine);
-        a_recording_folder_outside_the_root_is_granted_by_a_reload(engine, dir);
-        a_granted_folder_is_reachable_and_nothing_else(engine, dir);
-        a_bad_grant_is_refused_naming_its_flag(engine);
-        shards_split_the_channels_and_a_failing_group_keeps_only_its_own(engine);
-    } catch (const pyproc::Error& e) {
-        std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
-        ++failures;
-    }
+    const int status = run_checks(
+        [&] {
+            pyproc::Engine engine;
+            if_prepared_loads_only_what_is_installed(dir);
+            printed_lines_reach_the_output_callback_off_the_calling_thread(engine);
+            in_place_processing_matches_the_script(engine);
+            events_out_carry_their_sample_numbers(engine);
+            events_and_spikes_in_reach_the_script(engine);
+            a_raising_script_leaves_the_block_and_reports_the_traceback(engine);
+            a_script_that_does_not_load_throws_with_its_traceback(engine, dir);
+            reload_swaps_in_the_new_script_and_keeps_the_old_on_failure(engine, dir);
+            two_processors_are_independent(engine);
+            a_recording_folder_outside_the_root_is_granted_by_a_reload(engine, dir);
+            a_granted_folder_is_reachable_and_nothing_else(engine, dir);
+            a_bad_grant_is_refused_naming_its_flag(engine);
+            shards_split_the_channels_and_a_failing_group_keeps_only_its_own(engine);
+        },
+        "pyproc C++ API: all checks passed");
     std::system((std::string("rm -rf ") + dir).c_str());
-    if (failures) {
-        std::cerr << failures.load() << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "pyproc C++ API: all checks passed\n";
-    return 0;
+    return status;
 }

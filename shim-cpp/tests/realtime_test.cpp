@@ -230,9 +230,8 @@ void print_sites() {
 }
 
 const std::string source_dir = PYPROC_SOURCE_DIR;
-const std::string script = source_dir + "/host/tests/scripts/realtime_load.py";  // the Rust test's script
-// The same with a PyVisualizer.
-const std::string script_with_plots = source_dir + "/shim-cpp/tests/scripts/realtime_plots.py";
+// The Rust test's script; with plots, its PyVisualizer draws too.
+const std::string script = source_dir + "/host/tests/scripts/realtime_load.py";
 
 constexpr int kChannels = 16;
 constexpr int kSamples = 256;
@@ -246,7 +245,7 @@ void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& eng
     pyproc::Options options;
     options.shards = static_cast<std::uint32_t>(shards);
     options.assume_channel_independent = shards > 1;
-    pyproc::Processor p(engine, plots ? script_with_plots : script, kChannels, 30000.0, options);
+    pyproc::Processor p(engine, script, kChannels, 30000.0, options);
     p.set_plots_per_second(1000);
     CHECK(p.num_shards() == shards);
     CHECK(p.start_acquisition() == pyproc::Status::Ok);
@@ -342,7 +341,7 @@ void busy_blocks_allocate_nothing_and_wait_for_no_lock(const pyproc::Engine& eng
     CHECK(error.status == pyproc::Status::ScriptError);
     CHECK(error.sequence >= 1 && error.sequence <= failed * shards);
     CHECK(std::string(error.callback) == "process");
-    CHECK(std::string(error.message).find(plots ? "realtime_plots.py" : "realtime_load.py") != std::string::npos);
+    CHECK(std::string(error.message).find("realtime_load.py") != std::string::npos);
     CHECK(std::string(error.traceback).find("is a hundredth block") != std::string::npos);
     CHECK(!sequence_went_back.load());
     CHECK(p.pass_through_counts().script_error == failed);
@@ -400,21 +399,14 @@ int main() {
     // backtrace() loads its unwinder on first use, which allocates: before anything counts.
     void* frames[4];
     (void)backtrace(frames, 4);
-    try {
-        pyproc::Engine engine;
-        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1, false);
-        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2, false);
-        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1, true);
-        busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2, true);
-        only_the_hung_block_passes_through(engine);
-    } catch (const pyproc::Error& e) {
-        std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
-        ++failures;
-    }
-    if (failures) {
-        std::cerr << failures.load() << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "pyproc real-time path: no allocation and no lock wait in " << kCounted << " busy blocks\n";
-    return 0;
+    return run_checks(
+        [] {
+            pyproc::Engine engine;
+            busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1, false);
+            busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2, false);
+            busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 1, true);
+            busy_blocks_allocate_nothing_and_wait_for_no_lock(engine, 2, true);
+            only_the_hung_block_passes_through(engine);
+        },
+        "pyproc real-time path: no allocation and no lock wait in " + std::to_string(kCounted) + " busy blocks");
 }

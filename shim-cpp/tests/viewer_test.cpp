@@ -100,20 +100,13 @@ void a_raising_visualizer_reports_its_error_and_blocks_stay_ok(const pyproc::Eng
 }  // namespace
 
 int main() {
-    try {
-        pyproc::Engine engine;
-        a_visualizer_draws_frames_that_change_with_the_blocks(engine);
-        a_script_without_a_visualizer_has_no_plots_and_processes_as_ever(engine, "plots_none.py");
-        a_script_without_a_visualizer_has_no_plots_and_processes_as_ever(engine, "cpp_contract.py");
-        a_raising_visualizer_reports_its_error_and_blocks_stay_ok(engine);
-    } catch (const pyproc::Error& e) {
-        std::cerr << "unexpected pyproc::Error: " << e.what() << "\n";
-        ++failures;
-    }
-    if (failures) {
-        std::cerr << failures.load() << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "pyproc plots: frames drawn, none without a PyVisualizer, a failing viewer reported\n";
-    return 0;
+    return run_checks(
+        [] {
+            pyproc::Engine engine;
+            a_visualizer_draws_frames_that_change_with_the_blocks(engine);
+            a_script_without_a_visualizer_has_no_plots_and_processes_as_ever(engine, "plots_none.py");
+            a_script_without_a_visualizer_has_no_plots_and_processes_as_ever(engine, "cpp_contract.py");
+            a_raising_visualizer_reports_its_error_and_blocks_stay_ok(engine);
+        },
+        "pyproc plots: frames drawn, none without a PyVisualizer, a failing viewer reported");
 }

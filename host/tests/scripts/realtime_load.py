@@ -1,7 +1,8 @@
 """A busy processor for the allocation-counting tests: every block it takes 30 TTL events
 and 10 spikes in, emits 30 events and 10 spikes (half with a waveform of its own, half cut
 by the host), publishes its first channel and a scalar for plots, and raises in every
-100th block."""
+100th block. Its PyVisualizer draws the channel on a small figure (only the C++ test with
+plots runs it)."""
 
 import numpy as np
 import oe_pyprocessor
@@ -40,3 +41,19 @@ class PyProcessor:
                 self.processor.add_python_spike(i % self.num_channels, peak, self.waveform)
             else:
                 self.processor.add_python_spike(i % self.num_channels, peak)
+
+
+class PyVisualizer:
+    def __init__(self, num_channels, sample_rate):
+        from matplotlib.figure import Figure
+        self.figure = Figure(figsize=(2, 1), dpi=40)
+        self.axes = self.figure.add_subplot()
+        self.line, = self.axes.plot([], [])
+
+    def update(self, published):
+        if "first channel" not in published:
+            return None
+        x = published["first channel"]
+        self.line.set_data(np.arange(x.size), x)
+        self.axes.set_title(f"block {int(published['blocks'])}")
+        return self.figure
