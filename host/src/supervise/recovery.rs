@@ -139,9 +139,9 @@ mod tests {
         let mut r = Recovery::new(5);
         r.failed("deadline");
         assert!(r.next_step(true).contains("at the next call"), "{}", r.next_step(true));
-        assert!(r.next_step(false).contains("in the background; blocks pass through"), "{}", r.next_step(false));
+        assert!(r.next_step(false).contains("built in the background (a spare goes in at the next block); blocks pass through"), "{}", r.next_step(false));
         r.failed("deadline");
-        assert!(r.next_step(false).contains("in the background after 1 more blocks"), "{}", r.next_step(false));
+        assert!(r.next_step(false).contains("in its place after 1 more blocks"), "{}", r.next_step(false));
     }
 
     #[test]
