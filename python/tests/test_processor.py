@@ -193,7 +193,9 @@ def test_reload_takes_new_code_and_a_failing_reload_keeps_the_old():
 
 
 def test_denials_list_what_the_script_was_refused():
-    secret = Path(__file__).resolve()  # outside /tmp: the sandbox's own /tmp hides the host's
+    # A host file outside /tmp (the sandbox's own /tmp hides the host's, and a checkout
+    # may well live there).
+    secret = Path("/etc/hosts")
     source = f"""
 class PyProcessor:
     def __init__(self, processor, num_channels, sample_rate):
