@@ -82,16 +82,15 @@ impl Control {
     /// here.
     pub fn reloaded(&self, engine: &Engine) -> Result<Fresh, Error> {
         let joins = Joins::Settings { acquiring: self.acquiring, recording: self.recording.clone() };
-        Ok(Fresh { processor: self.build(engine)?, joins, held: None })
+        Ok(Fresh { processor: self.build(engine)?, joins })
     }
 
     /// A processor to put in the place of one whose interpreter stopped: it joins in what
-    /// that one was doing when it goes in, and what it prints before is held till then (it
-    /// may be a spare, built before anything failed).
+    /// that one was doing when it goes in, and what it prints before is held till then.
     pub fn replacement(&self, engine: &Engine) -> Result<Fresh, Error> {
         let held = HeldOutput::new(self.output.clone().unwrap_or_default());
         let processor = self.build_printing_to(engine, Some(held.sink()))?;
-        Ok(Fresh { processor, joins: Joins::Failed, held: Some(held) })
+        Ok(Fresh { processor, joins: Joins::Failed { held } })
     }
 
     /// Whether `dir` lies inside the recording root the interpreters were granted.

@@ -12,8 +12,6 @@ use crate::held_output::HeldOutput;
 pub struct Fresh {
     pub processor: ShardedProcessor,
     pub joins: Joins,
-    /// What it printed before it goes in, when that is held.
-    pub held: Option<Arc<HeldOutput>>,
 }
 
 /// What a fresh processor does as it goes in.
@@ -22,8 +20,9 @@ pub enum Joins {
     /// (a reload for a new recording folder starts recording there).
     Settings { acquiring: bool, recording: Option<String> },
     /// It replaces a stopped interpreter: it joins what the live one was in the middle of,
-    /// takes its block deadline, and carries its failures on.
-    Failed,
+    /// takes its block deadline, and carries its failures on. What it printed before it
+    /// goes in was `held` (it may be a spare, built before anything failed).
+    Failed { held: Arc<HeldOutput> },
 }
 
 impl Fresh {
@@ -41,14 +40,11 @@ impl Fresh {
         if session.acquiring() {
             result = result.and(still_running(live.stop_acquisition()));
         }
-        if let Joins::Failed = self.joins {
+        if let Joins::Failed { .. } = self.joins {
             self.processor.carry_failures_from(live);
             self.processor.set_block_deadline(live.block_deadline());
         }
         std::mem::swap(live, &mut self.processor);
-        if let Some(held) = &self.held {
-            held.release();
-        }
         match &self.joins {
             Joins::Settings { acquiring, recording } => {
                 if *acquiring {
@@ -58,7 +54,10 @@ impl Fresh {
                     result = result.and(live.start_recording(dir));
                 }
             }
-            Joins::Failed => result = result.and(live.join(&session)),
+            Joins::Failed { held } => {
+                held.release();
+                result = result.and(live.join(&session));
+            }
         }
         result
     }

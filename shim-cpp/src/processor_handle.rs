@@ -39,6 +39,8 @@ pub struct ProcessorHandle {
 struct Shared {
     engine: Engine,
     script: String,
+    /// What pyproc's notes in the log are tagged with: the label given, else the script.
+    label: String,
     /// The processor blocks go through. The real-time thread finds it free, and waits
     /// only while the control thread runs a call itself (blocks were not flowing).
     live: Mutex<ShardedProcessor>,
@@ -86,6 +88,7 @@ pub unsafe fn processor_load(
     let shared = Arc::new(Shared {
         engine: engine.0.clone(),
         script: script.to_owned(),
+        label: if options.label.is_empty() { script.to_owned() } else { options.label.clone() },
         published: {
             let published = Published::new(processor.shard_count() as u32, num_channels);
             published.events_outside_acquisition.store(processor.stats().events_outside_acquisition, Ordering::Relaxed);
@@ -196,7 +199,7 @@ impl Shared {
                 if control.options.spare_interpreter {
                     // The running interpreter is not affected: say so, and count it only
                     // if this spare is needed.
-                    self.note(&control, &format!("could not prepare a spare interpreter; if the running one fails, it is counted as a failed restart: {reason}"));
+                    self.note(&format!("could not prepare a spare interpreter; if the running one fails, it is counted as a failed restart: {reason}"));
                 } else {
                     self.last_error.record_waiting(error);
                 }
@@ -211,16 +214,14 @@ impl Shared {
     fn replaced(&self) {
         let successor = std::mem::take(&mut *lock(&self.replacement_denials));
         lock(&self.denial_logs).extend(successor);
-        let control = lock(&self.control).clone();
         let why = self.last_error.read().message.lines().next().unwrap_or("").to_owned();
-        self.note(&control, &format!("the interpreter stopped ({why}); a fresh one with the same script took its place"));
+        self.note(&format!("the interpreter stopped ({why}); a fresh one with the same script took its place"));
     }
 
     /// A line of pyproc's own in the host's log, when it gave an output callback.
-    fn note(&self, control: &Control, text: &str) {
+    fn note(&self, text: &str) {
         if let Some(output) = &self.output {
-            let label = if control.options.label.is_empty() { self.script.as_str() } else { control.options.label.as_str() };
-            output.note(label, text);
+            output.note(&self.label, text);
         }
     }
 

@@ -121,14 +121,9 @@ impl Processor {
         self.instance = Some(instance);
         self.capacity = 0;
         self.first_block = true;
-        let mut replay = vec![(Callback::Import, self.load_command(self.source.clone()))];
-        if self.acquiring {
-            replay.push((Callback::StartAcquisition, Command::Call(Callback::StartAcquisition)));
-        }
-        if let Some(dir) = &self.recording {
-            replay.push((Callback::StartRecording, Command::StartRecording { dir: dir.clone() }));
-        }
-        for (callback, command) in replay {
+        let session = self.session();
+        let load = (Callback::Import, self.load_command(self.source.clone()));
+        for (callback, command) in std::iter::once(load).chain(session.replay()) {
             if let Err(err) = self.call(callback, command, None) {
                 // A lost interpreter was counted by `lost`; an exception is counted here.
                 if matches!(err, Error::Python { .. }) {

@@ -24,6 +24,13 @@ impl Session {
     pub fn recording(&self) -> bool {
         self.recording.is_some()
     }
+
+    /// The calls that bring a fresh `PyProcessor` into this session, in order.
+    pub(super) fn replay(&self) -> impl Iterator<Item = (Callback, Command)> + '_ {
+        let acquisition = self.acquiring.then_some((Callback::StartAcquisition, Command::Call(Callback::StartAcquisition)));
+        let recording = self.recording.as_ref().map(|dir| (Callback::StartRecording, Command::StartRecording { dir: dir.clone() }));
+        acquisition.into_iter().chain(recording)
+    }
 }
 
 impl Processor {
@@ -38,14 +45,8 @@ impl Processor {
     /// same recording roots: the folder is given as its script saw it. Both calls are made
     /// even if the first fails; the first error is returned.
     pub fn join(&mut self, session: &Session) -> Result<()> {
-        let mut result = Ok(());
-        if session.acquiring {
-            result = self.start_acquisition();
-        }
-        if let Some(dir) = &session.recording {
-            self.recording = Some(dir.clone());
-            result = result.and(self.run(Callback::StartRecording, Command::StartRecording { dir: dir.clone() }, None));
-        }
-        result
+        self.acquiring = session.acquiring;
+        self.recording = session.recording.clone();
+        session.replay().fold(Ok(()), |result, (callback, command)| result.and(self.run(callback, command, None)))
     }
 }
